@@ -1,0 +1,126 @@
+"""The ``dfr`` command. The only place that configures logging or prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from dfr.errors import DfrError
+
+DEFAULT_SITE = "flightplans/fort-worth"
+
+
+def _lat_lon(text: str) -> tuple[float, float]:
+    try:
+        lat_s, lon_s = text.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected LAT,LON in degrees, got {text!r}") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise argparse.ArgumentTypeError(f"LAT,LON out of range: {text!r}")
+    return lat, lon
+
+
+def _lat_lon_alt(text: str) -> tuple[float, float, float]:
+    try:
+        lat_s, lon_s, alt_s = text.split(",")
+        lat, lon, alt = float(lat_s), float(lon_s), float(alt_s)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected LAT,LON,ALT_AMSL_M, got {text!r}"
+        ) from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise argparse.ArgumentTypeError(f"LAT,LON out of range: {text!r}")
+    return lat, lon, alt
+
+
+def _wind(text: str) -> tuple[float, float]:
+    try:
+        dir_s, speed_s = text.split(",")
+        direction, speed = float(dir_s), float(speed_s)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected DIR_DEG,SPEED_MPS (direction the wind blows FROM), got {text!r}"
+        ) from exc
+    if speed < 0:
+        raise argparse.ArgumentTypeError(f"wind speed must be >= 0, got {speed}")
+    return direction % 360.0, speed
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dfr", description="Drone-as-First-Responder control service and simulated PX4 fleet"
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = sub.add_parser("sim", help="run the simulated PX4 fleet alone, on PX4 SITL ports")
+    where = sim.add_mutually_exclusive_group()
+    where.add_argument("--site", help="site directory: one vehicle per drone, at its dock")
+    where.add_argument("--drones", type=int, help="number of vehicles for a site-less run")
+    sim.add_argument(
+        "--home",
+        type=_lat_lon_alt,
+        default=(47.397742, 8.545594, 488.0),
+        help="LAT,LON,ALT_AMSL_M of vehicle 0 with --drones (default: PX4 SITL's Zurich home)",
+    )
+    sim.add_argument("--speed", type=_positive, default=1.0, help="physics speed factor (like PX4_SIM_SPEED_FACTOR)")
+    sim.add_argument("--port-offset", type=int, default=0, help="add this to every MAVLink/video port")
+    sim.add_argument(
+        "--wind", type=_wind, default=(0.0, 0.0), help="DIR_DEG,SPEED_MPS constant wind (from)"
+    )
+    sim.add_argument("--gust-mps", type=float, default=0.0, help="gust amplitude on top of the wind")
+    sim.add_argument("--no-camera", action="store_true", help="do not stream simulated video")
+
+    plan = sub.add_parser("plan", help="plan a legal route and print it")
+    plan.add_argument("--site", default=DEFAULT_SITE, help="site directory")
+    plan.add_argument("--from", dest="origin", type=_lat_lon, help="LAT,LON start")
+    plan.add_argument("--to", dest="goal", type=_lat_lon, required=True, help="LAT,LON goal")
+    plan.add_argument("--format", choices=("geojson", "plan"), default="geojson")
+    plan.add_argument("--wind", type=_wind, default=(0.0, 0.0), help="DIR_DEG,SPEED_MPS (from)")
+    plan.add_argument("--rank", action="store_true", help="rank every dock's drones for --to")
+    plan.add_argument("--drone", help="drone id whose performance to use (default: first drone)")
+
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * verbosity if verbosity else logging.INFO
+    logging.basicConfig(
+        level=max(level, logging.DEBUG),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        if args.command == "sim":
+            from sitl.runner import run_sim
+
+            return run_sim(args)
+        if args.command == "plan":
+            from dfr.planning.plan_cli import run_plan
+
+            return run_plan(args)
+    except DfrError as exc:
+        print(f"dfr {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
