@@ -1,0 +1,105 @@
+"""Schema migrations for the SQLite store, applied in order; ``PRAGMA user_version``
+holds the number of the last one applied. Never edit a released migration: add one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        cad_id TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        nature TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        lat_deg REAL NOT NULL,
+        lon_deg REAL NOT NULL,
+        uncertainty_m REAL,
+        address TEXT NOT NULL,
+        notes TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        raw TEXT NOT NULL
+    );
+    CREATE INDEX incidents_status ON incidents(status);
+
+    CREATE TABLE dispatch_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        incident_id TEXT NOT NULL REFERENCES incidents(id),
+        decided_at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        chosen_drone_id TEXT,
+        ranking TEXT NOT NULL,
+        rejections TEXT NOT NULL,
+        elapsed_ms REAL NOT NULL
+    );
+    CREATE INDEX dispatch_decisions_incident ON dispatch_decisions(incident_id);
+
+    CREATE TABLE flights (
+        id TEXT PRIMARY KEY,
+        incident_id TEXT REFERENCES incidents(id),
+        drone_id TEXT NOT NULL,
+        dock_id TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        planned_eta_s REAL,
+        route TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX flights_drone ON flights(drone_id);
+    CREATE INDEX flights_incident ON flights(incident_id);
+
+    CREATE TABLE flight_phases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flight_id TEXT NOT NULL REFERENCES flights(id),
+        phase TEXT NOT NULL,
+        at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX flight_phases_flight ON flight_phases(flight_id);
+
+    CREATE TABLE track_points (
+        flight_id TEXT NOT NULL REFERENCES flights(id),
+        t TEXT NOT NULL,
+        lat_deg REAL NOT NULL,
+        lon_deg REAL NOT NULL,
+        alt_amsl_m REAL NOT NULL,
+        alt_rel_m REAL NOT NULL,
+        heading_deg REAL NOT NULL,
+        ground_speed_mps REAL NOT NULL,
+        battery_pct REAL NOT NULL,
+        mode TEXT NOT NULL
+    );
+    CREATE INDEX track_points_flight ON track_points(flight_id, t);
+
+    CREATE TABLE commands (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flight_id TEXT REFERENCES flights(id),
+        drone_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        params TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        state TEXT NOT NULL,
+        result TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX commands_flight ON commands(flight_id);
+
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        drone_id TEXT NOT NULL,
+        flight_id TEXT REFERENCES flights(id),
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX alerts_flight ON alerts(flight_id);
+    """,
+)
