@@ -57,7 +57,7 @@ def make_message(topic: Topic, body: dict[str, Any], *, published_ns: int = 0) -
     )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Subscription:
     """One subscriber's queue; read with :meth:`get_batch`, close with :meth:`close`."""
 
