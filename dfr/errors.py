@@ -9,6 +9,8 @@
     │   └── NoRoute
     ├── InvalidStateError    an action that the current state does not allow
     ├── NotFound             an incident, flight, drone or dock id that does not exist
+    ├── InvalidInput         a request body that cannot be used (names the field)
+    ├── AccessDenied         no token, a bad token, or a role that may not do this
     └── VideoError           a video source could not be read or parsed
 
 Every error carries the evidence a person needs to act on it (drone id, command,
@@ -65,6 +67,22 @@ class InvalidStateError(DfrError):
 
 class NotFound(DfrError):
     """An id that does not exist."""
+
+
+class InvalidInput(DfrError):
+    """Input that cannot be used; ``field`` names where the problem is."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+class AccessDenied(DfrError):
+    """Missing or bad credentials (``authenticated`` False) or a role that may not act."""
+
+    def __init__(self, message: str, *, authenticated: bool) -> None:
+        super().__init__(message)
+        self.authenticated = authenticated
 
 
 class VideoError(DfrError):
