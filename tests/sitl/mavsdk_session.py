@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from mavsdk.asyncio import Configuration, ComponentType, Mavsdk
+from mavsdk.asyncio import ComponentType, Configuration, Mavsdk
 from mavsdk.asyncio.plugins.action import ActionAsync
 from mavsdk.asyncio.plugins.failure import FailureAsync
 from mavsdk.asyncio.plugins.geofence import GeofenceAsync
@@ -66,7 +66,9 @@ def distance_m(lat1_deg: float, lon1_deg: float, lat2_deg: float, lon2_deg: floa
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def offset_deg(lat_deg: float, lon_deg: float, north_m: float, east_m: float) -> tuple[float, float]:
+def offset_deg(
+    lat_deg: float, lon_deg: float, north_m: float, east_m: float
+) -> tuple[float, float]:
     """The point ``north_m``/``east_m`` away from (lat, lon) on a local flat patch."""
     dlat = math.degrees(north_m / EARTH_RADIUS_M)
     dlon = math.degrees(east_m / (EARTH_RADIUS_M * math.cos(math.radians(lat_deg))))
@@ -218,12 +220,12 @@ class MavsdkSession:
                 self.direct,
             ]
             tel = self.telemetry
-            self._watch(self.mode, tel.subscribe_flight_mode)
-            self._watch(self.landed, tel.subscribe_landed_state)
-            self._watch(self.armed, tel.subscribe_armed)
-            self._watch(self.position, tel.subscribe_position)
-            self._watch(self.health_ok, tel.subscribe_health_all_ok)
-            self._watch(self.velocity, tel.subscribe_velocity_ned)
+            self.watch(self.mode, tel.subscribe_flight_mode)
+            self.watch(self.landed, tel.subscribe_landed_state)
+            self.watch(self.armed, tel.subscribe_armed)
+            self.watch(self.position, tel.subscribe_position)
+            self.watch(self.health_ok, tel.subscribe_health_all_ok)
+            self.watch(self.velocity, tel.subscribe_velocity_ned)
         except BaseException:
             await self._close()
             raise
@@ -244,7 +246,7 @@ class MavsdkSession:
             self._mavsdk.destroy()
             self._mavsdk = None
 
-    def _watch(self, watched: Watched[T], subscribe: Callable[[], AsyncIterator[T]]) -> None:
+    def watch(self, watched: Watched[T], subscribe: Callable[[], AsyncIterator[T]]) -> None:
         async def pump() -> None:
             stream = subscribe()
             async with contextlib.aclosing(stream):  # type: ignore[type-var]
@@ -350,7 +352,12 @@ class MavsdkSession:
         return CommandAck(command=command, result=int(ack_fields["result"]), fields=ack_fields)
 
     async def reposition(
-        self, lat_deg: float, lon_deg: float, alt_amsl_m: float, *, frame: int = MAV_FRAME_GLOBAL_INT
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        alt_amsl_m: float,
+        *,
+        frame: int = MAV_FRAME_GLOBAL_INT,
     ) -> CommandAck:
         """DO_REPOSITION like the service sends it: default speed, switch to Hold, z AMSL."""
         return await self.command_int(
@@ -455,3 +462,24 @@ class SimRig:
     @property
     def vehicle(self) -> Any:
         return self.fleet.vehicles[0]
+
+
+async def wait_snapshot(
+    vehicle: Any,
+    predicate: Callable[[Any], bool],
+    timeout_s: float = STEP_TIMEOUT_S,
+    what: str = "",
+) -> Any:
+    """Poll the simulator's own view of a vehicle until ``predicate`` holds (for the times
+    MAVSDK cannot see it, e.g. while the radio link is cut)."""
+    snap = vehicle.snapshot()
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not predicate(snap):
+                await asyncio.sleep(0.02)
+                snap = vehicle.snapshot()
+    except TimeoutError:
+        raise AssertionError(
+            f"simulator: {what or 'condition'} not reached; last {snap!r}"
+        ) from None
+    return snap

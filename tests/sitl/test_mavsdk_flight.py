@@ -13,9 +13,9 @@ import pytest
 from mavsdk.asyncio import Autopilot, Vehicle
 from mavsdk.asyncio.plugins.action import ActionError, ActionResult, OrbitYawBehavior
 from mavsdk.asyncio.plugins.telemetry import FlightMode, LandedState
+
 from tests.sitl.mavsdk_session import (
     MAV_FRAME_GLOBAL,
-    MAV_FRAME_GLOBAL_INT,
     MAV_FRAME_GLOBAL_RELATIVE_ALT,
     MAV_RESULT_ACCEPTED,
     MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME,
@@ -76,8 +76,9 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         await s.landed.wait_for(LandedState.IN_AIR)
         settled = await s.position.wait_updates(20)
         assert settled.relative_altitude_m == pytest.approx(TAKEOFF_ALT_M, abs=1.0)
-        assert is_subsequence([FlightMode.HOLD, FlightMode.TAKEOFF, FlightMode.HOLD],
-                              s.mode.since(mode_mark)), s.mode.since(mode_mark)
+        assert is_subsequence(
+            [FlightMode.HOLD, FlightMode.TAKEOFF, FlightMode.HOLD], s.mode.since(mode_mark)
+        ), s.mode.since(mode_mark)
         assert is_subsequence(
             [LandedState.ON_GROUND, LandedState.TAKING_OFF, LandedState.IN_AIR],
             s.landed.since(landed_mark),
@@ -93,16 +94,21 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         assert refused.value.result == ActionResult.UNKNOWN
         with pytest.raises(ActionError) as refused_orbit:
             await s.action.do_orbit(
-                20.0, 3.0, OrbitYawBehavior.HOLD_FRONT_TO_CIRCLE_CENTER,
-                far_lat, far_lon, home_amsl_m + CRUISE_ALT_REL_M,
+                20.0,
+                3.0,
+                OrbitYawBehavior.HOLD_FRONT_TO_CIRCLE_CENTER,
+                far_lat,
+                far_lon,
+                home_amsl_m + CRUISE_ALT_REL_M,
             )
         assert refused_orbit.value.result == ActionResult.UNKNOWN
         for frame in (MAV_FRAME_GLOBAL, MAV_FRAME_GLOBAL_RELATIVE_ALT, 6):
             ack = await s.reposition(far_lat, far_lon, home_amsl_m + CRUISE_ALT_REL_M, frame=frame)
             assert ack.result == MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME, (frame, ack)
         after = await s.position.wait_updates(30)
-        moved_m = distance_m(before.latitude_deg, before.longitude_deg,
-                             after.latitude_deg, after.longitude_deg)
+        moved_m = distance_m(
+            before.latitude_deg, before.longitude_deg, after.latitude_deg, after.longitude_deg
+        )
         assert moved_m < 1.0, f"vehicle moved {moved_m:.1f} m after refused commands"
         assert after.relative_altitude_m == pytest.approx(TAKEOFF_ALT_M, abs=1.0)
         assert s.mode.latest == FlightMode.HOLD
@@ -119,8 +125,9 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         # DO_ORBIT as COMMAND_INT: MAVSDK decodes PX4's ORBIT (3/1) as POSCTL.
         center_lat, center_lon = offset_deg(far_lat, far_lon, 0.0, 40.0)
         radius_m = 25.0
-        ack = await s.orbit(center_lat, center_lon, home_amsl_m + CRUISE_ALT_REL_M,
-                            radius_m=radius_m, speed_mps=5.0)
+        ack = await s.orbit(
+            center_lat, center_lon, home_amsl_m + CRUISE_ALT_REL_M, radius_m=radius_m, speed_mps=5.0
+        )
         assert ack.result == MAV_RESULT_ACCEPTED, ack
         await s.mode.wait_for(FlightMode.POSCTL)
 
@@ -158,7 +165,9 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         await s.wait_ground_speed(lambda v: v < 2.3, what="slowed to 2 m/s")
         still_far = s.position.latest
         assert still_far is not None
-        assert distance_m(still_far.latitude_deg, still_far.longitude_deg, dest_lat, dest_lon) > 20.0
+        assert (
+            distance_m(still_far.latitude_deg, still_far.longitude_deg, dest_lat, dest_lon) > 20.0
+        )
         await s.action.hold()
         await s.wait_ground_speed(lambda v: v < 0.5, what="stopped in Hold")
 
@@ -172,8 +181,10 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         assert landed_at is not None
         assert distance_m(landed_at.latitude_deg, landed_at.longitude_deg, home_lat, home_lon) < 3.0
         assert landed_at.relative_altitude_m == pytest.approx(0.0, abs=0.5)
-        assert is_subsequence([LandedState.IN_AIR, LandedState.LANDING, LandedState.ON_GROUND],
-                              s.landed.since(landed_mark)), s.landed.since(landed_mark)
+        assert is_subsequence(
+            [LandedState.IN_AIR, LandedState.LANDING, LandedState.ON_GROUND],
+            s.landed.since(landed_mark),
+        ), s.landed.since(landed_mark)
         assert FlightMode.RETURN_TO_LAUNCH in s.mode.since(mode_mark)
         assert await s.telemetry.armed() is False
         assert rig.vehicle.snapshot().armed is False
@@ -189,8 +200,10 @@ async def test_land_command_lands_and_disarms() -> None:
         await s.action.land()
         await s.mode.wait_for(FlightMode.LAND)
         await s.wait_landed_disarmed()
-        assert is_subsequence([LandedState.IN_AIR, LandedState.LANDING, LandedState.ON_GROUND],
-                              s.landed.since(landed_mark)), s.landed.since(landed_mark)
+        assert is_subsequence(
+            [LandedState.IN_AIR, LandedState.LANDING, LandedState.ON_GROUND],
+            s.landed.since(landed_mark),
+        ), s.landed.since(landed_mark)
         assert FlightMode.LAND in s.mode.since(mode_mark)
         # Disarming in the air is refused; on the ground after auto-disarm, arming works again.
         await s.action.arm()
