@@ -1,0 +1,277 @@
+"""The FastAPI app: REST under ``/api/v1``, websockets under ``/ws``.
+
+``create_app(settings, site)`` builds the app; its lifespan enters the
+:class:`~dfr.service.Service` (and so its task group) and yields it as typed state.
+Every ``DfrError`` becomes a JSON body a person can act on, in one handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypedDict
+
+from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketState
+
+from dfr.api.auth import Principal, Role, bearer_from_header, require_role
+from dfr.api.models import CallIn, ErrorOut, IncidentOut
+from dfr.bus import Message, Topic
+from dfr.config import Settings
+from dfr.dispatch.intake import CallData, check_position, parse_eido
+from dfr.errors import (
+    AccessDenied,
+    CommandError,
+    ConfigError,
+    DfrError,
+    InvalidInput,
+    InvalidStateError,
+    LinkError,
+    NotFound,
+    PlanningError,
+)
+from dfr.service import Service, iso_utc
+from dfr.site import Site
+
+logger = logging.getLogger(__name__)
+
+WS_SEND_TIMEOUT_S = 5.0
+
+
+class State(TypedDict):
+    service: Service
+
+
+def _status_for(exc: DfrError) -> int:
+    if isinstance(exc, AccessDenied):
+        return 403 if exc.authenticated else 401
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidInput | PlanningError):
+        return 422
+    if isinstance(exc, InvalidStateError):
+        return 409
+    if isinstance(exc, CommandError):
+        return 502
+    if isinstance(exc, LinkError):
+        return 503
+    if isinstance(exc, ConfigError):
+        return 500
+    return 500
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.state.service
+    return service
+
+
+def principal(request: Request) -> Principal:
+    service = service_of(request)
+    return service.tokens.authenticate(bearer_from_header(request.headers.get("authorization")))
+
+
+Authed = Annotated[Principal, Depends(principal)]
+
+
+def create_app(settings: Settings, site: Site, *, service: Service | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
+        async with service or Service(settings, site) as running:
+            yield {"service": running}
+
+    app = FastAPI(
+        title="dfr",
+        summary="Drone-as-First-Responder control service",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(DfrError)
+    async def dfr_error(_request: Request, exc: DfrError) -> JSONResponse:
+        body = ErrorOut(
+            error=type(exc).__name__, detail=str(exc), field=getattr(exc, "field", None)
+        )
+        headers = {"WWW-Authenticate": "Bearer"} if _status_for(exc) == 401 else None
+        return JSONResponse(body.model_dump(), status_code=_status_for(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"] if p != "body")
+            problems.append({"field": loc, "problem": err["msg"]})
+        detail = "; ".join(f"{p['field'] or 'body'}: {p['problem']}" for p in problems)
+        return JSONResponse(
+            {"error": "InvalidInput", "detail": detail, "problems": problems}, status_code=422
+        )
+
+    # -- calls and incidents -------------------------------------------------------------
+
+    async def _take(service: Service, call: CallData) -> JSONResponse:
+        result = await service.take_call(call)
+        body = IncidentOut.of(result.incident).model_dump(mode="json")
+        body["changed"] = list(result.changed)
+        return JSONResponse(body, status_code=201 if result.created else 200)
+
+    @app.post("/api/v1/calls", status_code=201, response_model=IncidentOut)
+    async def post_call(call: CallIn, request: Request, who: Authed) -> JSONResponse:
+        """A CAD call in dfr's JSON. The same ``cad_id`` again returns the existing incident
+        (200), applying any change (location, priority, cancelled) as an update."""
+        require_role(who, Role.PILOT, "posting a call")
+        check_position(call.location.lat, call.location.lon, "location")
+        now = datetime.now(UTC)
+        data = CallData(
+            cad_id=call.cad_id,
+            source="json",
+            nature=call.nature,
+            priority=call.priority,
+            lat_deg=call.location.lat,
+            lon_deg=call.location.lon,
+            received_at=call.received_at or now,
+            address=call.address,
+            notes=call.notes,
+            cancelled=call.cancelled,
+            raw=call.model_dump(mode="json"),
+        )
+        return await _take(service_of(request), data)
+
+    @app.post("/api/v1/calls/eido", status_code=201, response_model=IncidentOut)
+    async def post_eido(request: Request, who: Authed) -> JSONResponse:
+        """A call as a NENA EIDO JSON document (NENA-STA-021)."""
+        require_role(who, Role.PILOT, "posting a call")
+        try:
+            doc: Any = await request.json()
+        except ValueError as exc:
+            raise InvalidInput("", f"body is not JSON: {exc}") from exc
+        return await _take(service_of(request), parse_eido(doc, now=datetime.now(UTC)))
+
+    @app.get("/api/v1/incidents", response_model=list[IncidentOut])
+    async def list_incidents(request: Request, who: Authed) -> list[IncidentOut]:
+        incidents = await service_of(request).store.list_incidents()
+        return [IncidentOut.of(i) for i in incidents]
+
+    @app.get("/api/v1/incidents/{incident_id}", response_model=IncidentOut)
+    async def get_incident(incident_id: str, request: Request, who: Authed) -> IncidentOut:
+        service = service_of(request)
+        incident = await service.store.get_incident(incident_id)
+        if incident is None:
+            raise NotFound(f"incident {incident_id} does not exist")
+        decisions = await service.store.list_decisions(incident_id)
+        decision = None
+        if decisions:
+            last = decisions[-1]
+            decision = {
+                "outcome": last.outcome,
+                "chosen_drone_id": last.chosen_drone_id,
+                "ranking": last.ranking,
+                "rejections": last.rejections,
+                "decided_at": iso_utc(last.decided_at),
+                "elapsed_ms": last.elapsed_ms,
+            }
+        return IncidentOut.of(incident, decision=decision)
+
+    # -- fleet ---------------------------------------------------------------------------
+
+    @app.get("/api/v1/drones")
+    async def list_drones(request: Request, who: Authed) -> list[dict[str, Any]]:
+        service = service_of(request)
+        return [_drone_body(service, drone_id) for drone_id in service.links]
+
+    @app.get("/api/v1/drones/{drone_id}")
+    async def get_drone(drone_id: str, request: Request, who: Authed) -> dict[str, Any]:
+        service = service_of(request)
+        if drone_id not in service.links:
+            raise NotFound(f"drone {drone_id} does not exist (drones: {', '.join(service.links)})")
+        return _drone_body(service, drone_id)
+
+    @app.get("/api/v1/docks")
+    async def list_docks(request: Request, who: Authed) -> list[dict[str, Any]]:
+        site = service_of(request).site
+        return [
+            {
+                "id": d.id,
+                "name": d.name,
+                "lat": d.lat,
+                "lon": d.lon,
+                "ground_alt_amsl_m": d.ground_alt_amsl_m,
+                "drones": [dr.id for dr in site.drones if dr.dock == d.id],
+            }
+            for d in site.docks
+        ]
+
+    # -- websockets ----------------------------------------------------------------------
+
+    @app.websocket("/ws/telemetry")
+    async def ws_telemetry(websocket: WebSocket) -> None:
+        await _stream(websocket, Topic.TELEMETRY, latest_only=True)
+
+    @app.websocket("/ws/events")
+    async def ws_events(websocket: WebSocket) -> None:
+        await _stream(websocket, Topic.EVENTS, latest_only=False)
+
+    return app
+
+
+def _drone_body(service: Service, drone_id: str) -> dict[str, Any]:
+    link = service.links[drone_id]
+    drone = service.drones[drone_id]
+    body = service.position_message(link.state)
+    body.pop("type")
+    body.update(
+        {
+            "id": drone_id,
+            "dock_id": drone.dock,
+            "health_ok": link.state.health_ok,
+            "armable": link.state.armable,
+            "performance": drone.performance.model_dump(),
+        }
+    )
+    return body
+
+
+async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> None:
+    service: Service = websocket.state.service
+    token = websocket.query_params.get("token") or bearer_from_header(
+        websocket.headers.get("authorization")
+    )
+    try:
+        service.tokens.authenticate(token)
+    except AccessDenied as exc:
+        await websocket.close(code=1008, reason=str(exc)[:120])
+        return
+    drone_filter = websocket.query_params.get("drone_id")
+    flight_filter = websocket.query_params.get("flight_id")
+
+    def accept(message: Message) -> bool:
+        if drone_filter and message.drone_id != drone_filter:
+            return False
+        return not (flight_filter and message.flight_id != flight_filter)
+
+    await websocket.accept()
+    sub = service.bus.subscribe(topic, latest_only=latest_only, accept=accept)
+    if topic is Topic.TELEMETRY:
+        for link in service.links.values():  # a picture at once, not at the next update
+            body = service.position_message(link.state)
+            if (not drone_filter or link.drone_id == drone_filter) and (
+                not flight_filter or body["flight_id"] == flight_filter
+            ):
+                await websocket.send_json(body)
+    try:
+        while True:
+            batch = await sub.get_batch()
+            async with asyncio.timeout(WS_SEND_TIMEOUT_S):
+                for message in batch:
+                    await websocket.send_text(message.text)
+    except (WebSocketDisconnect, EOFError):
+        pass
+    except TimeoutError:
+        logger.info("ws %s: viewer stopped reading for %.0f s; dropped", topic, WS_SEND_TIMEOUT_S)
+    finally:
+        service.bus.unsubscribe(sub)
+        if websocket.client_state is WebSocketState.CONNECTED:
+            await websocket.close()

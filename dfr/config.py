@@ -1,0 +1,33 @@
+"""Service settings: environment (prefix ``DFR_``) → ``.env`` → defaults. Built once in
+the CLI and passed down; nothing else reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DFR_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    site: Path = Field(Path("flightplans/fort-worth"), description="site directory")
+    data_dir: Path = Field(Path("var"), description="database, recordings")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    api_token: SecretStr | None = Field(
+        None, description="a pilot token for automation; one is generated and printed if unset"
+    )
+    viewer_token: SecretStr | None = Field(None, description="an optional read-only token")
+    mavlink_port_offset: int = Field(
+        0, description="added to the port of every drone's udpin:// URL (tests, side-by-side fleets)"
+    )
+    connect_timeout_s: float = Field(30.0, gt=0)
+    position_rate_hz: float = Field(10.0, gt=0, le=50)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "dfr.db"

@@ -1,0 +1,59 @@
+"""What the service knows about one drone at one moment, folded from its telemetry."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"  # no vehicle heard yet on this link
+    UP = "up"  # heartbeats arriving
+    LOST = "lost"  # heartbeats stopped; the vehicle's own failsafe is expected to act
+    CLOSED = "closed"  # the service stopped the link
+
+
+class LandedState(StrEnum):
+    UNKNOWN = "unknown"
+    ON_GROUND = "on_ground"
+    TAKING_OFF = "taking_off"
+    IN_AIR = "in_air"
+    LANDING = "landing"
+
+
+NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class DroneState:
+    drone_id: str
+    link: LinkState
+    updated_at: datetime | None = None
+    lat_deg: float = NAN
+    lon_deg: float = NAN
+    alt_amsl_m: float = NAN
+    alt_rel_m: float = NAN  # above home (the dock)
+    heading_deg: float = NAN
+    ground_speed_mps: float = NAN
+    climb_rate_mps: float = NAN
+    battery_pct: float = NAN
+    battery_v: float = NAN
+    mode: str = "unknown"  # MAVSDK flight mode name, lower case (hold, mission, return_to_launch …)
+    armed: bool = False
+    landed: LandedState = LandedState.UNKNOWN
+    health_ok: bool = False
+    armable: bool = False
+    home_lat_deg: float = NAN
+    home_lon_deg: float = NAN
+    home_alt_amsl_m: float = NAN
+    status_text: str = ""
+
+    @property
+    def has_position(self) -> bool:
+        return math.isfinite(self.lat_deg) and math.isfinite(self.lon_deg)
+
+    @property
+    def on_ground(self) -> bool:
+        return self.landed is LandedState.ON_GROUND and not self.armed

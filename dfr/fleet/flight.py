@@ -1,0 +1,228 @@
+"""One sortie's state machine: from the dock to the scene and home again.
+
+::
+
+    docked → preflight → launching → enroute → on_scene → returning → landing → docked
+                 │            │          │          │           │
+                 └────────────┴──────────┴──────────┴───────────┴──► aborted / failsafe
+
+* **preflight**: upload the route as a mission and the geofence (so the autopilot
+  enforces the zones too); wait until the vehicle reports armable.
+* **launching**: arm and start the mission (the mission's first item is the takeoff).
+* **enroute**: the vehicle flies the mission; progress comes from MISSION_CURRENT.
+* **on_scene**: the last route waypoint is reached; orbit the scene.
+* **returning**: return-to-launch (pilot's command, on-scene time used up, or the
+  monitor's battery reserve); **landing** once the vehicle descends to land;
+  **docked** when it is on the ground and disarmed.
+* **failsafe**: the vehicle switched itself to RTL/Land/Hold (its own failsafe); we follow it
+  and return to the matching phase when it lands.
+
+Each transition is checked against a table, logged ``"%s -> %s"`` and handed to
+``on_phase`` (which persists it and tells the viewers) with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from dfr.errors import InvalidStateError, LinkError
+from dfr.fleet.drone_state import DroneState, LandedState
+from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
+from dfr.store.records import FlightPhase
+
+logger = logging.getLogger(__name__)
+
+P = FlightPhase
+ALLOWED: dict[FlightPhase, frozenset[FlightPhase]] = {
+    P.DOCKED: frozenset({P.PREFLIGHT}),
+    P.PREFLIGHT: frozenset({P.LAUNCHING, P.ABORTED}),
+    P.LAUNCHING: frozenset({P.ENROUTE, P.ABORTED, P.FAILSAFE, P.RETURNING, P.LANDING}),
+    P.ENROUTE: frozenset({P.ON_SCENE, P.RETURNING, P.LANDING, P.FAILSAFE}),
+    P.ON_SCENE: frozenset({P.RETURNING, P.LANDING, P.FAILSAFE, P.ENROUTE}),
+    P.RETURNING: frozenset({P.LANDING, P.FAILSAFE, P.DOCKED, P.ENROUTE, P.ON_SCENE}),
+    P.LANDING: frozenset({P.DOCKED, P.FAILSAFE, P.RETURNING}),
+    P.FAILSAFE: frozenset({P.RETURNING, P.LANDING, P.DOCKED, P.ON_SCENE, P.ENROUTE}),
+    P.ABORTED: frozenset(),
+}
+TERMINAL = frozenset({P.DOCKED, P.ABORTED})
+VEHICLE_FAILSAFE_MODES = frozenset({"return_to_launch", "land"})
+
+
+@dataclass(frozen=True, slots=True)
+class FlightPlan:
+    """What a sortie flies: the mission (takeoff first, scene last), the fence, the scene."""
+
+    mission: Sequence[MissionItemLike]
+    geofence: Sequence[MissionItemLike]
+    scene_lat_deg: float
+    scene_lon_deg: float
+    scene_alt_amsl_m: float  # altitude to orbit at
+    orbit_radius_m: float
+    orbit_speed_mps: float
+    on_scene_time_s: float  # 0 = stay until a pilot sends it home
+    last_route_seq: int  # the mission item whose arrival means "on scene"
+
+
+class Flight:
+    """Flies one plan with one drone; :meth:`run` returns when the drone is docked or the
+    flight is aborted."""
+
+    def __init__(
+        self,
+        flight_id: str,
+        link: DroneLink,
+        plan: FlightPlan,
+        *,
+        on_phase: Callable[[FlightPhase, str], Awaitable[None]],
+        phase: FlightPhase = FlightPhase.DOCKED,
+        armable_timeout_s: float = 30.0,
+    ) -> None:
+        self.flight_id = flight_id
+        self.link = link
+        self.plan = plan
+        self.phase = phase
+        self._on_phase = on_phase
+        self._armable_timeout_s = armable_timeout_s
+        self._changed = asyncio.Event()
+        self._progress = MissionProgress(0, 0)
+        self._expected_mode: str | None = None
+        self._on_scene_since: float | None = None
+
+    # -- the machine ---------------------------------------------------------------------
+
+    async def _set_phase(self, phase: FlightPhase, reason: str) -> None:
+        if phase is self.phase:
+            return
+        if phase not in ALLOWED[self.phase]:
+            raise InvalidStateError(
+                f"flight {self.flight_id}: cannot go from {self.phase} to {phase} ({reason})"
+            )
+        logger.info("%s: flight %s: %s -> %s (%s)", self.link.drone_id, self.flight_id, self.phase, phase, reason)
+        self.phase = phase
+        await self._on_phase(phase, reason)
+
+    def notify(self) -> None:
+        """Call on every new drone state or mission progress; wakes the machine."""
+        self._changed.set()
+
+    def mission_progress(self, progress: MissionProgress) -> None:
+        self._progress = progress
+        self._changed.set()
+
+    async def _wait(self, condition: Callable[[DroneState], bool], timeout_s: float, what: str) -> None:
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not condition(self.link.state):
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError as exc:
+            raise LinkError(self.link.drone_id, f"timed out after {timeout_s:.0f} s waiting for {what}") from exc
+
+    # -- phases ------------------------------------------------------------------------
+
+    async def run(self) -> FlightPhase:
+        if self.phase is FlightPhase.DOCKED:
+            await self._preflight()
+        if self.phase in TERMINAL:
+            return self.phase
+        return await self._follow()
+
+    async def _preflight(self) -> None:
+        await self._set_phase(FlightPhase.PREFLIGHT, "dispatched")
+        try:
+            await self.link.upload_geofence(self.plan.geofence)
+            await self.link.upload_mission(self.plan.mission)
+            await self._wait(lambda s: s.armable and s.health_ok, self._armable_timeout_s, "armable")
+        except Exception as exc:
+            await self._set_phase(FlightPhase.ABORTED, f"preflight failed: {exc}")
+            return
+        await self._set_phase(FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable")
+        try:
+            self._expected_mode = "mission"
+            await self.link.arm()
+            await self.link.start_mission()
+        except Exception as exc:
+            await self._set_phase(FlightPhase.ABORTED, f"launch refused: {exc}")
+            if self.link.state.armed:
+                await self.link.land()
+            return
+
+    async def _follow(self) -> FlightPhase:
+        """Follow the vehicle until it is docked; on scene, start the orbit."""
+        loop = asyncio.get_running_loop()
+        while self.phase not in TERMINAL:
+            state = self.link.state
+            if self.phase is FlightPhase.LAUNCHING and state.landed is LandedState.IN_AIR:
+                await self._set_phase(FlightPhase.ENROUTE, "airborne")
+            elif (
+                self.phase is FlightPhase.ENROUTE
+                and self._progress.current >= self.plan.last_route_seq
+                and self._progress.total > 0
+            ):
+                await self._set_phase(FlightPhase.ON_SCENE, "reached the scene")
+                self._on_scene_since = loop.time()
+                await self.orbit(
+                    self.plan.scene_lat_deg,
+                    self.plan.scene_lon_deg,
+                    self.plan.scene_alt_amsl_m,
+                    self.plan.orbit_radius_m,
+                    self.plan.orbit_speed_mps,
+                )
+            elif (
+                self.phase is FlightPhase.ON_SCENE
+                and self.plan.on_scene_time_s > 0
+                and self._on_scene_since is not None
+                and loop.time() - self._on_scene_since >= self.plan.on_scene_time_s
+            ):
+                await self.return_home("on-scene time used up")
+            elif self.phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE) and state.landed is LandedState.LANDING:
+                await self._set_phase(FlightPhase.LANDING, "descending to land")
+            elif (
+                self.phase in (FlightPhase.LANDING, FlightPhase.RETURNING, FlightPhase.FAILSAFE)
+                and state.on_ground
+            ):
+                await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
+            elif (
+                self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE)
+                and state.mode in VEHICLE_FAILSAFE_MODES
+                and state.mode != self._expected_mode
+            ):
+                await self._set_phase(FlightPhase.FAILSAFE, f"vehicle switched to {state.mode} by itself")
+            self._changed.clear()
+            try:
+                async with asyncio.timeout(1.0):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+        return self.phase
+
+    # -- pilot and monitor actions -----------------------------------------------------
+
+    async def orbit(
+        self, lat_deg: float, lon_deg: float, alt_amsl_m: float, radius_m: float, speed_mps: float
+    ) -> None:
+        self._expected_mode = "posctl"  # MAVSDK shows PX4's Orbit as POSCTL
+        await self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps)
+
+    async def goto(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> None:
+        self._expected_mode = "hold"
+        await self.link.reposition(lat_deg, lon_deg, alt_amsl_m)
+
+    async def hold(self) -> None:
+        self._expected_mode = "hold"
+        await self.link.hold()
+
+    async def return_home(self, reason: str) -> None:
+        self._expected_mode = "return_to_launch"
+        await self.link.return_to_launch()
+        if self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.FAILSAFE, FlightPhase.LAUNCHING):
+            await self._set_phase(FlightPhase.RETURNING, reason)
+
+    async def land(self, reason: str) -> None:
+        self._expected_mode = "land"
+        await self.link.land()
+        if self.phase not in (FlightPhase.LANDING, *TERMINAL):
+            await self._set_phase(FlightPhase.LANDING, reason)

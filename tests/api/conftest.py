@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from dfr.api.app import create_app
+from dfr.config import Settings
+from dfr.site import load_site
+
+PILOT = "pilot-token-for-tests-0123456789"
+VIEWER = "viewer-token-for-tests-0123456789"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_site(directory: Path, ports: list[int]) -> Path:
+    drones = "\n".join(
+        f"  - {{id: d{i}, dock: a, mavlink_url: 'udpin://127.0.0.1:{port}'}}"
+        for i, port in enumerate(ports)
+    )
+    (directory / "site.yaml").write_text(
+        "name: test site\n"
+        "docks: [{id: a, lat: 47.397742, lon: 8.545594, ground_alt_amsl_m: 488.0}]\n"
+        f"drones:\n{drones}\n"
+    )
+    return directory
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    (tmp_path / "site").mkdir()
+    site_dir = write_site(tmp_path / "site", [free_udp_port()])
+    settings = Settings(
+        site=site_dir,
+        data_dir=tmp_path / "data",
+        api_token=SecretStr(PILOT),
+        viewer_token=SecretStr(VIEWER),
+    )
+    app = create_app(settings, load_site(site_dir))
+    async with app.router.lifespan_context(app) as state:
+        # ASGITransport does not run the lifespan; hand the state in as uvicorn would.
+        async def with_state(scope, receive, send):  # type: ignore[no-untyped-def]
+            scope["state"] = dict(state)
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://dfr.test",
+            headers={"Authorization": f"Bearer {PILOT}"},
+        ) as c:
+            yield c
