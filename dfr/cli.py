@@ -90,7 +90,65 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--rank", action="store_true", help="rank every dock's drones for --to")
     plan.add_argument("--drone", help="drone id whose performance to use (default: first drone)")
 
+    for name, text in (
+        ("demo", "the service with the simulated fleet of the site, in one process"),
+        ("serve", "the service alone, against the drones the site names"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--site", help=f"site directory (default: {DEFAULT_SITE})")
+        cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+        cmd.add_argument("--port", type=int, help="HTTP port (default 8080)")
+        cmd.add_argument("--data-dir", help="database and recordings (default ./var)")
+        cmd.add_argument("--token", help="pilot token for automation (or DFR_API_TOKEN); printed if generated")
+        cmd.add_argument("--port-offset", type=int, help="added to every drone's MAVLink port")
+        if name == "demo":
+            cmd.add_argument("--speed", type=_positive, default=1.0, help="simulator speed factor")
+
     return parser
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pydantic import SecretStr, ValidationError
+
+    from dfr.config import Settings
+    from dfr.server import run_server
+    from dfr.site import load_site
+
+    overrides: dict[str, object] = {}
+    for arg, key in (("site", "site"), ("host", "host"), ("port", "port"), ("data_dir", "data_dir"),
+                     ("port_offset", "mavlink_port_offset")):
+        if getattr(args, arg) is not None:
+            overrides[key] = getattr(args, arg)
+    if args.token is not None:
+        overrides["api_token"] = SecretStr(args.token)
+    if args.command == "demo" and "site" not in overrides:
+        overrides["site"] = DEFAULT_SITE
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        print(f"dfr {args.command}: bad setting: {exc}", file=sys.stderr)
+        return 2
+    site = load_site(settings.site)
+    generated = args.token is None and settings.api_token is None
+
+    def ready(url: str, token: str) -> None:
+        print(f"dfr {args.command}: site {site.name!r}, {len(site.drones)} drones", flush=True)
+        print(f"  console:  {url}", flush=True)
+        print(f"  API docs: {url}docs", flush=True)
+        if generated:
+            print(f"  pilot token (generated): {token}", flush=True)
+        print(
+            f"  try: curl -s -X POST {url}api/v1/calls -H 'Authorization: Bearer {token}' "
+            "-H 'Content-Type: application/json' -d '{\"cad_id\": \"DEMO-1\", \"nature\": "
+            "\"shots fired\", \"priority\": 1, \"location\": {\"lat\": 32.7555, \"lon\": -97.3308}}'",
+            flush=True,
+        )
+
+    speed = args.speed if args.command == "demo" else None
+    asyncio.run(run_server(settings, site, fleet_speed=speed, on_ready=ready))
+    return 0
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -110,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sitl.runner import run_sim
 
             return run_sim(args)
+        if args.command in ("demo", "serve"):
+            return _run_service(args)
         if args.command == "plan":
             from dfr.planning.plan_cli import run_plan
 

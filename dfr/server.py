@@ -1,0 +1,64 @@
+"""Runs the service under uvicorn, alone (``dfr serve``) or with the simulated fleet of
+the site in the same event loop (``dfr demo``). SIGINT/SIGTERM stop it gracefully:
+uvicorn drains, the service stops its links, the fleet stops its vehicles."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+import uvicorn
+
+from dfr.api.app import create_app
+from dfr.config import Settings
+from dfr.service import Service
+from dfr.site import Site
+
+logger = logging.getLogger(__name__)
+
+
+async def run_server(
+    settings: Settings,
+    site: Site,
+    *,
+    fleet_speed: float | None = None,
+    fleet_camera: bool = False,
+    on_ready: Callable[[str, str], None] | None = None,
+) -> None:
+    """Serve until a signal. ``fleet_speed`` set: also run the site's simulated fleet,
+    on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``).
+    ``on_ready(console_url, pilot_token)`` is called once the server listens."""
+    async with AsyncExitStack() as stack:
+        if fleet_speed is not None:
+            from sitl.fleet import Fleet, PortPlan
+
+            ports = PortPlan().shifted(settings.mavlink_port_offset)
+            fleet = Fleet.from_site(site, ports=ports, speed_factor=fleet_speed)
+            await stack.enter_async_context(fleet)
+            logger.info("demo: simulated fleet of %d at %gx speed", len(site.drones), fleet_speed)
+        service = Service(settings, site)
+        app = create_app(settings, site, service=service)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            lifespan="on",
+            ws_ping_interval=20.0,
+        )
+        server = uvicorn.Server(config)
+
+        async def announce() -> None:
+            while not server.started:
+                await asyncio.sleep(0.05)
+            sockets = [s for srv in server.servers for s in srv.sockets]
+            port = sockets[0].getsockname()[1] if sockets else settings.port
+            if on_ready is not None:
+                on_ready(f"http://{settings.host}:{port}/", service.pilot_token or "")
+
+        async with asyncio.TaskGroup() as tg:
+            watcher = tg.create_task(announce(), name="server: announce")
+            await server.serve()
+            watcher.cancel()
