@@ -12,11 +12,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketState
 
 from dfr.api.auth import Principal, Role, bearer_from_header, require_role
@@ -41,6 +43,7 @@ from dfr.site import Site
 logger = logging.getLogger(__name__)
 
 WS_SEND_TIMEOUT_S = 5.0
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 class State(TypedDict):
@@ -214,6 +217,8 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     async def ws_events(websocket: WebSocket) -> None:
         await _stream(websocket, Topic.EVENTS, latest_only=False)
 
+    # The console and viewer pages (static; they sign in with a token, see web/README).
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")
     return app
 
 
