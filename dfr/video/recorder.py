@@ -1,0 +1,152 @@
+"""Recording one flight's video to MP4 by remuxing (never transcoding), then hashing it.
+
+The event loop hands access units to :meth:`Recorder.write` (it never blocks); a worker
+thread owned by the recorder muxes them with PyAV (``add_mux_stream``: no codec context,
+packets go straight to FFmpeg's mp4 muxer, which takes SPS/PPS from the first keyframe).
+Timestamps are the RTP timestamps unwrapped to 64 bits, starting at 0. Recording starts at
+the first keyframe. :meth:`Recorder.close` finishes the file and returns its SHA-256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import hashlib
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+
+from dfr.errors import VideoError
+from dfr.video.h264 import join_annexb
+from dfr.video.rtp import H264_CLOCK_HZ, AccessUnit
+
+logger = logging.getLogger(__name__)
+
+_TIME_BASE = fractions.Fraction(1, H264_CLOCK_HZ)
+_MAX_STEP = 5 * H264_CLOCK_HZ
+_HASH_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """A finished recording: where it is, how long, how big, and its SHA-256."""
+
+    path: Path
+    duration_s: float
+    size_bytes: int
+    sha256_hex: str
+    frame_count: int
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Recorder:
+    """Writes one MP4 file from access units; ``close()`` returns :class:`RecordingInfo`."""
+
+    def __init__(self, path: Path, label: str = "") -> None:
+        self.path = path
+        self._label = label
+        self._queue: queue.SimpleQueue[AccessUnit | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"{label}: recorder", daemon=True)
+        self._closed = False
+        self._error: BaseException | None = None
+        self._frame_count = 0
+        self._first_ts: int | None = None
+        self._last_ts = 0
+        self._frame_step = H264_CLOCK_HZ // 30
+        self._started_at: datetime | None = None
+        self._ended_at: datetime | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        logger.info("%s: recording to %s", label, path)
+
+    def write(self, unit: AccessUnit) -> None:
+        """Queue one access unit (never blocks; the thread catches up)."""
+        if not self._closed:
+            self._queue.put(unit)
+
+    async def close(self) -> RecordingInfo:
+        """Finish the file (off the event loop), hash it, and describe it."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        if self._error is not None:
+            raise VideoError(f"{self._label}: recording {self.path} failed: {self._error}")
+        if self._frame_count == 0:
+            info = RecordingInfo(self.path, 0.0, 0, "", 0, None, None)
+            logger.info("%s: recording %s has no frames", self._label, self.path)
+            return info
+        size_bytes = self.path.stat().st_size
+        sha256_hex = await asyncio.to_thread(sha256_file, self.path)
+        duration_s = (self._last_ts + self._frame_step) / H264_CLOCK_HZ
+        logger.info(
+            "%s: recording %s closed: %.1f s, %d bytes, sha256 %s",
+            self._label, self.path, duration_s, size_bytes, sha256_hex,
+        )  # fmt: skip
+        return RecordingInfo(
+            self.path,
+            duration_s,
+            size_bytes,
+            sha256_hex,
+            self._frame_count,
+            self._started_at,
+            self._ended_at,
+        )
+
+    def _run(self) -> None:
+        container: av.container.OutputContainer | None = None
+        stream: av.stream.Stream | None = None
+        prev_rtp: int | None = None
+        try:
+            while (unit := self._queue.get()) is not None:
+                if container is None:
+                    if not unit.keyframe:
+                        continue
+                    container = av.open(str(self.path), "w", format="mp4")
+                    stream = container.add_mux_stream("h264")
+                    stream.time_base = _TIME_BASE
+                    self._started_at = datetime.now(UTC)
+                    self._first_ts = 0
+                else:
+                    assert prev_rtp is not None
+                    step = (unit.rtp_timestamp - prev_rtp) & 0xFFFFFFFF
+                    if 0 < step <= _MAX_STEP:
+                        self._frame_step = step
+                    else:
+                        step = self._frame_step
+                    self._last_ts += step
+                prev_rtp = unit.rtp_timestamp
+                packet = av.Packet(join_annexb(unit.nals))
+                packet.pts = packet.dts = self._last_ts
+                packet.time_base = _TIME_BASE
+                packet.is_keyframe = unit.keyframe
+                if stream is not None:
+                    packet.stream = stream
+                container.mux(packet)
+                self._frame_count += 1
+                self._ended_at = datetime.now(UTC)
+        except Exception as exc:  # reported by close(); the thread must not die silently
+            logger.exception("%s: recorder failed", self._label)
+            self._error = exc
+            while self._queue.get() is not None:  # drain until close()
+                pass
+        finally:
+            if container is not None:
+                try:
+                    container.close()
+                except Exception as exc:
+                    self._error = self._error or exc

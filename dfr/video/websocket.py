@@ -1,0 +1,190 @@
+"""Serving one viewer of ``/ws/video/{drone_id}``.
+
+Protocol (text messages are JSON):
+
+1. ``{"type": "codec", "codec": "avc1.42c01f", "width": 1280, "height": 720,
+   "format": "fmp4"}`` — again whenever the source's codec configuration changes.
+2. Binary. ``fmp4`` (default, for Media Source Extensions): the init segment right after
+   each codec message, then one ``moof``+``mdat`` fragment per frame, starting at a
+   keyframe. Fragment times are the relay's continuous timeline, not zero-based: a player
+   seeks to the start of its buffered range. ``annexb`` (for WebCodecs): one message per
+   frame, a 17-byte header (``>QBQ``: timestamp µs, flags bit 0 = keyframe, capture time
+   µs since the epoch or 0) then the Annex-B access unit (SPS/PPS before keyframes).
+3. ``{"type": "state", "state": "live"|"lost"|"waiting"}`` when the source stops or returns.
+
+A viewer that falls behind (a frame older than ``max_lag_s`` at send time, or more than
+``max_buffered_bytes`` waiting in the socket's send buffer) is moved on to the next
+keyframe; one that does not take a message within ``write_timeout_s`` is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from dfr.video.hub import CodecInfo, MediaFrame, StateChange, VideoHub, monotonic_age_s
+
+logger = logging.getLogger(__name__)
+
+SendText = Callable[[str], Awaitable[None]]
+SendBytes = Callable[[bytes], Awaitable[None]]
+
+
+class VideoFormat(StrEnum):
+    FMP4 = "fmp4"
+    ANNEXB = "annexb"
+
+
+class ViewerEnd(StrEnum):
+    """Why serving a viewer ended."""
+
+    CLOSED = "closed"  # the subscription was closed (hub or caller)
+    WRITE_TIMEOUT = "write_timeout"  # the viewer stopped reading
+    DISCONNECTED = "disconnected"  # the client went away
+
+
+@dataclass(slots=True)
+class ViewerStats:
+    frames_sent: int = 0
+    bytes_sent: int = 0
+    skipped_frames: int = 0
+    skips: int = 0
+    end: ViewerEnd = ViewerEnd.CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLimits:
+    write_timeout_s: float = 5.0
+    max_lag_s: float = 1.0
+    max_buffered_bytes: int = 1 << 20
+    max_queue_frames: int = 90
+
+
+def codec_message(codec: CodecInfo, fmt: VideoFormat) -> str:
+    return json.dumps(
+        {
+            "type": "codec",
+            "codec": codec.codec,
+            "width": codec.width_px,
+            "height": codec.height_px,
+            "format": str(fmt),
+        }
+    )
+
+
+async def serve_viewer(
+    send_text: SendText,
+    send_bytes: SendBytes,
+    hub: VideoHub,
+    *,
+    fmt: VideoFormat = VideoFormat.FMP4,
+    limits: ViewerLimits | None = None,
+    buffered_bytes: Callable[[], int] | None = None,
+) -> ViewerStats:
+    """Send the hub's video to one viewer until the viewer is too slow or goes away.
+
+    ``buffered_bytes`` (optional) tells how many bytes wait in the connection's send buffer
+    (e.g. ``transport.get_write_buffer_size``). Send errors propagate; a write timeout ends
+    the call with ``stats.end == WRITE_TIMEOUT`` (the caller closes the socket).
+    """
+    limits = limits or ViewerLimits()
+    stats = ViewerStats()
+    codec_sent: CodecInfo | None = None
+
+    async def send(data: str | bytes) -> None:
+        async with asyncio.timeout(limits.write_timeout_s):
+            if isinstance(data, str):
+                await send_text(data)
+            else:
+                await send_bytes(data)
+                stats.bytes_sent += len(data)
+
+    with hub.subscribe(limits.max_queue_frames) as sub:
+        try:
+            while True:
+                try:
+                    item = await sub.get()
+                except EOFError:
+                    break
+                if isinstance(item, CodecInfo):
+                    await send(codec_message(item, fmt))
+                    if fmt is VideoFormat.FMP4:
+                        await send(item.init_segment)
+                    codec_sent = item
+                elif isinstance(item, StateChange):
+                    await send(json.dumps({"type": "state", "state": str(item.state)}))
+                elif isinstance(item, MediaFrame):
+                    if item.codec is not codec_sent:
+                        continue  # frame of an older configuration still queued
+                    behind = monotonic_age_s(item) > limits.max_lag_s or (
+                        buffered_bytes is not None and buffered_bytes() > limits.max_buffered_bytes
+                    )
+                    if behind:
+                        sub.skipped_frames += 1
+                        sub.skip_to_keyframe()
+                        continue
+                    await send(item.fragment if fmt is VideoFormat.FMP4 else item.annexb)
+                    stats.frames_sent += 1
+        except TimeoutError:
+            stats.end = ViewerEnd.WRITE_TIMEOUT
+            logger.info("%s: video viewer dropped (not reading)", hub.label)
+        finally:
+            stats.skipped_frames = sub.skipped_frames
+            stats.skips = sub.skips
+    return stats
+
+
+async def serve_websocket(
+    websocket: WebSocket,
+    hub: VideoHub,
+    *,
+    fmt: VideoFormat = VideoFormat.FMP4,
+    limits: ViewerLimits | None = None,
+) -> ViewerStats:
+    """Serve an accepted Starlette/FastAPI websocket; returns when the viewer is gone.
+
+    Reads the socket concurrently so a client that leaves is noticed even while the
+    source is silent. Closes the socket with 1008 (policy) after a write timeout.
+    """
+    stats = ViewerStats()
+
+    async def receive_until_disconnect() -> None:
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+        except (WebSocketDisconnect, RuntimeError):
+            return
+
+    async def run_sender() -> None:
+        nonlocal stats
+        try:
+            stats = await serve_viewer(
+                websocket.send_text, websocket.send_bytes, hub, fmt=fmt, limits=limits
+            )
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            stats.end = ViewerEnd.DISCONNECTED
+
+    async with asyncio.TaskGroup() as group:
+        sender = group.create_task(run_sender(), name=f"{hub.label}: video viewer send")
+        receiver = group.create_task(
+            receive_until_disconnect(), name=f"{hub.label}: video viewer receive"
+        )
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        sender.cancel()
+        receiver.cancel()
+    if sender.cancelled():
+        stats.end = ViewerEnd.DISCONNECTED
+    elif stats.end is ViewerEnd.WRITE_TIMEOUT:
+        try:
+            await websocket.close(code=1008, reason="viewer not reading")
+        except (RuntimeError, OSError):
+            logger.debug("%s: close after write timeout failed", hub.label)
+    return stats
