@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import math
@@ -73,6 +74,29 @@ def offset_deg(
     dlat = math.degrees(north_m / EARTH_RADIUS_M)
     dlon = math.degrees(east_m / (EARTH_RADIUS_M * math.cos(math.radians(lat_deg))))
     return lat_deg + dlat, lon_deg + dlon
+
+
+def closest_approach_m(track: Sequence[Position], lat_deg: float, lon_deg: float) -> float:
+    """Smallest distance from a point to a recorded track, segments between samples included
+    (positions arrive at a fixed real-time rate, so at high speed factors samples are far
+    apart and a waypoint can lie between two of them)."""
+    best = math.inf
+    cos_lat = math.cos(math.radians(lat_deg))
+
+    def local(p: Position) -> tuple[float, float]:
+        north = math.radians(p.latitude_deg - lat_deg) * EARTH_RADIUS_M
+        east = math.radians(p.longitude_deg - lon_deg) * EARTH_RADIUS_M * cos_lat
+        return north, east
+
+    points = [local(p) for p in track]
+    for (n1, e1), (n2, e2) in itertools.pairwise(points):
+        dn, de = n2 - n1, e2 - e1
+        length_sq = dn * dn + de * de
+        t = 0.0 if length_sq == 0 else max(0.0, min(1.0, -(n1 * dn + e1 * de) / length_sq))
+        best = min(best, math.hypot(n1 + t * dn, e1 + t * de))
+    if len(points) == 1:
+        best = math.hypot(*points[0])
+    return best
 
 
 def ground_speed_mps(velocity: VelocityNed) -> float:

@@ -16,6 +16,7 @@ from mavsdk.asyncio.plugins.telemetry import FlightMode, LandedState
 from tests.sitl.mavsdk_session import (
     SimRig,
     Watched,
+    closest_approach_m,
     distance_m,
     is_subsequence,
     offset_deg,
@@ -101,14 +102,14 @@ async def test_mission_runs_to_completion_then_returns_and_lands() -> None:
         await s.mode.wait_for(FlightMode.MISSION)
         await s.landed.wait_for(LandedState.IN_AIR)
 
-        for lat, lon in points:
-            await s.wait_near(lat, lon, 4.0)
-            here = s.position.latest
-            assert here is not None
-            assert here.relative_altitude_m == pytest.approx(MISSION_ALT_REL_M, abs=2.0)
-
+        track_mark = s.position.mark()
         await progress.wait_until(lambda p: p.total == len(points) and p.current == p.total)
         await s.mode.wait_for(FlightMode.RETURN_TO_LAUNCH)
+        track = s.position.since(track_mark)
+        for lat, lon in points:
+            assert closest_approach_m(track, lat, lon) < 4.0, f"waypoint {lat},{lon} missed"
+        cruising = [p.relative_altitude_m for p in track if p.relative_altitude_m > 5.0]
+        assert max(cruising) == pytest.approx(MISSION_ALT_REL_M, abs=2.0)
         assert await s.mission.is_mission_finished() is True
         await s.wait_landed_disarmed()
 
