@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import os
@@ -200,10 +201,10 @@ async def run(offset: int, vehicles: int) -> None:
     transports.append(gcs_transport)
     clients: list[ApiClient] = []
     for i in range(1, vehicles):
-        transport, client = await loop.create_datagram_endpoint(
-            lambda i=i: ApiClient(i + 1), local_addr=("127.0.0.1", 14540 + offset + i)
+        api_transport, client = await loop.create_datagram_endpoint(
+            functools.partial(ApiClient, i + 1), local_addr=("127.0.0.1", 14540 + offset + i)
         )
-        transports.append(transport)
+        transports.append(api_transport)
         clients.append(client)
     stdin_closed = asyncio.Event()
     mavsdk_flying = asyncio.Event()
@@ -222,7 +223,9 @@ async def run(offset: int, vehicles: int) -> None:
             await asyncio.sleep(0.2)
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
-    tasks = {loop.create_task(fly_with_mavsdk(14540 + offset, mavsdk_flying), name="mavsdk v0")}
+    tasks: set[asyncio.Task[Any]] = {
+        loop.create_task(fly_with_mavsdk(14540 + offset, mavsdk_flying), name="mavsdk v0")
+    }
     tasks |= {loop.create_task(c.fly(), name=f"pymavlink v{c.sysid}") for c in clients}
     tasks.add(loop.create_task(report(), name="report"))
     stdin_task = loop.create_task(stdin_closed.wait(), name="stdin")
