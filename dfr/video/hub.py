@@ -146,22 +146,26 @@ class Subscription:
                 return
             self.waiting_for_keyframe = False
         elif self._frames >= self._max_frames:
-            if not self.skip_to_keyframe() and not frame.keyframe:
+            if not self.skip_to_keyframe(keep_front=False) and not frame.keyframe:
                 self.skipped_frames += 1
                 return
             self.waiting_for_keyframe = False
         self._put(frame)
 
-    def skip_to_keyframe(self) -> bool:
+    def skip_to_keyframe(self, *, keep_front: bool = True) -> bool:
         """Drop queued frames up to the newest queued keyframe, or all and wait for the next.
 
-        Returns True if the queue now starts at a queued keyframe.
+        With ``keep_front=False`` a keyframe that is already the first queued frame does not
+        count (dropping nothing would not help a full queue). Returns True if the queue now
+        starts at a queued keyframe.
         """
         self.skips += 1
         frames = [i for i, item in enumerate(self._items) if isinstance(item, MediaFrame)]
         keyframes = [
             i for i in frames if isinstance(item := self._items[i], MediaFrame) and item.keyframe
         ]
+        if not keep_front and keyframes and keyframes[-1] == frames[0]:
+            keyframes = []
         keep_from = keyframes[-1] if keyframes else len(self._items)
         kept: deque[HubItem] = deque()
         for i, item in enumerate(self._items):

@@ -20,8 +20,12 @@ keyframe; one that does not take a message within ``write_timeout_s`` is dropped
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
+import socket
+import struct
+import termios
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,6 +36,7 @@ from dfr.video.hub import CodecInfo, MediaFrame, StateChange, VideoHub, monotoni
 
 logger = logging.getLogger(__name__)
 
+_VIDEO_SNDBUF_BYTES = 128 * 1024
 SendText = Callable[[str], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]
 
@@ -62,8 +67,40 @@ class ViewerStats:
 class ViewerLimits:
     write_timeout_s: float = 5.0
     max_lag_s: float = 1.0
-    max_buffered_bytes: int = 1 << 20
+    max_buffered_bytes: int = 384 * 1024
     max_queue_frames: int = 90
+
+
+def _send_queue_probe(websocket: WebSocket) -> Callable[[], int] | None:
+    """Bytes waiting to leave for this client: asyncio's buffer plus the kernel's send queue.
+
+    Best effort: finds the server's transport behind the ASGI ``send`` callable (uvicorn's
+    protocols keep it as ``.transport``), and shrinks the socket's send buffer so a stalled
+    client shows up here within a fraction of a second instead of after megabytes.
+    """
+    protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
+    transport = getattr(protocol, "transport", None)
+    if not isinstance(transport, asyncio.WriteTransport):
+        return None
+    sock = transport.get_extra_info("socket")
+    fileno = sock.fileno() if sock is not None else -1
+    if fileno >= 0:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _VIDEO_SNDBUF_BYTES)
+        except OSError:
+            logger.debug("cannot set SO_SNDBUF on a video socket")
+
+    def buffered_bytes() -> int:
+        total = transport.get_write_buffer_size()
+        if fileno >= 0 and not transport.is_closing():
+            try:
+                raw = fcntl.ioctl(fileno, termios.TIOCOUTQ, b"\0\0\0\0")
+                total += struct.unpack("i", raw)[0]
+            except OSError:
+                pass
+        return total
+
+    return buffered_bytes
 
 
 def codec_message(codec: CodecInfo, fmt: VideoFormat) -> str:
@@ -167,7 +204,12 @@ async def serve_websocket(
         nonlocal stats
         try:
             stats = await serve_viewer(
-                websocket.send_text, websocket.send_bytes, hub, fmt=fmt, limits=limits
+                websocket.send_text,
+                websocket.send_bytes,
+                hub,
+                fmt=fmt,
+                limits=limits,
+                buffered_bytes=_send_queue_probe(websocket),
             )
         except (WebSocketDisconnect, RuntimeError, OSError):
             stats.end = ViewerEnd.DISCONNECTED
