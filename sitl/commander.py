@@ -1,0 +1,732 @@
+"""PX4 Commander, simulated: commands → COMMAND_ACK, arming, mode changes, failsafes.
+
+Every COMMAND_LONG/COMMAND_INT addressed to the vehicle gets exactly one
+COMMAND_ACK targeted at the requester. Unset parameters arrive as NaN (MAVSDK's
+PX4 convention) and are treated as unset. COMMAND_INT is refused with
+``MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME`` (9) unless its frame is
+``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408.
+
+Failsafes follow PX4's framework: a condition (data link lost, battery critical or
+emergency, geofence breach, position lost, motor failure) maps to an action through
+its parameter; the vehicle holds for ``COM_FAIL_ACT_T`` (vehicle time) before
+acting, except where holding is impossible (no position → Descend, motor failure →
+Termination). While a failsafe action is pending or active, HEARTBEAT reports
+``MAV_STATE_CRITICAL``. A condition acts once per occurrence (it must clear before it
+can act again); the battery acts only when its warning got worse than at arming.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sitl.battery import Thresholds, WarningLevel
+from sitl.geofence import Geofence
+from sitl.link import Link
+from sitl.modes import LandedState, NavState, requested_state
+from sitl.streams import AUTOPILOT_VERSION, ENCODERS
+
+if TYPE_CHECKING:
+    from sitl.vehicle import Vehicle
+
+logger = logging.getLogger(__name__)
+
+INT32_MAX = 0x7FFFFFFF
+MAV_FRAME_GLOBAL_INT = 5
+FORCE_MAGIC = 21196
+FENCE_CHECK_INTERVAL_S = 0.1
+UNANSWERABLE_MESSAGES = {395, 397, 435}   # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
+
+
+class Result(IntEnum):
+    """MAV_RESULT."""
+
+    ACCEPTED = 0
+    TEMPORARILY_REJECTED = 1
+    DENIED = 2
+    UNSUPPORTED = 3
+    FAILED = 4
+    IN_PROGRESS = 5
+    UNSUPPORTED_MAV_FRAME = 9
+
+
+class Cmd(IntEnum):
+    NAV_RETURN_TO_LAUNCH = 20
+    NAV_LAND = 21
+    NAV_TAKEOFF = 22
+    DO_ORBIT = 34
+    DO_SET_MODE = 176
+    DO_CHANGE_SPEED = 178
+    DO_SET_HOME = 179
+    DO_FLIGHTTERMINATION = 185
+    DO_REPOSITION = 192
+    DO_SET_MISSION_CURRENT = 224
+    PREFLIGHT_REBOOT_SHUTDOWN = 246
+    MISSION_START = 300
+    COMPONENT_ARM_DISARM = 400
+    INJECT_FAILURE = 420
+    GET_MESSAGE_INTERVAL = 510
+    SET_MESSAGE_INTERVAL = 511
+    REQUEST_MESSAGE = 512
+    REQUEST_AUTOPILOT_CAPABILITIES = 520
+
+
+class FailsafeAction(StrEnum):
+    WARN = "warn"
+    HOLD = "hold"
+    RTL = "return"
+    LAND = "land"
+    DESCEND = "descend"
+    TERMINATE = "terminate"
+    DISARM = "disarm"
+
+
+_SEVERITY = {
+    FailsafeAction.WARN: 0, FailsafeAction.HOLD: 1, FailsafeAction.RTL: 2,
+    FailsafeAction.LAND: 3, FailsafeAction.DESCEND: 4, FailsafeAction.DISARM: 5,
+    FailsafeAction.TERMINATE: 6,
+}
+_ACTION_STATE = {
+    FailsafeAction.HOLD: NavState.HOLD, FailsafeAction.RTL: NavState.RTL,
+    FailsafeAction.LAND: NavState.LAND, FailsafeAction.DESCEND: NavState.DESCEND,
+    FailsafeAction.TERMINATE: NavState.TERMINATION,
+}
+
+
+class Reason(StrEnum):
+    DATA_LINK = "data link lost"
+    BATTERY_CRITICAL = "critical battery"
+    BATTERY_EMERGENCY = "emergency battery"
+    GEOFENCE = "geofence violation"
+    POSITION = "no global position"
+    MOTOR = "motor failure"
+
+
+def _nav_action(value: int) -> FailsafeAction | None:
+    """NAV_DLL_ACT / GF_ACTION style codes → action (None = disabled)."""
+    return {
+        1: FailsafeAction.HOLD, 2: FailsafeAction.RTL, 3: FailsafeAction.LAND,
+        5: FailsafeAction.TERMINATE, 6: FailsafeAction.DISARM,
+    }.get(value)
+
+
+def _gf_action(value: int) -> FailsafeAction | None:
+    return {
+        1: FailsafeAction.WARN, 2: FailsafeAction.HOLD, 3: FailsafeAction.RTL,
+        4: FailsafeAction.TERMINATE, 5: FailsafeAction.LAND,
+    }.get(value)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandParams:
+    command: int
+    p1: float
+    p2: float
+    p3: float
+    p4: float
+    p5: float            # COMMAND_LONG param5, or COMMAND_INT x / 1e7 (NaN if INT32_MAX)
+    p6: float
+    p7: float
+    frame: int | None    # COMMAND_INT frame; None for COMMAND_LONG
+
+    @classmethod
+    def from_message(cls, msg: Any, is_int: bool) -> CommandParams:
+        if is_int:
+            x = math.nan if msg.x == INT32_MAX else msg.x / 1e7
+            y = math.nan if msg.y == INT32_MAX else msg.y / 1e7
+            return cls(msg.command, msg.param1, msg.param2, msg.param3, msg.param4, x, y,
+                       msg.z, msg.frame)
+        p5, p6 = msg.param5, msg.param6
+        # PX4 treats |lat/lon| >= 1000 in COMMAND_LONG as 1e7-scaled
+        if math.isfinite(p5) and abs(p5) >= 1000:
+            p5 = p5 / 1e7
+        if math.isfinite(p6) and abs(p6) >= 1000:
+            p6 = p6 / 1e7
+        return cls(msg.command, msg.param1, msg.param2, msg.param3, msg.param4, p5, p6,
+                   msg.param7, None)
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
+class Commander:
+    def __init__(self, vehicle: Vehicle) -> None:
+        self.v = vehicle
+        self.geofence = Geofence()
+        self._pending: tuple[Reason, FailsafeAction, float] | None = None
+        self._active: tuple[Reason, FailsafeAction] | None = None
+        self._conditions: set[Reason] = set()
+        self._last_gcs_heartbeat_s: float | None = None
+        self._dl_lost = False
+        self._armed_at_s = 0.0
+        self._took_off = False
+        self._landed_at_s: float | None = None
+        self._battery_level_at_arming = WarningLevel.NONE
+        self._battery_reported = WarningLevel.NONE
+        self._fence_breached = False
+        self._next_fence_check_s = 0.0
+
+    # --- status ----------------------------------------------------------------------------
+    @property
+    def failsafe(self) -> bool:
+        return self._pending is not None or self._active is not None
+
+    def battery_warning(self) -> WarningLevel:
+        p = self.v.params
+        return self.v.battery.warning(
+            Thresholds(p.get_float("BAT_LOW_THR"), p.get_float("BAT_CRIT_THR"),
+                       p.get_float("BAT_EMERGEN_THR"))
+        )
+
+    def arming_problem(self) -> str | None:
+        """Why arming would be refused now, or None (the PREARM bit mirrors this)."""
+        v = self.v
+        if v.gps_failed:
+            return "Arming denied: no valid global position"
+        if v.motor_failed:
+            return "Arming denied: motor failure"
+        if self._fence_breached:
+            return "Arming denied: Geofence violation"
+        if self.battery_warning() >= WarningLevel.CRITICAL:
+            return "Arming denied: battery level too low"
+        if v.nav_state in (NavState.MANUAL, NavState.ALTCTL, NavState.POSCTL,
+                           NavState.STABILIZED, NavState.ACRO):
+            return "Arming denied: no manual control input"
+        if v.nav_state is NavState.TERMINATION:
+            return "Arming denied: flight termination active"
+        return None
+
+    def prearm_ok(self) -> bool:
+        return self.arming_problem() is None
+
+    # --- state changes ---------------------------------------------------------------------
+    def set_nav_state(self, new: NavState) -> None:
+        old = self.v.nav_state
+        if old is NavState.TERMINATION and new is not NavState.TERMINATION:
+            raise ValueError(f"{self.v.name}: cannot leave {old} for {new}")
+        if old is not new:
+            logger.info("%s: nav state %s -> %s", self.v.name, old, new)
+        self.v.nav_state = new
+        self.v.navigator.enter(new, old)
+
+    def set_landed_state(self, new: LandedState) -> None:
+        old = self.v.landed_state
+        if old is new:
+            return
+        logger.info("%s: landed state %s -> %s", self.v.name, old, new)
+        self.v.landed_state = new
+
+    def arm(self, *, forced: bool) -> Result:
+        v = self.v
+        if v.armed:
+            return Result.ACCEPTED
+        problem = None if forced else self.arming_problem()
+        if problem is None and not forced and v.nav_state in (
+            NavState.RTL, NavState.LAND, NavState.DESCEND, NavState.ORBIT
+        ):
+            problem = f"Arming denied: mode {v.nav_state} prevents arming"
+        if problem is not None:
+            v.statustext(3, problem)
+            return Result.TEMPORARILY_REJECTED
+        v.armed = True
+        self._armed_at_s = v.time_s
+        self._took_off = v.in_air()
+        self._landed_at_s = None
+        self._battery_level_at_arming = self.battery_warning()
+        lat, lon = v.lat_lon()
+        from sitl.vehicle import Home
+
+        v.home = Home(lat, lon, v.alt_amsl_m())
+        v.send_home()
+        v.statustext(6, "Armed by external command")
+        v.navigator.on_armed()
+        return Result.ACCEPTED
+
+    def disarm(self, *, forced: bool, why: str = "Disarmed by external command") -> Result:
+        v = self.v
+        if not v.armed:
+            return Result.ACCEPTED
+        if not forced and v.in_air() and v.landed_state is not LandedState.ON_GROUND:
+            v.statustext(3, "Disarming denied: not landed")
+            return Result.TEMPORARILY_REJECTED
+        v.armed = False
+        v.statustext(6, why)
+        self._pending = None
+        self._active = None
+        if v.nav_state in (NavState.LAND, NavState.RTL, NavState.TAKEOFF, NavState.DESCEND,
+                           NavState.ORBIT):
+            self.set_nav_state(NavState.HOLD)
+        v.navigator.on_disarmed()
+        return Result.ACCEPTED
+
+    def request_mode(self, state: NavState, *, user: bool = True) -> Result:
+        """A mode change asked for by a GCS (DO_SET_MODE, takeoff, land, RTL commands)."""
+        v = self.v
+        if v.nav_state is NavState.TERMINATION:
+            return Result.DENIED
+        if state in (NavState.MANUAL, NavState.ALTCTL, NavState.POSCTL, NavState.STABILIZED,
+                     NavState.ACRO):
+            if v.armed:
+                v.statustext(4, "Switching denied: no manual control input")
+                return Result.TEMPORARILY_REJECTED
+        elif state in (NavState.OFFBOARD, NavState.FOLLOW_TARGET, NavState.PRECLAND,
+                       NavState.READY, NavState.ORBIT, NavState.DESCEND, NavState.TERMINATION):
+            return Result.TEMPORARILY_REJECTED
+        elif state is NavState.MISSION and not v.navigator.has_mission():
+            v.statustext(4, "Mission rejected: no valid mission")
+            return Result.TEMPORARILY_REJECTED
+        if user and self.failsafe and state is not NavState.LAND:
+            assert self._active is not None or self._pending is not None
+            reason = self._active[0] if self._active else self._pending[0]  # type: ignore[index]
+            action = self._active[1] if self._active else self._pending[1]  # type: ignore[index]
+            if reason in self._conditions and action in (
+                FailsafeAction.LAND, FailsafeAction.DESCEND, FailsafeAction.TERMINATE
+            ):
+                return Result.TEMPORARILY_REJECTED
+        if user:
+            self._pending = None
+            self._active = None
+        self.set_nav_state(state)
+        return Result.ACCEPTED
+
+    # --- commands --------------------------------------------------------------------------
+    def handle_command(self, link: Link, msg: Any, *, is_int: bool) -> None:
+        try:
+            p = CommandParams.from_message(msg, is_int)
+        except (AttributeError, TypeError, ValueError):
+            return
+        if is_int and p.frame != MAV_FRAME_GLOBAL_INT:
+            logger.info("%s: frame invalid for command %d", self.v.name, p.command)
+            self.v.ack(link, msg, p.command, Result.UNSUPPORTED_MAV_FRAME)
+            return
+        handler = self._HANDLERS.get(p.command)
+        if handler is None:
+            result: Result | None = Result.UNSUPPORTED
+        else:
+            try:
+                result = handler(self, link, msg, p)
+            except ValueError as exc:
+                logger.info("%s: command %d refused: %s", self.v.name, p.command, exc)
+                result = Result.DENIED
+        if result is not None:
+            self.v.ack(link, msg, p.command, result)
+
+    def handle_set_mode_message(self, msg: Any) -> None:
+        if msg.base_mode & 1:
+            state = requested_state((msg.custom_mode >> 16) & 0xFF, (msg.custom_mode >> 24) & 0xFF)
+            if state is not None:
+                self.request_mode(state)
+
+    def _cmd_arm(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if not _finite(p.p1):
+            return Result.DENIED
+        forced = _finite(p.p2) and round(p.p2) == FORCE_MAGIC
+        if round(p.p1) == 1 and abs(p.p1 - 1) < 1e-3:
+            return self.arm(forced=forced)
+        if p.p1 == 0:
+            return self.disarm(forced=forced)
+        return Result.DENIED
+
+    def _cmd_takeoff(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        v = self.v
+        if v.nav_state is NavState.TERMINATION:
+            return Result.DENIED
+        if _finite(p.p7):
+            target_up = p.p7 - v.ground_alt_amsl_m
+        else:
+            target_up = v.home_up_m() + v.params.get_float("MIS_TAKEOFF_ALT")
+        if target_up < v.motion.up_m and v.in_air():
+            target_up = v.motion.up_m
+        v.navigator.takeoff_target_up_m = max(target_up, 0.5)
+        return self.request_mode(NavState.TAKEOFF)
+
+    def _cmd_land(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        return self.request_mode(NavState.LAND)
+
+    def _cmd_rtl(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        return self.request_mode(NavState.RTL)
+
+    def _cmd_set_mode(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if not (_finite(p.p1) and _finite(p.p2)):
+            return Result.DENIED
+        base = int(p.p1)
+        if base & 1:
+            sub = int(p.p3) if _finite(p.p3) else 0
+            state = requested_state(int(p.p2), sub)
+        elif base & 4:
+            state = NavState.MISSION
+        elif base & 8:
+            state = NavState.HOLD
+        else:
+            state = None
+        if state is None:
+            return Result.DENIED
+        return self.request_mode(state)
+
+    def _target_up(self, alt_amsl_m: float) -> float:
+        return alt_amsl_m - self.v.ground_alt_amsl_m
+
+    def _cmd_reposition(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        v = self.v
+        flags = int(p.p2) if _finite(p.p2) else 0
+        if not (flags & 1) or flags & ~1:
+            return Result.UNSUPPORTED
+        if not v.armed or not v.in_air():
+            return Result.TEMPORARILY_REJECTED
+        result = self.request_mode(NavState.HOLD)
+        if result is not Result.ACCEPTED:
+            return result
+        m = v.motion
+        north, east = m.north_m, m.east_m
+        if _finite(p.p5) and _finite(p.p6):
+            north, east = v.frame.to_ne(p.p5, p.p6)
+        up = self._target_up(p.p7) if _finite(p.p7) else m.up_m
+        speed = p.p1 if _finite(p.p1) and p.p1 > 0 else None
+        heading = math.degrees(p.p4) % 360.0 if _finite(p.p4) else None
+        v.navigator.reposition(north, east, max(up, 1.0), speed, heading)
+        return Result.ACCEPTED
+
+    def _cmd_orbit(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        v = self.v
+        if not v.armed or not v.in_air():
+            return Result.TEMPORARILY_REJECTED
+        radius = p.p1 if _finite(p.p1) else 10.0
+        if abs(radius) < 1.0 or abs(radius) > v.params.get_float("MC_ORBIT_RAD_MAX"):
+            return Result.DENIED
+        speed = abs(p.p2) if _finite(p.p2) and p.p2 != 0 else 1.0
+        yaw_behaviour = int(p.p3) if _finite(p.p3) else 0
+        m = v.motion
+        center = (m.north_m, m.east_m)
+        if _finite(p.p5) and _finite(p.p6):
+            center = v.frame.to_ne(p.p5, p.p6)
+        up = self._target_up(p.p7) if _finite(p.p7) else m.up_m
+        if self.failsafe and self._active is not None and self._active[0] in self._conditions:
+            return Result.TEMPORARILY_REJECTED
+        self._pending = None
+        self._active = None
+        v.navigator.set_orbit(center, abs(radius), 1 if radius > 0 else -1, speed,
+                              max(up, 1.0), yaw_behaviour)
+        self.set_nav_state(NavState.ORBIT)
+        return Result.ACCEPTED
+
+    def _cmd_change_speed(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if _finite(p.p2) and p.p2 > 0:
+            self.v.navigator.set_speed(p.p2)
+        else:
+            self.v.navigator.set_speed(None)
+        return Result.ACCEPTED
+
+    def _cmd_set_home(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        from sitl.vehicle import Home
+
+        v = self.v
+        if _finite(p.p1) and round(p.p1) == 1:
+            lat, lon = v.lat_lon()
+            v.home = Home(lat, lon, v.alt_amsl_m())
+        else:
+            if not (_finite(p.p5) and _finite(p.p6) and _finite(p.p7)):
+                return Result.DENIED
+            if not (-90 <= p.p5 <= 90 and -180 <= p.p6 <= 180):
+                return Result.DENIED
+            v.home = Home(p.p5, p.p6, p.p7)
+        v.send_home()
+        return Result.ACCEPTED
+
+    def _cmd_termination(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        v = self.v
+        if not v.armed:
+            return Result.DENIED
+        if _finite(p.p1) and p.p1 > 0.5:
+            self._execute(Reason.MOTOR, FailsafeAction.TERMINATE, announce=False)
+            v.statustext(2, "Flight termination active")
+        return Result.ACCEPTED
+
+    def _cmd_mission_current(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if not _finite(p.p1) or not self.v.navigator.set_current(int(p.p1)):
+            return Result.DENIED
+        return Result.ACCEPTED
+
+    def _cmd_mission_start(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if not self.v.navigator.has_mission():
+            return Result.DENIED
+        if _finite(p.p1) and p.p1 >= 0 and not self.v.navigator.set_current(int(p.p1)):
+            return Result.DENIED
+        return self.request_mode(NavState.MISSION)
+
+    def _cmd_reboot(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        v = self.v
+        if v.armed:
+            v.statustext(3, "Reboot denied: vehicle armed")
+            return Result.DENIED
+        if not _finite(p.p1) or round(p.p1) not in (0, 1, 2, 3):
+            return Result.DENIED
+        if round(p.p1) in (1, 2):
+            v.statustext(6, "Reboot requested (simulated: state kept)")
+        return Result.ACCEPTED
+
+    def _cmd_request_message(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
+        if not _finite(p.p1):
+            return Result.DENIED
+        msg_id = int(p.p1)
+        encoder = ENCODERS.get(msg_id)
+        if msg_id in UNANSWERABLE_MESSAGES or encoder is None:
+            return Result.DENIED
+        out = encoder(self.v, link.mav)
+        if out is None:
+            return Result.DENIED
+        self.v.ack(link, msg, p.command, Result.ACCEPTED)
+        link.send(out)
+        return None
+
+    def _cmd_capabilities(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
+        self.v.ack(link, msg, p.command, Result.ACCEPTED)
+        link.send(ENCODERS[AUTOPILOT_VERSION](self.v, link.mav))
+        return None
+
+    def _cmd_set_interval(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        if not (_finite(p.p1) and _finite(p.p2)):
+            return Result.DENIED
+        import time
+
+        ok = self.v.streams[link].set_interval(int(p.p1), p.p2, time.monotonic())
+        return Result.ACCEPTED if ok else Result.FAILED
+
+    def _cmd_get_interval(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
+        if not _finite(p.p1):
+            return Result.DENIED
+        interval = self.v.streams[link].interval_s(int(p.p1))
+        self.v.ack(link, msg, p.command, Result.ACCEPTED)
+        link.send(link.mav.message_interval_encode(
+            int(p.p1), -1 if interval is None else int(interval * 1e6)))
+        return None
+
+    def _cmd_inject_failure(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
+        v = self.v
+        if v.params.get_int("SYS_FAILURE_EN") != 1:
+            return Result.DENIED
+        if not (_finite(p.p1) and _finite(p.p2)):
+            return Result.DENIED
+        unit, kind = int(p.p1), int(p.p2)
+        if not (0 <= unit <= 8 or 100 <= unit <= 105) or not 0 <= kind <= 7:
+            return Result.UNSUPPORTED
+        if unit == 4:               # GPS
+            if kind in (0, 1):
+                v.gps_failed = kind == 1
+                v.statustext(6, f"Failure injection: GPS {'off' if kind else 'ok'}")
+        elif unit == 100:           # battery
+            if kind == 0:
+                v.battery.override_soc = None
+            elif kind == 1:
+                v.battery.override_soc = 0.0
+            elif kind == 4:
+                t = self.battery_warning  # noqa: F841  (thresholds read below)
+                crit = v.params.get_float("BAT_CRIT_THR")
+                emerg = v.params.get_float("BAT_EMERGEN_THR")
+                v.battery.override_soc = (crit + emerg) / 2
+        elif unit == 101:           # motor
+            if kind in (0, 1):
+                v.motor_failed = kind == 1
+        elif unit == 105 and kind in (0, 1):   # MAVLink signal
+            v.ack(link, msg, p.command, Result.ACCEPTED)
+            for each in v.links:
+                each.rx_dropped = kind == 1
+            return None
+        return Result.ACCEPTED
+
+    _HANDLERS: dict[int, Any] = {
+        Cmd.COMPONENT_ARM_DISARM: _cmd_arm,
+        Cmd.NAV_TAKEOFF: _cmd_takeoff,
+        Cmd.NAV_LAND: _cmd_land,
+        Cmd.NAV_RETURN_TO_LAUNCH: _cmd_rtl,
+        Cmd.DO_SET_MODE: _cmd_set_mode,
+        Cmd.DO_REPOSITION: _cmd_reposition,
+        Cmd.DO_ORBIT: _cmd_orbit,
+        Cmd.DO_CHANGE_SPEED: _cmd_change_speed,
+        Cmd.DO_SET_HOME: _cmd_set_home,
+        Cmd.DO_FLIGHTTERMINATION: _cmd_termination,
+        Cmd.DO_SET_MISSION_CURRENT: _cmd_mission_current,
+        Cmd.MISSION_START: _cmd_mission_start,
+        Cmd.PREFLIGHT_REBOOT_SHUTDOWN: _cmd_reboot,
+        Cmd.REQUEST_MESSAGE: _cmd_request_message,
+        Cmd.REQUEST_AUTOPILOT_CAPABILITIES: _cmd_capabilities,
+        Cmd.SET_MESSAGE_INTERVAL: _cmd_set_interval,
+        Cmd.GET_MESSAGE_INTERVAL: _cmd_get_interval,
+        Cmd.INJECT_FAILURE: _cmd_inject_failure,
+    }
+
+    # --- periodic checks -------------------------------------------------------------------
+    def gcs_heartbeat(self, now_real_s: float) -> None:
+        self._last_gcs_heartbeat_s = now_real_s
+        if self._dl_lost:
+            self._dl_lost = False
+            self.v.statustext(6, "Data link regained")
+            self._conditions.discard(Reason.DATA_LINK)
+
+    def update_real(self, now_real_s: float) -> None:
+        """Checks on real time: data-link loss (COM_DL_LOSS_T is real seconds, see vehicle)."""
+        last = self._last_gcs_heartbeat_s
+        if last is None or self._dl_lost:
+            return
+        if now_real_s - last > self.v.params.get_int("COM_DL_LOSS_T"):
+            self._dl_lost = True
+            self.v.statustext(2, "Connection to ground station lost")
+            action = _nav_action(self.v.params.get_int("NAV_DLL_ACT"))
+            if action is not None and self.v.nav_state not in (NavState.LAND, NavState.PRECLAND):
+                self._condition(Reason.DATA_LINK, action)
+
+    def update_vehicle(self, dt_s: float) -> None:
+        """Per physics step (vehicle time): landing detection, auto-disarm, failsafes."""
+        v = self.v
+        self._update_landed_state()
+        if v.armed and v.landed_state is LandedState.ON_GROUND:
+            if not self._took_off:
+                limit = v.params.get_float("COM_DISARM_PRFLT")
+                if (limit > 0 and v.time_s - self._armed_at_s > limit
+                        and not v.navigator.wants_climb()):
+                    self.disarm(forced=True, why="Disarmed by auto preflight disarming")
+            elif self._landed_at_s is not None:
+                limit = v.params.get_float("COM_DISARM_LAND")
+                if limit >= 0 and v.time_s - self._landed_at_s > limit:
+                    self.disarm(forced=True, why="Disarmed by landing")
+                    if v.nav_state is NavState.TERMINATION:
+                        pass
+        self._check_battery()
+        if v.time_s >= self._next_fence_check_s:
+            self._next_fence_check_s = v.time_s + FENCE_CHECK_INTERVAL_S
+            self._check_geofence()
+        if v.gps_failed:
+            if v.armed and v.in_air() and v.nav_state not in (
+                NavState.LAND, NavState.DESCEND, NavState.TERMINATION
+            ):
+                self._condition(Reason.POSITION, FailsafeAction.DESCEND)
+        else:
+            self._conditions.discard(Reason.POSITION)
+        if v.motor_failed and v.armed and v.in_air():
+            self._condition(Reason.MOTOR, FailsafeAction.TERMINATE)
+        if self._pending is not None and v.time_s >= self._pending[2]:
+            reason, action, _ = self._pending
+            self._pending = None
+            self._execute(reason, action)
+
+    def _update_landed_state(self) -> None:
+        v = self.v
+        m = v.motion
+        state = v.landed_state
+        if state is LandedState.ON_GROUND:
+            if v.armed and m.up_m > 0.2:
+                self._took_off = True
+                self._landed_at_s = None
+                v.statustext(6, "Takeoff detected")
+                self.set_landed_state(
+                    LandedState.TAKEOFF if v.navigator.is_taking_off() else LandedState.IN_AIR
+                )
+            return
+        if m.up_m <= 0.0:
+            self.set_landed_state(LandedState.ON_GROUND)
+            self._landed_at_s = v.time_s
+            m.stop()
+            v.statustext(6, "Landing detected")
+            v.navigator.on_landed()
+            if v.nav_state is NavState.TERMINATION and v.armed:
+                self.disarm(forced=True, why="Disarmed: flight terminated")
+            return
+        if v.navigator.is_landing():
+            self.set_landed_state(LandedState.LANDING)
+        elif v.navigator.is_taking_off():
+            self.set_landed_state(LandedState.TAKEOFF)
+        else:
+            self.set_landed_state(LandedState.IN_AIR)
+
+    def _check_battery(self) -> None:
+        v = self.v
+        level = self.battery_warning()
+        if level <= self._battery_reported:
+            if level < self._battery_reported and not v.armed:
+                self._battery_reported = level
+            return
+        self._battery_reported = level
+        text = {
+            WarningLevel.LOW: "Low battery level! Return advised",
+            WarningLevel.CRITICAL: "Critical battery level! Land now",
+            WarningLevel.EMERGENCY: "Emergency battery level! Landing immediately",
+        }.get(level)
+        if text:
+            v.statustext(2 if level >= WarningLevel.CRITICAL else 4, text)
+        if not v.armed or level <= self._battery_level_at_arming:
+            return
+        act = v.params.get_int("COM_LOW_BAT_ACT")
+        if level is WarningLevel.CRITICAL and act in (1, 2, 3):
+            action = FailsafeAction.LAND if act == 2 else FailsafeAction.RTL
+            self._condition(Reason.BATTERY_CRITICAL, action)
+        elif level >= WarningLevel.EMERGENCY and act in (1, 2, 3):
+            self._condition(Reason.BATTERY_EMERGENCY, FailsafeAction.LAND)
+
+    def set_geofence(self, fence: Geofence) -> None:
+        self.geofence = fence
+        self._check_geofence()
+
+    def _check_geofence(self) -> None:
+        v = self.v
+        m = v.motion
+        breached = self.geofence.breached(m.north_m, m.east_m)
+        max_hor = v.params.get_float("GF_MAX_HOR_DIST")
+        max_ver = v.params.get_float("GF_MAX_VER_DIST")
+        if max_hor > 0:
+            hn, he = v.home_ne()
+            breached = breached or math.hypot(m.north_m - hn, m.east_m - he) > max_hor
+        if max_ver > 0:
+            breached = breached or v.alt_rel_m() > max_ver
+        if breached and not self._fence_breached:
+            v.statustext(2, "Geofence violation")
+            if v.armed:
+                action = _gf_action(v.params.get_int("GF_ACTION"))
+                if action is not None:
+                    self._condition(Reason.GEOFENCE, action)
+        if not breached:
+            self._conditions.discard(Reason.GEOFENCE)
+        self._fence_breached = breached
+
+    # --- failsafe framework ----------------------------------------------------------------
+    def _condition(self, reason: Reason, action: FailsafeAction) -> None:
+        """A failsafe condition is present; act on its rising edge."""
+        if reason in self._conditions:
+            return
+        self._conditions.add(reason)
+        v = self.v
+        if not v.armed:
+            return
+        if action is FailsafeAction.WARN:
+            return
+        current = self._active[1] if self._active else (self._pending[1] if self._pending else None)
+        if current is not None and _SEVERITY[current] >= _SEVERITY[action]:
+            return
+        delay = v.params.get_float("COM_FAIL_ACT_T")
+        immediate = action in (FailsafeAction.HOLD, FailsafeAction.DESCEND,
+                               FailsafeAction.TERMINATE, FailsafeAction.DISARM)
+        if immediate or delay <= 0 or not v.in_air():
+            self._pending = None
+            self._execute(reason, action)
+            return
+        v.statustext(2, f"Failsafe activated: {reason}, {action} in {delay:g} s")
+        self._pending = (reason, action, v.time_s + delay)
+        self._active = None
+        if v.nav_state is not NavState.HOLD:
+            self.set_nav_state(NavState.HOLD)
+
+    def _execute(self, reason: Reason, action: FailsafeAction, *, announce: bool = True) -> None:
+        v = self.v
+        if announce:
+            v.statustext(2, f"Failsafe activated: {reason}, {action}")
+        if action is FailsafeAction.DISARM:
+            self.disarm(forced=True, why="Disarmed by failsafe")
+            return
+        self._active = (reason, action)
+        state = _ACTION_STATE[action]
+        if state is NavState.TERMINATION:
+            v.motor_failed = True
+        if v.nav_state is not state or state is NavState.HOLD:
+            self.set_nav_state(state)

@@ -1,0 +1,135 @@
+"""The simulated fleet: many vehicles, one event loop, one physics tick.
+
+``Fleet`` binds every vehicle's two UDP sockets on enter and runs one named tick
+task (``TICK_HZ`` real time) that advances all vehicles and sends their due
+streams; on exit it cancels that task and closes every socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from dfr.site import Site
+from sitl.motion import Wind
+from sitl.spec import PortPlan, VehicleSpec
+from sitl.vehicle import Vehicle
+
+__all__ = ["Fleet", "PortPlan", "VehicleSpec", "Wind"]
+
+logger = logging.getLogger(__name__)
+
+TICK_HZ = 50.0
+
+
+class Fleet:
+    """Async context manager: binds all sockets on enter, stops everything cleanly on exit."""
+
+    def __init__(
+        self,
+        specs: Sequence[VehicleSpec],
+        *,
+        ports: PortPlan = PortPlan(),
+        speed_factor: float = 1.0,
+        wind: Wind = Wind(),
+        seed: int = 0,
+    ) -> None:
+        if speed_factor <= 0:
+            raise ValueError(f"speed_factor must be > 0, got {speed_factor}")
+        instances = [s.instance for s in specs]
+        if len(set(instances)) != len(instances):
+            raise ValueError(f"vehicle instances must be unique, got {instances}")
+        self.ports = ports
+        self.speed_factor = speed_factor
+        self.vehicles: Sequence[Vehicle] = tuple(
+            Vehicle(spec, ports=ports, speed_factor=speed_factor, wind=wind, seed=seed)
+            for spec in specs
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self.tick_count = 0
+        self.tick_time_s = 0.0        # real seconds spent inside ticks (for benchmarks)
+
+    @classmethod
+    def from_site(cls, site: Site, **kwargs: Any) -> Fleet:
+        """One vehicle per site drone, in order, home = its dock."""
+        specs = []
+        for i, drone in enumerate(site.drones):
+            dock = site.dock_of(drone)
+            specs.append(
+                VehicleSpec(
+                    instance=i, home_lat_deg=dock.lat, home_lon_deg=dock.lon,
+                    home_alt_amsl_m=dock.ground_alt_amsl_m, name=drone.id,
+                    performance=drone.performance,
+                )
+            )
+        return cls(specs, **kwargs)
+
+    def vehicle(self, sysid: int) -> Vehicle:
+        for v in self.vehicles:
+            if v.sysid == sysid:
+                return v
+        raise KeyError(sysid)
+
+    async def __aenter__(self) -> Fleet:
+        opened: list[Vehicle] = []
+        try:
+            for v in self.vehicles:
+                await v.open()
+                opened.append(v)
+        except BaseException:
+            for v in opened:
+                v.close()
+            raise
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="sitl fleet: tick")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+        for v in self.vehicles:
+            v.close()
+        self._stopped.set()
+        logger.info("fleet stopped (%d vehicles)", len(self.vehicles))
+
+    async def run_until_stopped(self) -> None:
+        """For the CLI: wait until the fleet is closed (or the caller is cancelled)."""
+        task = self._task
+        if task is not None:
+            await asyncio.shield(task)
+        else:
+            await self._stopped.wait()
+
+    async def _run(self) -> None:
+        period = 1.0 / TICK_HZ
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
+        while True:
+            start = time.monotonic()
+            for v in self.vehicles:
+                try:
+                    v.tick(start)
+                except Exception:
+                    logger.exception("%s: tick failed", v.name)
+            self.tick_count += 1
+            self.tick_time_s += time.monotonic() - start
+            next_tick += period
+            delay = next_tick - loop.time()
+            if delay < -period:          # fell behind: do not try to catch up in a burst
+                next_tick = loop.time()
+                delay = 0.0
+            await asyncio.sleep(max(0.0, delay))

@@ -1,0 +1,121 @@
+"""One MAVLink 2 UDP link of a simulated vehicle (PX4's ``mavlink start -u ...``).
+
+A :class:`Link` binds its local port, sends to the default remote (``host:port``)
+until it hears from someone, then replies to the last sender's address, like PX4's
+``Mavlink::init_udp``. pymavlink is only the codec: one ``MAVLink`` object to
+encode (its sequence number) and one to parse, per link. Nothing raised while
+parsing a datagram escapes ``datagram_received``; ICMP "port unreachable" errors
+from sending before anyone listens are ignored quietly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, cast
+
+from pymavlink.dialects.v20 import common as mavlink2
+
+logger = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+
+class LinkMode(StrEnum):
+    NORMAL = "normal"     # GCS link (QGroundControl)
+    ONBOARD = "onboard"   # API / offboard link (MAVSDK)
+
+
+class Link(asyncio.DatagramProtocol):
+    """A UDP MAVLink endpoint; ``on_message(link, msg)`` gets every decoded message."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        mode: LinkMode,
+        sysid: int,
+        local: Address,
+        default_remote: Address,
+        on_message: Callable[[Link, Any], None],
+    ) -> None:
+        self.name = name
+        self.mode = mode
+        self.local = local
+        self.remote: Address = default_remote
+        self.partner_seen = False
+        self.blocked = False
+        self.rx_dropped = False     # MAVLink signal-lost failure: receive nothing
+        self._on_message = on_message
+        self._encoder = mavlink2.MAVLink(None, srcSystem=sysid, srcComponent=1)
+        self._decoder = mavlink2.MAVLink(None, srcSystem=sysid, srcComponent=1)
+        self._decoder.robust_parsing = True
+        self._transport: asyncio.DatagramTransport | None = None
+        self.messages_sent = 0
+        self.messages_received = 0
+        self.bad_datagrams = 0
+
+    @property
+    def mav(self) -> Any:
+        """The encoder: ``link.mav.heartbeat_encode(...)``."""
+        return self._encoder
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self, local_addr=self.local)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    # asyncio.DatagramProtocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable before the GCS/API client listens: expected, ignore
+        logger.debug("%s: send error ignored: %s", self.name, exc)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if self.blocked or self.rx_dropped:
+            return
+        if addr != self.remote:
+            if not self.partner_seen:
+                logger.info("%s: partner at %s:%d", self.name, addr[0], addr[1])
+            self.remote = (str(addr[0]), int(addr[1]))
+        self.partner_seen = True
+        try:
+            messages = self._decoder.parse_buffer(data) or []
+        except Exception as exc:    # a codec bug or hostile bytes must never stop a vehicle
+            self.bad_datagrams += 1
+            logger.debug("%s: undecodable datagram (%s)", self.name, exc)
+            self._decoder.buf = bytearray()
+            self._decoder.buf_index = 0
+            return
+        for msg in messages:
+            if msg.get_type() == "BAD_DATA":
+                self.bad_datagrams += 1
+                continue
+            self.messages_received += 1
+            try:
+                self._on_message(self, msg)
+            except Exception:
+                logger.exception("%s: error handling %s", self.name, msg.get_type())
+
+    def send(self, msg: Any) -> None:
+        if self.blocked or self._transport is None:
+            return
+        try:
+            data = msg.pack(self._encoder)
+        except Exception:
+            logger.exception("%s: cannot encode %s", self.name, msg.get_type())
+            return
+        self._encoder.seq = (self._encoder.seq + 1) % 256
+        self._transport.sendto(data, self.remote)
+        self.messages_sent += 1

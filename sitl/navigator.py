@@ -1,0 +1,555 @@
+"""PX4 Navigator, simulated: what the vehicle flies in each nav state.
+
+Takeoff (climb at ``MPC_TKO_SPEED`` to the target, then Hold), Hold (brake and
+stay, or fly to a DO_REPOSITION point and stay), Land (``MPC_Z_V_AUTO_DN`` above
+``MPC_LAND_ALT1``, ``MPC_LAND_SPEED`` below ``MPC_LAND_ALT2``), Descend (no position:
+straight down), RTL (climb to ``RTL_RETURN_ALT``, fly home at cruise speed, descend
+to ``RTL_DESCEND_ALT``, wait ``RTL_LAND_DELAY``, land), Orbit (fly to the circle, then
+around it) and Mission (waypoints with acceptance radius and hold time,
+DO_CHANGE_SPEED, NAV_DELAY, LOITER_TIME/UNLIM, TAKEOFF, LAND, RETURN_TO_LAUNCH).
+Horizontal speed is ``MPC_XY_CRUISE`` unless DO_CHANGE_SPEED or the reposition
+speed says otherwise, capped by ``MPC_XY_VEL_MAX``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+from sitl.mission_item import MissionItem
+from sitl.modes import NavState
+from sitl.motion import Velocity, velocity_towards
+from sitl.streams import MISSION_CURRENT
+
+if TYPE_CHECKING:
+    from sitl.vehicle import Vehicle
+
+logger = logging.getLogger(__name__)
+
+CMD_NAV_WAYPOINT = 16
+CMD_NAV_LOITER_UNLIM = 17
+CMD_NAV_LOITER_TIME = 19
+CMD_NAV_RETURN_TO_LAUNCH = 20
+CMD_NAV_LAND = 21
+CMD_NAV_TAKEOFF = 22
+CMD_NAV_DELAY = 93
+CMD_CONDITION_DELAY = 112
+CMD_DO_CHANGE_SPEED = 178
+POSITION_COMMANDS = {CMD_NAV_WAYPOINT, CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TIME, CMD_NAV_LAND,
+                     CMD_NAV_TAKEOFF}
+UINT16_MAX = 65535
+
+
+class MissionState(IntEnum):
+    """MISSION_STATE (MISSION_CURRENT.mission_state)."""
+
+    UNKNOWN = 0
+    NO_MISSION = 1
+    NOT_STARTED = 2
+    ACTIVE = 3
+    PAUSED = 4
+    COMPLETE = 5
+
+
+class RtlPhase(StrEnum):
+    CLIMB = "climb"
+    RETURN = "return"
+    DESCEND = "descend"
+    LOITER = "loiter"
+    LAND = "land"
+    DONE = "done"
+
+
+class ItemPhase(StrEnum):
+    TAKEOFF = "takeoff"     # inserted climb when a mission starts on the ground
+    FLY = "fly"
+    WAIT = "wait"
+    DESCEND = "descend"     # NAV_LAND's final descent
+
+
+@dataclass(frozen=True, slots=True)
+class Orbit:
+    center_ne: tuple[float, float]
+    radius_m: float
+    direction: int          # +1 clockwise (positive radius), -1 counter-clockwise
+    speed_mps: float
+    up_m: float
+    yaw_behaviour: int
+
+
+class Navigator:
+    def __init__(self, vehicle: Vehicle) -> None:
+        self.v = vehicle
+        self.takeoff_target_up_m = 2.5
+        self.orbit: Orbit | None = None
+        self._takeoff_ne: tuple[float, float] | None = None
+        self._hold: tuple[float, float, float] | None = None
+        self._hold_heading: float | None = None
+        self._move_speed: float | None = None     # reposition speed for the current Hold move
+        self._speed_override: float | None = None
+        self._land_ne: tuple[float, float] | None = None
+        self._rtl_phase = RtlPhase.DONE
+        self._rtl_up = 0.0
+        self._rtl_wait_until = 0.0
+        self._orbit_heading: float | None = None
+        self.mission: list[MissionItem] = []
+        self.mission_id = 0
+        self._current = 0
+        self._state = MissionState.NO_MISSION
+        self._item_phase = ItemPhase.FLY
+        self._wait_until = 0.0
+        self._item_ne: tuple[float, float] | None = None
+
+    # --- speeds ----------------------------------------------------------------------------
+    def _p(self, name: str) -> float:
+        return self.v.params.get_float(name)
+
+    def cruise_speed_mps(self) -> float:
+        speed = self._speed_override or self._p("MPC_XY_CRUISE")
+        return max(0.1, min(speed, self._p("MPC_XY_VEL_MAX")))
+
+    def set_speed(self, speed_mps: float | None) -> None:
+        self._speed_override = speed_mps
+        if self._move_speed is not None and speed_mps is not None:
+            self._move_speed = speed_mps
+
+    def _fly_to(
+        self, north: float, east: float, up: float, *, speed: float | None = None,
+        up_speed: float | None = None, heading: float | None = None,
+    ) -> tuple[Velocity, float | None]:
+        m = self.v.motion
+        dn, de, du = north - m.north_m, east - m.east_m, up - m.up_m
+        vel = velocity_towards(
+            dn, de, du, speed_xy_mps=min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX")),
+            speed_up_mps=up_speed or self._p("MPC_Z_V_AUTO_UP"),
+            speed_down_mps=self._p("MPC_Z_V_AUTO_DN"), acc_xy_mps2=self._p("MPC_ACC_HOR"),
+        )
+        if heading is None and math.hypot(dn, de) > 2.0:
+            heading = math.degrees(math.atan2(de, dn)) % 360.0
+        return vel, heading
+
+    # --- state entry -----------------------------------------------------------------------
+    def enter(self, new: NavState, old: NavState) -> None:
+        m = self.v.motion
+        if new is not NavState.HOLD:
+            self._move_speed = None
+        if new is NavState.HOLD:
+            self._hold = None
+            self._hold_heading = None
+        elif new is NavState.TAKEOFF:
+            self._takeoff_ne = (m.north_m, m.east_m)
+        elif new is NavState.LAND:
+            self._land_ne = (m.north_m, m.east_m)
+        elif new is NavState.RTL:
+            self._start_rtl()
+        if old is NavState.MISSION and new is not NavState.MISSION:
+            if self._state is MissionState.ACTIVE:
+                self._state = MissionState.PAUSED
+        if new is NavState.MISSION:
+            self._start_mission()
+        if old is NavState.ORBIT and new is not NavState.ORBIT:
+            self.orbit = None
+
+    def on_armed(self) -> None:
+        if self.v.nav_state is NavState.MISSION:
+            self._start_mission()
+
+    def on_disarmed(self) -> None:
+        self._hold = None
+        self._move_speed = None
+        self._speed_override = None
+
+    def on_landed(self) -> None:
+        v = self.v
+        if v.nav_state is NavState.MISSION and self._current < len(self.mission):
+            item = self.mission[self._current]
+            if item.command == CMD_NAV_LAND:
+                self._reached_and_advance()
+        if v.nav_state is NavState.RTL:
+            self._rtl_phase = RtlPhase.DONE
+
+    # --- queries ---------------------------------------------------------------------------
+    def wants_climb(self) -> bool:
+        if self.v.nav_state is NavState.TAKEOFF:
+            return True
+        return self.v.nav_state is NavState.MISSION and self._state is MissionState.ACTIVE
+
+    def is_taking_off(self) -> bool:
+        v = self.v
+        if v.nav_state is NavState.TAKEOFF:
+            return True
+        if v.nav_state is NavState.MISSION and self._state is MissionState.ACTIVE:
+            if self._item_phase is ItemPhase.TAKEOFF:
+                return True
+            item = self._current_item()
+            return item is not None and item.command == CMD_NAV_TAKEOFF
+        return False
+
+    def is_landing(self) -> bool:
+        v = self.v
+        if v.nav_state in (NavState.LAND, NavState.DESCEND):
+            return True
+        if v.nav_state is NavState.RTL:
+            return self._rtl_phase is RtlPhase.LAND
+        if v.nav_state is NavState.MISSION:
+            return self._item_phase is ItemPhase.DESCEND
+        return False
+
+    # --- commands from the commander -------------------------------------------------------
+    def reposition(
+        self, north: float, east: float, up: float, speed: float | None, heading: float | None
+    ) -> None:
+        self._hold = (north, east, up)
+        self._move_speed = speed
+        self._hold_heading = heading
+
+    def set_orbit(
+        self, center_ne: tuple[float, float], radius_m: float, direction: int, speed_mps: float,
+        up_m: float, yaw_behaviour: int,
+    ) -> None:
+        self.orbit = Orbit(center_ne, radius_m, direction, speed_mps, up_m, yaw_behaviour)
+        self._orbit_heading = self.v.motion.heading_deg
+
+    # --- the step --------------------------------------------------------------------------
+    def update(self, dt_s: float) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
+        if not v.armed or v.nav_state is NavState.TERMINATION or v.motor_failed:
+            if m.up_m > 0:
+                return Velocity(0.0, 0.0, -15.0), None
+            return Velocity(), None
+        state = v.nav_state
+        if state is NavState.TAKEOFF:
+            return self._update_takeoff()
+        if state is NavState.LAND:
+            ne = self._land_ne or (m.north_m, m.east_m)
+            return self._descend_at(ne)
+        if state is NavState.DESCEND:
+            return Velocity(0.0, 0.0, -self._land_speed()), None
+        if state is NavState.RTL:
+            return self._update_rtl()
+        if state is NavState.ORBIT and self.orbit is not None:
+            return self._update_orbit()
+        if state is NavState.MISSION:
+            return self._update_mission()
+        return self._update_hold()
+
+    def _on_ground(self) -> bool:
+        return self.v.motion.up_m <= 0.0
+
+    def _update_hold(self) -> tuple[Velocity, float | None]:
+        m = self.v.motion
+        if self._on_ground() and self._hold is None:
+            return Velocity(), None
+        if self._hold is None:
+            acc = self._p("MPC_ACC_HOR")
+            speed = m.ground_speed_mps
+            stop = speed / (2 * acc) if speed > 0 else 0.0
+            self._hold = (m.north_m + m.vn_mps * stop, m.east_m + m.ve_mps * stop, m.up_m)
+        n, e, up = self._hold
+        return self._fly_to(n, e, up, speed=self._move_speed, heading=self._hold_heading)
+
+    def _update_takeoff(self) -> tuple[Velocity, float | None]:
+        m = self.v.motion
+        ne = self._takeoff_ne or (m.north_m, m.east_m)
+        target = self.takeoff_target_up_m
+        if abs(m.up_m - target) < 0.15:
+            self.v.statustext(6, "Takeoff complete")
+            self.v.commander.request_mode(NavState.HOLD, user=False)
+            self._hold = (ne[0], ne[1], target)
+            return self._fly_to(ne[0], ne[1], target, heading=m.heading_deg)
+        return self._fly_to(ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"),
+                            heading=m.heading_deg)
+
+    def _land_speed(self) -> float:
+        up = self.v.motion.up_m
+        fast, slow = self._p("MPC_Z_V_AUTO_DN"), self._p("MPC_LAND_SPEED")
+        alt1, alt2 = self._p("MPC_LAND_ALT1"), self._p("MPC_LAND_ALT2")
+        if up >= alt1:
+            return fast
+        if up <= alt2 or alt1 <= alt2:
+            return slow
+        return slow + (fast - slow) * (up - alt2) / (alt1 - alt2)
+
+    def _descend_at(self, ne: tuple[float, float]) -> tuple[Velocity, float | None]:
+        m = self.v.motion
+        vel, _ = self._fly_to(ne[0], ne[1], m.up_m)
+        return Velocity(vel.north_mps, vel.east_mps, -self._land_speed()), m.heading_deg
+
+    # --- RTL -------------------------------------------------------------------------------
+    def _start_rtl(self) -> None:
+        v = self.v
+        m = v.motion
+        if not v.armed or self._on_ground():
+            self._rtl_phase = RtlPhase.DONE
+            return
+        hn, he = v.home_ne()
+        dist = math.hypot(m.north_m - hn, m.east_m - he)
+        return_up = v.home_up_m() + self._p("RTL_RETURN_ALT")
+        if dist < self._p("RTL_MIN_DIST"):
+            return_up = m.up_m
+        self._rtl_up = max(m.up_m, return_up)
+        self._rtl_phase = RtlPhase.CLIMB
+        v.statustext(6, f"RTL: start return at {self._rtl_up - v.home_up_m():.0f} m above home")
+
+    def _set_rtl_phase(self, phase: RtlPhase) -> None:
+        logger.info("%s: RTL %s -> %s", self.v.name, self._rtl_phase, phase)
+        self._rtl_phase = phase
+
+    def _update_rtl(self) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
+        hn, he = v.home_ne()
+        phase = self._rtl_phase
+        if phase is RtlPhase.DONE:
+            return Velocity(), None
+        if phase is RtlPhase.CLIMB:
+            if m.up_m >= self._rtl_up - 0.5:
+                self._set_rtl_phase(RtlPhase.RETURN)
+            else:
+                return self._fly_to(m.north_m, m.east_m, self._rtl_up, heading=m.heading_deg)
+        if self._rtl_phase is RtlPhase.RETURN:
+            if math.hypot(m.north_m - hn, m.east_m - he) < 1.0 and m.ground_speed_mps < 1.0:
+                self._set_rtl_phase(RtlPhase.DESCEND)
+            else:
+                return self._fly_to(hn, he, self._rtl_up)
+        if self._rtl_phase is RtlPhase.DESCEND:
+            loiter_up = v.home_up_m() + self._p("RTL_DESCEND_ALT")
+            if m.up_m <= loiter_up + 0.5:
+                self._rtl_wait_until = v.time_s + self._p("RTL_LAND_DELAY")
+                self._set_rtl_phase(RtlPhase.LOITER)
+            else:
+                return self._fly_to(hn, he, loiter_up)
+        if self._rtl_phase is RtlPhase.LOITER:
+            delay = self._p("RTL_LAND_DELAY")
+            if delay < 0 or v.time_s < self._rtl_wait_until:
+                return self._fly_to(hn, he, min(m.up_m, v.home_up_m() + self._p("RTL_DESCEND_ALT")))
+            v.statustext(6, "RTL: land at home")
+            self._set_rtl_phase(RtlPhase.LAND)
+        return self._descend_at((hn, he))
+
+    # --- orbit -----------------------------------------------------------------------------
+    def _update_orbit(self) -> tuple[Velocity, float | None]:
+        o = self.orbit
+        assert o is not None
+        m = self.v.motion
+        rn, re = m.north_m - o.center_ne[0], m.east_m - o.center_ne[1]
+        dist = math.hypot(rn, re)
+        if dist < 0.1:
+            rn, re, dist = o.radius_m, 0.0, o.radius_m
+            target_n, target_e = o.center_ne[0] + rn, o.center_ne[1]
+            vel, heading = self._fly_to(target_n, target_e, o.up_m)
+            return vel, heading
+        to_center = math.degrees(math.atan2(-re, -rn)) % 360.0
+        error = dist - o.radius_m
+        if abs(error) > 5.0:
+            k = o.radius_m / dist
+            vel, heading = self._fly_to(o.center_ne[0] + rn * k, o.center_ne[1] + re * k, o.up_m)
+            return vel, heading
+        speed = min(o.speed_mps, self._p("MPC_XY_VEL_MAX"),
+                    math.sqrt(self._p("MPC_ACC_HOR") * o.radius_m))
+        tn, te = -re / dist * o.direction, rn / dist * o.direction
+        corr = -error * 1.0
+        vn = tn * speed + rn / dist * corr
+        ve = te * speed + re / dist * corr
+        vert, _ = self._fly_to(m.north_m, m.east_m, o.up_m)
+        heading: float | None
+        if o.yaw_behaviour == 0:
+            heading = to_center
+        elif o.yaw_behaviour in (1, 4):
+            heading = self._orbit_heading
+        elif o.yaw_behaviour == 3:
+            heading = math.degrees(math.atan2(te, tn)) % 360.0
+        else:
+            heading = None
+        return Velocity(vn, ve, vert.up_mps), heading
+
+    def orbit_position(self) -> tuple[float, float]:
+        """Where on the circle the vehicle is, for ORBIT_EXECUTION_STATUS."""
+        o = self.orbit
+        assert o is not None
+        return o.center_ne
+
+    # --- mission ---------------------------------------------------------------------------
+    def set_mission(self, items: Sequence[MissionItem], mission_id: int) -> None:
+        self.mission = list(items)
+        self.mission_id = mission_id
+        self._current = 0
+        for item in items:
+            if item.current:
+                self._current = item.seq
+        self._state = MissionState.NOT_STARTED if items else MissionState.NO_MISSION
+        self._item_phase = ItemPhase.FLY
+        self._item_ne = None
+        if self.v.nav_state is NavState.MISSION and items and self.v.armed:
+            self._start_mission()
+        self.v.send_all(MISSION_CURRENT)
+
+    def has_mission(self) -> bool:
+        return bool(self.mission)
+
+    def set_current(self, seq: int) -> bool:
+        if not 0 <= seq < len(self.mission):
+            return False
+        self._current = seq
+        self._item_phase = ItemPhase.FLY
+        self._item_ne = None
+        if self._state is MissionState.COMPLETE:
+            self._state = (MissionState.ACTIVE if self.v.nav_state is NavState.MISSION
+                           else MissionState.NOT_STARTED)
+        self.v.send_all(MISSION_CURRENT)
+        return True
+
+    def mission_status(self) -> tuple[int, int, int, int]:
+        """(seq, total, mission_state, mission_mode) for MISSION_CURRENT."""
+        if not self.mission:
+            return 0, UINT16_MAX, MissionState.NO_MISSION, 0
+        in_mission = self.v.nav_state is NavState.MISSION
+        mode = 1 if in_mission else (2 if self._state is MissionState.PAUSED else 0)
+        seq = min(self._current, len(self.mission) - 1)
+        return seq, len(self.mission), int(self._state), mode
+
+    def _current_item(self) -> MissionItem | None:
+        if 0 <= self._current < len(self.mission):
+            return self.mission[self._current]
+        return None
+
+    def _start_mission(self) -> None:
+        v = self.v
+        if not self.mission:
+            return
+        if self._state is MissionState.COMPLETE:
+            self._hold = None
+            return
+        self._state = MissionState.ACTIVE if v.armed else MissionState.NOT_STARTED
+        self._item_ne = None
+        first = self._current_item()
+        if (v.armed and self._on_ground() and first is not None
+                and first.command != CMD_NAV_TAKEOFF):
+            self._item_phase = ItemPhase.TAKEOFF
+            self._takeoff_ne = (v.motion.north_m, v.motion.east_m)
+        else:
+            self._item_phase = ItemPhase.FLY
+        v.send_all(MISSION_CURRENT)
+
+    def _item_target(self, item: MissionItem) -> tuple[float, float, float]:
+        v = self.v
+        m = v.motion
+        if self._item_ne is None:
+            if item.has_position and item.command in POSITION_COMMANDS:
+                self._item_ne = v.frame.to_ne(item.lat_deg, item.lon_deg)
+            else:
+                self._item_ne = (m.north_m, m.east_m)
+        up = item.alt_up_m(ground_alt_amsl_m=v.ground_alt_amsl_m, home_alt_amsl_m=v.home.alt_amsl_m)
+        if up is None or item.command == CMD_NAV_LAND:
+            up = m.up_m
+        return self._item_ne[0], self._item_ne[1], max(up, 0.5)
+
+    def _reached_and_advance(self) -> None:
+        v = self.v
+        seq = self._current
+        v.mission_item_reached(seq)
+        self._item_phase = ItemPhase.FLY
+        self._item_ne = None
+        if seq + 1 >= len(self.mission):
+            self._state = MissionState.COMPLETE
+            self._hold = None
+            v.statustext(6, "Mission finished, loitering" if v.in_air() else "Mission finished")
+        else:
+            self._current = seq + 1
+        v.send_all(MISSION_CURRENT)
+
+    def _update_mission(self) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
+        if self._state is not MissionState.ACTIVE:
+            return self._update_hold()
+        if self._item_phase is ItemPhase.TAKEOFF:
+            ne = self._takeoff_ne or (m.north_m, m.east_m)
+            target = v.home_up_m() + self._p("MIS_TAKEOFF_ALT")
+            if m.up_m >= target - 0.3:
+                self._item_phase = ItemPhase.FLY
+            else:
+                return self._fly_to(ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"),
+                                    heading=m.heading_deg)
+        # several non-position items may complete in one step
+        for _ in range(len(self.mission) + 1):
+            item = self._current_item()
+            if item is None or self._state is not MissionState.ACTIVE:
+                return self._update_hold()
+            cmd = item.command
+            if cmd == CMD_DO_CHANGE_SPEED:
+                if math.isfinite(item.param2) and item.param2 > 0:
+                    self.set_speed(item.param2)
+                elif item.param2 == -1:
+                    self.set_speed(None)
+                self._reached_and_advance()
+                continue
+            if cmd == CMD_NAV_RETURN_TO_LAUNCH:
+                self._reached_and_advance()
+                self._state = MissionState.COMPLETE
+                v.commander.request_mode(NavState.RTL, user=False)
+                return Velocity(), None
+            if cmd in (CMD_NAV_DELAY, CMD_CONDITION_DELAY):
+                return self._wait_here(item, item.param1)
+            if cmd in POSITION_COMMANDS:
+                return self._position_item(item)
+            # DO_* and other non-navigation items: done at once
+            self._reached_and_advance()
+        return self._update_hold()
+
+    def _wait_here(self, item: MissionItem, seconds: float) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
+        if self._item_phase is not ItemPhase.WAIT:
+            if not math.isfinite(seconds) or seconds < 0:
+                self._reached_and_advance()
+                return Velocity(), None
+            self._item_phase = ItemPhase.WAIT
+            self._wait_until = v.time_s + seconds
+            self._item_ne = (m.north_m, m.east_m)
+            self._hold = (m.north_m, m.east_m, m.up_m)
+        if v.time_s >= self._wait_until:
+            self._reached_and_advance()
+            return Velocity(), None
+        n, e, up = self._hold or (m.north_m, m.east_m, m.up_m)
+        return self._fly_to(n, e, up)
+
+    def _position_item(self, item: MissionItem) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
+        n, e, up = self._item_target(item)
+        cmd = item.command
+        if self._item_phase is ItemPhase.DESCEND:
+            return self._descend_at((n, e))
+        if self._item_phase is ItemPhase.WAIT:
+            if cmd == CMD_NAV_LOITER_UNLIM or v.time_s < self._wait_until:
+                return self._fly_to(n, e, up)
+            self._reached_and_advance()
+            return self._fly_to(n, e, up)
+        if cmd == CMD_NAV_TAKEOFF:
+            if m.up_m >= up - 0.5:
+                self._reached_and_advance()
+                return Velocity(), None
+            return self._fly_to(n, e, up, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg)
+        radius = item.param2 if (cmd == CMD_NAV_WAYPOINT and math.isfinite(item.param2)
+                                 and item.param2 > 0) else self._p("NAV_ACC_RAD")
+        dist = math.hypot(n - m.north_m, e - m.east_m)
+        alt_ok = abs(up - m.up_m) <= max(self._p("NAV_MC_ALT_RAD"), 0.5)
+        if cmd == CMD_NAV_LAND:
+            if dist < 1.0:
+                self._item_phase = ItemPhase.DESCEND
+                return self._descend_at((n, e))
+            return self._fly_to(n, e, up)
+        if dist <= radius and alt_ok:
+            hold_s = item.param1 if cmd in (CMD_NAV_WAYPOINT, CMD_NAV_LOITER_TIME) else 0.0
+            if cmd == CMD_NAV_LOITER_UNLIM or (math.isfinite(hold_s) and hold_s > 0):
+                self._item_phase = ItemPhase.WAIT
+                self._wait_until = v.time_s + (hold_s if math.isfinite(hold_s) else 0.0)
+                return self._fly_to(n, e, up)
+            self._reached_and_advance()
+        return self._fly_to(n, e, up)

@@ -1,0 +1,43 @@
+"""What a simulated vehicle is and where it talks: value types shared by fleet and vehicle.
+
+Re-exported by :mod:`sitl.fleet`, which is where callers import them from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dfr.site import DronePerformance
+
+
+@dataclass(frozen=True, slots=True)
+class PortPlan:
+    gcs_local_base: int = 18570    # vehicle i binds gcs_local_base+i ...
+    gcs_remote: int = 14550        # ... and sends to host:gcs_remote until it hears from someone
+    api_local_base: int = 14580    # vehicle i binds api_local_base+i ...
+    api_remote_base: int = 14540   # ... and sends to host:api_remote_base+i
+    video_base: int = 5600         # camera of vehicle i sends RTP to host:video_base+i
+    host: str = "127.0.0.1"        # where to send before first receive; sockets bind host too
+
+    def shifted(self, offset: int) -> PortPlan:
+        """Every port + ``offset``."""
+        return PortPlan(
+            gcs_local_base=self.gcs_local_base + offset,
+            gcs_remote=self.gcs_remote + offset,
+            api_local_base=self.api_local_base + offset,
+            api_remote_base=self.api_remote_base + offset,
+            video_base=self.video_base + offset,
+            host=self.host,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    instance: int                  # 0-based; MAV_SYS_ID = instance + 1
+    home_lat_deg: float
+    home_lon_deg: float
+    home_alt_amsl_m: float         # ground altitude at home (the vehicle starts landed there)
+    name: str = ""
+    performance: DronePerformance | None = None   # None = a generic quad
+    params: Mapping[str, float | int] = field(default_factory=dict)   # PX4 param overrides
