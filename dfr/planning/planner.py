@@ -178,7 +178,7 @@ class Planner:
         self,
         drone: Drone,
         path: ShortestPath,
-        requested: tuple[float, float],
+        requested: tuple[float, float],  # (lat, lon) as asked
         authorisation: bool,
         notes: tuple[str, ...],
         wind: Wind,
@@ -200,7 +200,8 @@ class Planner:
         wps = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat]
         if start_ll is not None:  # exact coordinates at the start, no round trip
             wps[0] = Waypoint(*start_ll)
-        req_lat, req_lon = self.frame.to_latlon(*requested)
+        if not authorisation:  # the scene is the requested point: keep it exact
+            wps[-1] = Waypoint(*requested)
         return Route(
             drone_id=drone.id,
             waypoints=tuple(wps),
@@ -210,7 +211,7 @@ class Planner:
             cruise_speed_mps=perf.cruise_speed_mps,
             estimate=est,
             wind=wind,
-            requested_goal=Waypoint(req_lat, req_lon),
+            requested_goal=Waypoint(*requested),
             authorisation_required=authorisation,
             notes=notes,
             obstacles_hash=obstacles_hash,
@@ -264,7 +265,7 @@ class Planner:
         return self._route(
             drone,
             path,
-            goal_xy,
+            (goal_lat, goal_lon),
             authorisation,
             notes,
             wind,
@@ -322,7 +323,7 @@ class Planner:
             route = self._route(
                 drone,
                 path,
-                goal_xy,
+                (goal_lat, goal_lon),
                 authorisation,
                 notes,
                 wind,
