@@ -70,7 +70,8 @@ def parse_geojson_zones(raw: Any, origin: str) -> list[Zone]:
         zone = _parse_feature(feature, f"{origin}: features[{i}]", i)
         if zone.id in seen:
             raise ConfigError(
-                f"{zone.origin}: properties.id: '{zone.id}' is already used by features[{seen[zone.id]}]"
+                f"{zone.origin}: properties.id: '{zone.id}' is already used by "
+                f"features[{seen[zone.id]}]"
             )
         seen[zone.id] = i
         zones.append(zone)
@@ -114,7 +115,7 @@ def _parse_feature(feature: Any, where: str, index: int) -> Zone:
     where = f"{where} ('{name}')"
     kind_raw = props.get("kind")
     try:
-        kind = ZoneKind(kind_raw)
+        kind = ZoneKind(str(kind_raw))
     except ValueError as exc:
         allowed = ", ".join(k.value for k in ZoneKind)
         raise ConfigError(
@@ -197,7 +198,8 @@ def _geometry(raw: Any, props: dict[str, Any], where: str) -> tuple[BaseGeometry
         return Point(lon, lat), Circle(lat, lon, radius)
     if gtype not in ("Polygon", "MultiPolygon"):
         raise ConfigError(
-            f"{where}: geometry.type: {gtype!r} (zones are Polygon, MultiPolygon or Point + radius_m)"
+            f"{where}: geometry.type: {gtype!r} "
+            "(zones are Polygon, MultiPolygon or Point + radius_m)"
         )
     try:
         geom = shape(raw)

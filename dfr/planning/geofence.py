@@ -36,6 +36,9 @@ class FenceLimits:
     corridor_m: float = 3000.0  # exclusions within this distance of the route are uploaded
 
 
+PX4_FENCE_LIMITS = FenceLimits()
+
+
 @dataclass(frozen=True, slots=True)
 class FencePolygon:
     inclusion: bool
@@ -143,7 +146,7 @@ def build_geofence(
     route_xy: list[tuple[float, float]],
     exclusion_zones: list[Zone],
     boundaries: list[Zone],
-    limits: FenceLimits = FenceLimits(),
+    limits: FenceLimits = PX4_FENCE_LIMITS,
 ) -> Geofence:
     """Fence for a route (site-frame metres): boundary inclusion + nearby exclusions."""
     frame = airspace.frame

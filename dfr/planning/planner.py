@@ -34,7 +34,7 @@ from dfr.errors import NoRoute, NotFound, PlanningError
 from dfr.geo.airspace import Airspace, ObstacleSet
 from dfr.geo.site_airspace import load_site_airspace
 from dfr.geo.zone import ZoneKind
-from dfr.planning.geofence import FenceLimits, Geofence, build_geofence
+from dfr.planning.geofence import PX4_FENCE_LIMITS, FenceLimits, Geofence, build_geofence
 from dfr.planning.mission import MissionItem, mission_items, qgc_plan
 from dfr.planning.profile import PowerModel, estimate_flight, fly_legs
 from dfr.planning.route import Route, Waypoint
@@ -86,7 +86,7 @@ class Planner:
     """Routes, ranking, fences and airspace checks for one site."""
 
     def __init__(
-        self, site: Site, airspace: Airspace, *, fence_limits: FenceLimits = FenceLimits()
+        self, site: Site, airspace: Airspace, *, fence_limits: FenceLimits = PX4_FENCE_LIMITS
     ) -> None:
         self.site = site
         self.airspace = airspace
@@ -457,10 +457,8 @@ class Planner:
             here = graph.nearest_free_point(here, clearance_m=1.0)
         tree = prepared.dock_trees.get(dock.id)
         path = graph.paths_from_trees([tree], here)[0] if tree is not None else None
-        if path is None:
-            points = [*lead, here, dock_xy]  # no legal way: straight (the monitor must alert)
-        else:
-            points = [*lead, *reversed(path.points_xy)]
+        # no legal way: straight home (feasible=False, the monitor must alert)
+        points = [*lead, here, dock_xy] if path is None else [*lead, *reversed(path.points_xy)]
         perf = drone.performance
         power = PowerModel.from_performance(perf)
         legs, time_s, energy_wh = fly_legs(points, perf, wind, power)

@@ -25,6 +25,7 @@ orbiting on scene is charged ``P(orbit_speed_mps)``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,7 +124,7 @@ def fly_legs(
     v = perf.cruise_speed_mps
     p_cruise = power.level_w(v)
     legs: list[LegEstimate] = []
-    for (x0, y0), (x1, y1) in zip(points_xy, points_xy[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points_xy):
         dx, dy = x1 - x0, y1 - y0
         dist = math.hypot(dx, dy)
         if dist < 1e-6:
@@ -138,7 +139,7 @@ def fly_legs(
     if not legs:
         return (), 0.0, 0.0
     penalty_s = v / ACCEL_MPS2  # accelerate at the start + decelerate at the end: 2 × V/(2a)
-    for a, b in zip(legs, legs[1:], strict=False):
+    for a, b in itertools.pairwise(legs):
         penalty_s += (v / ACCEL_MPS2) * _turn_rad(a, b) / math.pi
     time_s = sum(leg.time_s for leg in legs) + penalty_s
     energy_wh = sum(leg.energy_wh for leg in legs) + p_cruise * penalty_s * WH_PER_J
@@ -173,8 +174,9 @@ def estimate_flight(
         for i, leg in enumerate(group):
             if not leg.feasible:
                 reasons.append(
-                    f"leg {i + 1} {name} (track {leg.track_deg:.0f}°): wind {wind.speed_mps:.1f} m/s from "
-                    f"{wind.from_deg:.0f}° leaves no ground speed at {perf.cruise_speed_mps:.1f} m/s airspeed"
+                    f"leg {i + 1} {name} (track {leg.track_deg:.0f}°): wind "
+                    f"{wind.speed_mps:.1f} m/s from {wind.from_deg:.0f}° leaves no ground "
+                    f"speed at {perf.cruise_speed_mps:.1f} m/s airspeed"
                 )
     out_total = climb_wh + out_wh
     ret_total = back_wh + descent_wh
@@ -183,8 +185,9 @@ def estimate_flight(
     usable = perf.battery_wh * max(0.0, min(1.0, charge_frac)) - reserve
     if math.isfinite(total) and total > usable:
         reasons.append(
-            f"needs {total:.0f} Wh (out {out_total:.0f} + on scene {scene_wh:.0f} + back {ret_total:.0f}) "
-            f"but only {usable:.0f} Wh are usable above the {perf.reserve_pct:.0f} % reserve"
+            f"needs {total:.0f} Wh (out {out_total:.0f} + on scene {scene_wh:.0f} + "
+            f"back {ret_total:.0f}) but only {usable:.0f} Wh are usable above the "
+            f"{perf.reserve_pct:.0f} % reserve"
         )
     return FlightEstimate(
         climb_s=climb_s,

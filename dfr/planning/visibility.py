@@ -27,6 +27,7 @@ Geometry is metric (a :class:`dfr.geo.frame.LocalFrame`), never degrees.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -429,7 +430,7 @@ def _piece_length_m(polys: Sequence[Polygon]) -> float:
 
 
 def polyline_length_m(points: Sequence[tuple[float, float]]) -> float:
-    return sum(math.dist(a, b) for a, b in zip(points, points[1:], strict=False))
+    return sum(math.dist(a, b) for a, b in itertools.pairwise(points))
 
 
 def as_linestring(path: ShortestPath) -> LineString:

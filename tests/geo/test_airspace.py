@@ -16,14 +16,26 @@ FRAME = LocalFrame(32.75, -97.33)
 
 
 def _square(frame: LocalFrame, cx: float, cy: float, half_m: float) -> Polygon:
-    pts = [(cx - half_m, cy - half_m), (cx + half_m, cy - half_m), (cx + half_m, cy + half_m), (cx - half_m, cy + half_m)]
+    pts = [
+        (cx - half_m, cy - half_m),
+        (cx + half_m, cy - half_m),
+        (cx + half_m, cy + half_m),
+        (cx - half_m, cy + half_m),
+    ]
     lonlat = frame.xy_to_lonlat(shapely.get_coordinates(Polygon(pts)))
     return Polygon(lonlat)
 
 
 def _circle_zone(zid: str, x: float, y: float, r: float, **kw: object) -> Zone:
     lat, lon = FRAME.to_latlon(x, y)
-    return Zone(id=zid, kind=ZoneKind.NO_FLY, name=zid, geometry_lonlat=Point(lon, lat), circle=Circle(lat, lon, r), **kw)  # type: ignore[arg-type]
+    return Zone(
+        id=zid,
+        kind=ZoneKind.NO_FLY,
+        name=zid,
+        geometry_lonlat=Point(lon, lat),
+        circle=Circle(lat, lon, r),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_frame_round_trip_and_distances() -> None:
@@ -59,7 +71,9 @@ def test_ceiling_cells_block_only_when_below_cruise_plus_margin() -> None:
 
 
 def test_time_windows_switch_zones_and_the_hash() -> None:
-    window = ActiveWindow(datetime(2026, 11, 26, 20, 30, tzinfo=UTC), datetime(2026, 11, 27, 2, 30, tzinfo=UTC))
+    window = ActiveWindow(
+        datetime(2026, 11, 26, 20, 30, tzinfo=UTC), datetime(2026, 11, 27, 2, 30, tzinfo=UTC)
+    )
     tfr = _circle_zone("tfr", 0, 0, 5556, windows=(window,))
     pad = _circle_zone("pad", 9000, 0, 300)
     airspace = Airspace([tfr, pad], FRAME)

@@ -17,7 +17,11 @@ SQUARE = [[[-97.33, 32.75], [-97.32, 32.75], [-97.32, 32.76], [-97.33, 32.76], [
 
 
 def _feature(**props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": SQUARE}, "properties": props}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": SQUARE},
+        "properties": props,
+    }
 
 
 def _write(tmp_path: Path, features: list[Any], name: str = "airspace.geojson") -> Path:
@@ -40,13 +44,20 @@ def test_reads_every_kind(tmp_path: Path) -> None:
                     "kind": "no_fly",
                     "name": "Stadium",
                     "radius_m": 5556,
-                    "active": [{"start": "2026-11-26T14:30:00-06:00", "end": "2026-11-26T20:30:00-06:00"}],
+                    "active": [
+                        {"start": "2026-11-26T14:30:00-06:00", "end": "2026-11-26T20:30:00-06:00"}
+                    ],
                 },
             },
         ],
     )
     zones = load_geojson_zones(path)
-    assert [z.kind for z in zones] == [ZoneKind.NO_FLY, ZoneKind.CEILING, ZoneKind.BOUNDARY, ZoneKind.NO_FLY]
+    assert [z.kind for z in zones] == [
+        ZoneKind.NO_FLY,
+        ZoneKind.CEILING,
+        ZoneKind.BOUNDARY,
+        ZoneKind.NO_FLY,
+    ]
     assert zones[0].id == "pad" and zones[0].buffer_m == 50
     assert zones[1].id == "z1" and zones[1].ceiling_m == 30.5
     assert zones[2].datum is AltitudeDatum.AMSL
@@ -57,15 +68,31 @@ def test_reads_every_kind(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("feature", "expected"),
     [
-        (_feature(kind="nofly", name="A"), "features[0] ('A'): properties.kind: 'nofly' is not one of"),
+        (
+            _feature(kind="nofly", name="A"),
+            "features[0] ('A'): properties.kind: 'nofly' is not one of",
+        ),
         (_feature(kind="no_fly"), "features[0]: properties.name: required"),
         (_feature(kind="ceiling", name="C"), "features[0] ('C'): properties.ceiling_m: required"),
-        (_feature(kind="no_fly", name="B", buffer_m=-5), "properties.buffer_m: must be >= 0, got -5"),
-        (_feature(kind="no_fly", name="B", buffer_m="wide"), "properties.buffer_m: expected a number, got 'wide'"),
-        (_feature(kind="no_fly", name="B", colour="red"), "properties.colour: unknown field"),
-        (_feature(kind="no_fly", name="B", datum="msl"), "properties.datum: 'msl' is not agl or amsl"),
         (
-            _feature(kind="no_fly", name="B", active=[{"start": "2026-01-01T10:00:00", "end": "2026-01-01T11:00:00"}]),
+            _feature(kind="no_fly", name="B", buffer_m=-5),
+            "properties.buffer_m: must be >= 0, got -5",
+        ),
+        (
+            _feature(kind="no_fly", name="B", buffer_m="wide"),
+            "properties.buffer_m: expected a number, got 'wide'",
+        ),
+        (_feature(kind="no_fly", name="B", colour="red"), "properties.colour: unknown field"),
+        (
+            _feature(kind="no_fly", name="B", datum="msl"),
+            "properties.datum: 'msl' is not agl or amsl",
+        ),
+        (
+            _feature(
+                kind="no_fly",
+                name="B",
+                active=[{"start": "2026-01-01T10:00:00", "end": "2026-01-01T11:00:00"}],
+            ),
             "properties.active[0].start: '2026-01-01T10:00:00' has no timezone",
         ),
         (
@@ -73,28 +100,48 @@ def test_reads_every_kind(tmp_path: Path) -> None:
             "properties.ceiling_m: 50 is below floor_m 100",
         ),
         (
-            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
-             "properties": {"kind": "no_fly", "name": "L"}},
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+                "properties": {"kind": "no_fly", "name": "L"},
+            },
             "features[0] ('L'): geometry.type: 'LineString'",
         ),
         (
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-97.3, 32.7]},
-             "properties": {"kind": "no_fly", "name": "P"}},
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-97.3, 32.7]},
+                "properties": {"kind": "no_fly", "name": "P"},
+            },
             "features[0] ('P'): properties.radius_m: a Point zone needs a radius",
         ),
         (
-            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
-             "properties": {"kind": "no_fly", "name": "Bow"}},
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]],
+                },
+                "properties": {"kind": "no_fly", "name": "Bow"},
+            },
             "features[0] ('Bow'): geometry: invalid polygon (Self-intersection",
         ),
         (
-            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[32.7, -97.3], [32.8, -97.3], [32.8, -97.2], [32.7, -97.3]]]},
-             "properties": {"kind": "no_fly", "name": "Swapped"}},
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[32.7, -97.3], [32.8, -97.3], [32.8, -97.2], [32.7, -97.3]]],
+                },
+                "properties": {"kind": "no_fly", "name": "Swapped"},
+            },
             "is not [lon, lat] in degrees",
         ),
     ],
 )
-def test_geojson_errors_name_file_feature_and_field(tmp_path: Path, feature: Any, expected: str) -> None:
+def test_geojson_errors_name_file_feature_and_field(
+    tmp_path: Path, feature: Any, expected: str
+) -> None:
     path = _write(tmp_path, [feature])
     with pytest.raises(ConfigError) as info:
         load_geojson_zones(path)
@@ -103,8 +150,14 @@ def test_geojson_errors_name_file_feature_and_field(tmp_path: Path, feature: Any
 
 
 def test_geojson_duplicate_id(tmp_path: Path) -> None:
-    path = _write(tmp_path, [_feature(kind="no_fly", name="A", id="x"), _feature(kind="no_fly", name="B", id="x")])
-    with pytest.raises(ConfigError, match=r"features\[1\] \('B'\): properties.id: 'x' is already used by features\[0\]"):
+    path = _write(
+        tmp_path,
+        [_feature(kind="no_fly", name="A", id="x"), _feature(kind="no_fly", name="B", id="x")],
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"features\[1\] \('B'\): properties.id: 'x' is already used by features\[0\]",
+    ):
         load_geojson_zones(path)
 
 
@@ -134,10 +187,18 @@ def test_plan_fences_and_rally_points(tmp_path: Path) -> None:
             _plan(
                 {
                     "polygons": [
-                        {"inclusion": True, "polygon": [[32.6, -97.5], [32.6, -97.2], [32.9, -97.2], [32.9, -97.5]]},
-                        {"inclusion": False, "polygon": [[32.75, -97.35], [32.75, -97.34], [32.76, -97.34]]},
+                        {
+                            "inclusion": True,
+                            "polygon": [[32.6, -97.5], [32.6, -97.2], [32.9, -97.2], [32.9, -97.5]],
+                        },
+                        {
+                            "inclusion": False,
+                            "polygon": [[32.75, -97.35], [32.75, -97.34], [32.76, -97.34]],
+                        },
                     ],
-                    "circles": [{"inclusion": False, "circle": {"center": [32.7, -97.3], "radius": 250}}],
+                    "circles": [
+                        {"inclusion": False, "circle": {"center": [32.7, -97.3], "radius": 250}}
+                    ],
                 },
                 rally=[[32.7, -97.3, 40]],
             )
@@ -156,14 +217,28 @@ def test_plan_fences_and_rally_points(tmp_path: Path) -> None:
     ("doc", "expected"),
     [
         ({"fileType": "Mission"}, 'fileType: expected "Plan"'),
-        (_plan({"polygons": [{"inclusion": True, "polygon": [[32.6, -97.5], [32.6, -97.2]]}]}),
-         "geoFence.polygons[0].polygon: expected at least 3"),
-        (_plan({"polygons": [{"inclusion": "yes", "polygon": [[1, 1], [1, 2], [2, 2]]}]}),
-         "geoFence.polygons[0].inclusion: expected true or false"),
-        (_plan({"polygons": [{"inclusion": True, "polygon": [[1, 1], [1, 200], [2, 2]]}]}),
-         "geoFence.polygons[0].polygon[1]: (1.0, 200.0) is not [lat, lon]"),
-        (_plan({"circles": [{"inclusion": False, "circle": {"center": [32.7, -97.3], "radius": 0}}]}),
-         "geoFence.circles[0].circle.radius: expected metres > 0"),
+        (
+            _plan({"polygons": [{"inclusion": True, "polygon": [[32.6, -97.5], [32.6, -97.2]]}]}),
+            "geoFence.polygons[0].polygon: expected at least 3",
+        ),
+        (
+            _plan({"polygons": [{"inclusion": "yes", "polygon": [[1, 1], [1, 2], [2, 2]]}]}),
+            "geoFence.polygons[0].inclusion: expected true or false",
+        ),
+        (
+            _plan({"polygons": [{"inclusion": True, "polygon": [[1, 1], [1, 200], [2, 2]]}]}),
+            "geoFence.polygons[0].polygon[1]: (1.0, 200.0) is not [lat, lon]",
+        ),
+        (
+            _plan(
+                {
+                    "circles": [
+                        {"inclusion": False, "circle": {"center": [32.7, -97.3], "radius": 0}}
+                    ]
+                }
+            ),
+            "geoFence.circles[0].circle.radius: expected metres > 0",
+        ),
         (_plan({}, rally=[["a", 1]]), "rallyPoints.points[0]: expected [lat, lon]"),
     ],
 )

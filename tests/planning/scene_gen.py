@@ -19,7 +19,10 @@ def polygon_st(draw: st.DrawFn) -> Polygon:
     n = draw(st.integers(3, 9))
     angles = sorted(draw(st.lists(st.floats(0, 2 * math.pi), min_size=n, max_size=n, unique=True)))
     radii = draw(st.lists(st.floats(0.35, 1.0), min_size=n, max_size=n))
-    pts = [(cx + r * k * math.cos(a), cy + r * k * math.sin(a)) for a, k in zip(angles, radii, strict=True)]
+    pts = [
+        (cx + r * k * math.cos(a), cy + r * k * math.sin(a))
+        for a, k in zip(angles, radii, strict=True)
+    ]
     poly = Polygon(pts)
     if not poly.is_valid or poly.area < 100:
         poly = shapely.convex_hull(Polygon(pts)).buffer(0)

@@ -33,7 +33,9 @@ def planner() -> Planner:
     return Planner.from_site(load_site(SITE))
 
 
-def _assert_legal(planner: Planner, points_xy: tuple[tuple[float, float], ...], at: datetime) -> None:
+def _assert_legal(
+    planner: Planner, points_xy: tuple[tuple[float, float], ...], at: datetime
+) -> None:
     obstacles = planner.obstacles(at)
     shrunk = shapely.union_all([p.buffer(-0.03) for p in obstacles.polygons])
     assert not LineString(points_xy).intersects(shrunk)
@@ -69,7 +71,7 @@ def test_route_around_the_hospital_heliports(planner: Planner) -> None:
 
 def test_rank_orders_by_eta_and_explains_rejections(planner: Planner) -> None:
     ranked = planner.rank(*DOWNTOWN, at=QUIET)
-    assert [c.drone_id for c in ranked][0] == "fw1"
+    assert next(c.drone_id for c in ranked) == "fw1"
     assert {c.drone_id for c in ranked} == {"fw1", "fw2", "fw3", "fw4"}
     feasible = [c for c in ranked if c.feasible]
     assert [c.eta_s for c in feasible] == sorted(c.eta_s for c in feasible)
@@ -77,7 +79,9 @@ def test_rank_orders_by_eta_and_explains_rejections(planner: Planner) -> None:
         assert c.route is not None
         assert c.feasible == (not c.reasons)
         # ranking uses the same routes as planning one drone
-        assert c.distance_m == pytest.approx(planner.plan_route(c.drone_id, *DOWNTOWN, at=QUIET).distance_m)
+        assert c.distance_m == pytest.approx(
+            planner.plan_route(c.drone_id, *DOWNTOWN, at=QUIET).distance_m
+        )
 
 
 def test_low_battery_drone_is_rejected_with_energy_reason(planner: Planner) -> None:
@@ -112,7 +116,9 @@ def test_pilot_checks_name_the_zone_and_the_amount(planner: Planner) -> None:
     # a 100 ft (30.5 m) cell of Meacham's grid
     cell = next(z for z in planner.airspace.zones if z.name == "FTW Class D grid 100 ft")
     centre = cell.geometry_lonlat.centroid
-    with pytest.raises(PlanningError, match=r"altitude 60 m is 30 m above the ceiling of 'FTW Class D grid 100 ft"):
+    with pytest.raises(
+        PlanningError, match=r"altitude 60 m is 30 m above the ceiling of 'FTW Class D grid 100 ft"
+    ):
         planner.check_altitude(centre.y, centre.x, 60.0, at=QUIET)
     planner.check_altitude(centre.y, centre.x, 20.0, at=QUIET)
     with pytest.raises(PlanningError, match="orbit of 400 m"):
@@ -177,7 +183,9 @@ def test_plan_output_reads_back_through_the_loader(planner: Planner) -> None:
     radii = sorted(z.circle.radius_m for z in back.zones if z.circle is not None)
     assert radii == sorted(c.radius_m for c in fence.circles)
     mission = doc["mission"]["items"]
-    assert [it["params"][4:6] for it in mission[1:-1]] == [[w.lat, w.lon] for w in route.waypoints[1:]]
+    assert [it["params"][4:6] for it in mission[1:-1]] == [
+        [w.lat, w.lon] for w in route.waypoints[1:]
+    ]
 
 
 def test_energy_to_home_matches_the_planned_return(planner: Planner) -> None:
@@ -186,7 +194,9 @@ def test_energy_to_home_matches_the_planned_return(planner: Planner) -> None:
     assert home.feasible
     assert home.distance_m == pytest.approx(route.distance_m, rel=1e-6)
     assert home.energy_wh == pytest.approx(route.estimate.return_energy_wh, rel=1e-6)
-    windy = planner.energy_to_home("fw1", route.scene.lat, route.scene.lon, 60.0, wind=Wind(180, 8), at=QUIET)
+    windy = planner.energy_to_home(
+        "fw1", route.scene.lat, route.scene.lon, 60.0, wind=Wind(180, 8), at=QUIET
+    )
     assert windy.time_s > home.time_s
 
 
@@ -207,16 +217,33 @@ def test_cli_geojson(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_plan_and_rank(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--site", str(SITE), "--to", "32.745,-97.3265", "--format", "plan", "--wind", "90,5"]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "--site",
+                str(SITE),
+                "--to",
+                "32.745,-97.3265",
+                "--format",
+                "plan",
+                "--wind",
+                "90,5",
+            ]
+        )
+        == 0
+    )
     plan = json.loads(capsys.readouterr().out)
     assert plan["fileType"] == "Plan" and plan["geoFence"]["circles"]
     assert main(["plan", "--site", str(SITE), "--to", "32.745,-97.3265", "--rank"]) == 0
     ranking = json.loads(capsys.readouterr().out)
-    assert [c["drone_id"] for c in ranking["candidates"]][0] == "fw1"
+    assert next(c["drone_id"] for c in ranking["candidates"]) == "fw1"
 
 
 def test_cli_errors_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["plan", "--site", str(SITE), "--from", "32.7274,-97.3272", "--to", "32.745,-97.3265"])
+    code = main(
+        ["plan", "--site", str(SITE), "--from", "32.7274,-97.3272", "--to", "32.745,-97.3265"]
+    )
     assert code == 2
     assert "JPS" in capsys.readouterr().err
     assert main(["plan", "--site", str(SITE), "--to", "32.745,-97.3265", "--drone", "nope"]) == 2

@@ -54,7 +54,9 @@ def test_direct_segment_when_visible(
     assert path.points_xy == (start, goal)
 
 
-def _extremity_length(polys: list[Polygon], start: tuple[float, float], goal: tuple[float, float]) -> float | None:
+def _extremity_length(
+    polys: list[Polygon], start: tuple[float, float], goal: tuple[float, float]
+) -> float | None:
     margin = 50_000.0
     boundary = [(-margin, -margin), (margin, -margin), (margin, margin), (-margin, margin)]
     holes = []
@@ -100,7 +102,9 @@ def test_detour_around_a_wall_has_the_known_length() -> None:
 
 
 def test_goal_in_a_closed_pocket_has_no_route() -> None:
-    ring = Polygon([(0, 0), (100, 0), (100, 100), (0, 100)], [[(20, 20), (80, 20), (80, 80), (20, 80)]])
+    ring = Polygon(
+        [(0, 0), (100, 0), (100, 100), (0, 100)], [[(20, 20), (80, 20), (80, 80), (20, 80)]]
+    )
     graph = VisibilityGraph([ring])
     with pytest.raises(NoRoute):
         graph.shortest_path((-50.0, -50.0), (50.0, 50.0))
@@ -119,5 +123,7 @@ def test_trees_give_the_same_paths_as_queries() -> None:
     from_trees = graph.paths_from_trees(trees, goal)
     for dock, via_tree in zip(docks, from_trees, strict=True):
         assert via_tree is not None
-        assert via_tree.length_m == pytest.approx(graph.shortest_path(dock, goal).length_m, rel=1e-9)
+        assert via_tree.length_m == pytest.approx(
+            graph.shortest_path(dock, goal).length_m, rel=1e-9
+        )
     assert SIZE_M > 0

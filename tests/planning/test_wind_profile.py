@@ -29,7 +29,9 @@ def test_tailwind_time() -> None:
 
 @pytest.mark.parametrize("from_deg", [0.0, 180.0])
 def test_crosswind_time(from_deg: float) -> None:
-    assert leg_time_s(L, V, 1.0, 0.0, Wind(from_deg, 9.0)) == pytest.approx(L / math.sqrt(V**2 - 9.0**2))
+    assert leg_time_s(L, V, 1.0, 0.0, Wind(from_deg, 9.0)) == pytest.approx(
+        L / math.sqrt(V**2 - 9.0**2)
+    )
 
 
 @pytest.mark.parametrize("wind_mps", [15.0, 20.0])
@@ -98,9 +100,13 @@ def test_too_far_is_infeasible_with_the_energy_reason() -> None:
 def test_low_charge_makes_a_flight_infeasible() -> None:
     pts = [(0.0, 0.0), (3000.0, 0.0)]
     assert estimate_flight(pts, PERF, cruise_alt_rel_m=60, on_scene_s=300).feasible
-    assert not estimate_flight(pts, PERF, cruise_alt_rel_m=60, on_scene_s=300, charge_frac=0.3).feasible
+    assert not estimate_flight(
+        pts, PERF, cruise_alt_rel_m=60, on_scene_s=300, charge_frac=0.3
+    ).feasible
 
 
 def test_wind_above_airframe_limit_is_a_reason() -> None:
-    est = estimate_flight([(0.0, 0.0), (100.0, 0.0)], PERF, cruise_alt_rel_m=60, on_scene_s=0, wind=Wind(0, 13))
+    est = estimate_flight(
+        [(0.0, 0.0), (100.0, 0.0)], PERF, cruise_alt_rel_m=60, on_scene_s=0, wind=Wind(0, 13)
+    )
     assert any("airframe limit" in r for r in est.reasons)
