@@ -1,0 +1,582 @@
+// The RTCC console: signs in, loads the site, follows /ws/events and /ws/telemetry, and
+// keeps the map, the incident queue, the fleet, the selected flight and the log current.
+
+import { Api, ApiError } from "./api.js";
+import { age, clockTime, label, metres, percent, utcTime } from "./format.js";
+import { EventLog } from "./log.js";
+import { FleetPanel, STALE_AFTER_MS } from "./fleet.js";
+import { FlightPanel } from "./flight.js";
+import { SiteMap } from "./map.js";
+import { IncidentQueue } from "./queue.js";
+import { LiveSocket } from "./socket.js";
+
+const TOKEN_KEY = "dfr.token";
+const TRACK_POINTS_MAX = 5000;
+const ENDED_PHASES = new Set(["docked", "aborted"]);
+const $ = (id) => document.getElementById(id);
+
+// -- state ----------------------------------------------------------------------------
+
+const state = {
+  api: null,
+  canCommand: false,
+  docks: [],
+  drones: new Map(), // id -> latest body (GET /drones merged with telemetry) + heardAt
+  incidents: new Map(), // id -> incident (+ decision)
+  flights: new Map(), // id -> {id, drone_id, incident_id, phase, route: [[lon,lat]], track: [[lon,lat]]}
+  zones: [],
+  selected: { kind: null, id: null },
+  sockets: [],
+  notices: new Map(), // key -> text shown over the map (missing layers, failures)
+};
+
+let map;
+let queue;
+let fleet;
+let flightPanel;
+let log;
+
+// -- sign-in --------------------------------------------------------------------------
+
+function tokenFromFragment() {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  const token = params.get("token");
+  if (token !== null) {
+    // The token must not stay in the address bar, history or a shared screenshot.
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  return token;
+}
+
+function showSignIn(message) {
+  $("console").hidden = true;
+  $("signin").hidden = false;
+  const error = $("signin-error");
+  error.hidden = !message;
+  error.textContent = message ?? "";
+  $("signin-token").focus();
+}
+
+function signInMessage(err) {
+  if (err.status === 401) {
+    return `The service refused this token (${err.message}). Check the token and sign in again.`;
+  }
+  if (err.status === 0) return `Cannot reach the dfr service: ${err.message}.`;
+  return `Sign-in failed: HTTP ${err.status} — ${err.message}`;
+}
+
+async function signIn(token) {
+  const api = new Api(token, () => signOut("Your token was refused (expired or revoked). Sign in again."));
+  let drones;
+  try {
+    drones = await api.get("/drones");
+  } catch (err) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(err instanceof ApiError ? signInMessage(err) : String(err));
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.api = api;
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  await start(drones);
+}
+
+function signOut(message = null) {
+  for (const socket of state.sockets) socket.stop();
+  state.sockets = [];
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (message) showSignIn(message);
+  else window.location.reload();
+}
+
+// -- role -----------------------------------------------------------------------------
+
+/**
+ * Whether this token may launch and command. GET /me answers directly; until the service
+ * has it, ask a question whose answer differs only by role and that changes nothing: an
+ * empty EIDO post is refused with 403 for read-only roles before the body is read, and
+ * with 422 (body is not JSON) for pilots.
+ */
+async function detectRole() {
+  try {
+    const me = await state.api.get("/me");
+    return { name: me.name ?? "", role: me.role ?? "", canCommand: ["pilot", "admin"].includes(me.role) };
+  } catch (err) {
+    if (!(err instanceof ApiError) || !err.missing) throw err;
+  }
+  try {
+    await state.api.post("/calls/eido", "");
+    return { name: "", role: "pilot", canCommand: true };
+  } catch (err) {
+    if (err.status === 403) return { name: "", role: "read-only", canCommand: false };
+    if (err.status === 422 || err.status === 400) return { name: "", role: "pilot", canCommand: true };
+    throw err;
+  }
+}
+
+// -- loading --------------------------------------------------------------------------
+
+function notice(key, text) {
+  if (text) state.notices.set(key, text);
+  else state.notices.delete(key);
+  $("map-notice").replaceChildren(
+    ...[...state.notices.values()].map((t) => Object.assign(document.createElement("p"), { textContent: t })),
+  );
+}
+
+async function optional(key, path, what) {
+  try {
+    const body = await state.api.get(path);
+    notice(key, null);
+    return body;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    notice(key, err.missing ? `${what}: not available on this service yet (${path} → 404)` : `${what}: ${err.message}`);
+    return null;
+  }
+}
+
+async function start(drones) {
+  for (const d of drones) state.drones.set(d.id, { ...d, heardAt: performance.now() });
+  const [docks, incidents, airspace, role] = await Promise.all([
+    state.api.get("/docks"),
+    state.api.get("/incidents"),
+    optional("airspace", "/airspace", "Airspace"),
+    detectRole(),
+  ]);
+  state.docks = docks;
+  state.canCommand = role.canCommand;
+  $("role").replaceChildren(
+    "signed in: ",
+    Object.assign(document.createElement("strong"), { textContent: role.name || role.role }),
+    role.canCommand ? "" : " — read only",
+  );
+  $("role").dataset.canCommand = String(role.canCommand);
+  for (const inc of incidents) state.incidents.set(inc.id, inc);
+  state.zones = zonesOf(airspace);
+  map.setExtent(extentPoints());
+  await loadFlights();
+  refreshAll();
+  connectSockets();
+  for (const inc of incidents.filter((i) => i.status === "awaiting_pilot")) loadIncident(inc.id);
+}
+
+function zonesOf(collection) {
+  if (!collection || !Array.isArray(collection.features)) return [];
+  return collection.features.map((feature, index) => {
+    const p = feature.properties ?? {};
+    const kind = p.kind ?? "no_fly";
+    const bits = [label(kind)];
+    if (p.ceiling_m !== undefined && p.ceiling_m !== null) bits.push(`ceiling ${metres(p.ceiling_m)} AGL`);
+    if (p.buffer_m) bits.push(`buffer ${metres(p.buffer_m)}`);
+    if (p.active === false) bits.push("inactive");
+    return {
+      id: feature.id ?? `z${index}`,
+      kind,
+      name: p.name ?? `zone ${index + 1}`,
+      active: p.active !== false,
+      geometry: feature.geometry,
+      label: `${p.name ?? `zone ${index + 1}`} (${bits.join(", ")})`,
+    };
+  });
+}
+
+function extentPoints() {
+  const points = state.docks.map((d) => [d.lat, d.lon]);
+  for (const zone of state.zones) {
+    if (zone.kind !== "boundary" && state.zones.some((z) => z.kind === "boundary")) continue;
+    const coords = JSON.stringify(zone.geometry?.coordinates ?? []).match(/-?\d+(\.\d+)?(e-?\d+)?/g) ?? [];
+    for (let i = 0; i + 1 < coords.length; i += 2) points.push([Number(coords[i + 1]), Number(coords[i])]);
+  }
+  if (points.length === 0) {
+    for (const d of state.drones.values()) if (d.lat !== null && d.lon !== null) points.push([d.lat, d.lon]);
+  }
+  return points;
+}
+
+function lineCoords(value) {
+  if (!value) return [];
+  const geometry = value.type === "Feature" ? value.geometry : value;
+  if (geometry?.type === "LineString") return geometry.coordinates.map(([lon, lat]) => [lon, lat]);
+  if (Array.isArray(value)) return value;
+  return [];
+}
+
+async function loadFlights() {
+  const flights = await optional("flights", "/flights?active=true", "Flights");
+  for (const f of flights ?? []) await loadFlight(f.id);
+}
+
+const loadingFlights = new Set();
+
+async function loadFlight(flightId) {
+  if (loadingFlights.has(flightId)) return;
+  loadingFlights.add(flightId);
+  try {
+    const [body, track] = await Promise.all([
+      state.api.get(`/flights/${encodeURIComponent(flightId)}`),
+      state.api.get(`/flights/${encodeURIComponent(flightId)}/track`).catch(() => null),
+    ]);
+    const known = state.flights.get(flightId);
+    state.flights.set(flightId, {
+      id: body.id,
+      drone_id: body.drone_id,
+      incident_id: body.incident_id,
+      phase: known?.phase ?? body.phase,
+      route: lineCoords(body.route),
+      track: [...lineCoords(track), ...(known?.track ?? [])].slice(-TRACK_POINTS_MAX),
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    notice("flights", err.missing ? "Flights: not available on this service yet" : `Flight ${flightId}: ${err.message}`);
+  } finally {
+    loadingFlights.delete(flightId);
+  }
+  refreshAll();
+}
+
+async function loadIncident(incidentId) {
+  try {
+    const incident = await state.api.get(`/incidents/${encodeURIComponent(incidentId)}`);
+    const known = state.incidents.get(incidentId);
+    // a dispatch event may carry a decision the stored record does not show yet
+    if (!incident.decision && known?.decision) incident.decision = known.decision;
+    state.incidents.set(incidentId, incident);
+    if (incident.flight_id && !state.flights.has(incident.flight_id)) loadFlight(incident.flight_id);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    log.add({ kind: "error", severity: "warning", text: `incident ${incidentId}: ${err.message}` });
+  }
+  refreshAll();
+}
+
+async function reloadIncidents() {
+  try {
+    const incidents = await state.api.get("/incidents");
+    for (const inc of incidents) {
+      const known = state.incidents.get(inc.id);
+      state.incidents.set(inc.id, { ...inc, decision: inc.decision ?? known?.decision ?? null });
+    }
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
+  refreshAll();
+}
+
+// -- live -----------------------------------------------------------------------------
+
+function connectSockets() {
+  const events = new LiveSocket(() => state.api.socketUrl("/ws/events"), {
+    onMessage: onEvent,
+    onState: (s, info) => {
+      connState("conn-events", "events", s, info);
+      if (s === "open" && events.opened) reloadIncidents(); // catch up on what was missed
+      if (s === "open") events.opened = true;
+    },
+  });
+  const telemetry = new LiveSocket(() => state.api.socketUrl("/ws/telemetry"), {
+    onMessage: onTelemetry,
+    onState: (s, info) => connState("conn-telemetry", "telemetry", s, info),
+  });
+  state.sockets = [events, telemetry];
+  events.start();
+  telemetry.start();
+}
+
+function connState(id, name, s, info) {
+  const el = $(id);
+  el.dataset.state = s;
+  const text = {
+    connecting: `${name}: connecting`,
+    open: `${name}: live`,
+    reconnecting: `${name}: reconnecting${info.retryInMs ? ` in ${Math.ceil(info.retryInMs / 1000)} s` : "…"}`,
+    refused: `${name}: refused (${info.reason})`,
+    closed: `${name}: closed`,
+  }[s];
+  el.textContent = text ?? `${name}: ${s}`;
+  if (s === "refused") signOut(`The service refused your token on the ${name} stream: ${info.reason}`);
+  if (s === "reconnecting" && info.code !== undefined) {
+    log.add({ kind: "link", severity: "warning", text: `${name} stream lost; reconnecting` });
+  }
+}
+
+function onTelemetry(msg) {
+  if (msg.type !== "position" || !msg.drone_id) return;
+  const known = state.drones.get(msg.drone_id) ?? { id: msg.drone_id };
+  const drone = { ...known, ...msg, id: msg.drone_id, heardAt: performance.now() };
+  state.drones.set(msg.drone_id, drone);
+  if (msg.flight_id) {
+    const flight = state.flights.get(msg.flight_id);
+    if (!flight) loadFlight(msg.flight_id);
+    else {
+      if (msg.phase) flight.phase = msg.phase;
+      if (msg.lat !== null && msg.lon !== null) {
+        const last = flight.track[flight.track.length - 1];
+        if (!last || last[0] !== msg.lon || last[1] !== msg.lat) flight.track.push([msg.lon, msg.lat]);
+        if (flight.track.length > TRACK_POINTS_MAX) flight.track.splice(0, flight.track.length - TRACK_POINTS_MAX);
+      }
+    }
+  }
+  scheduleRefresh();
+}
+
+function onEvent(msg) {
+  switch (msg.type) {
+    case "incident": {
+      if (!state.incidents.has(msg.incident_id)) {
+        state.incidents.set(msg.incident_id, {
+          id: msg.incident_id,
+          cad_id: msg.cad_id,
+          nature: msg.nature,
+          priority: msg.priority,
+          status: msg.status,
+          location: { lat: msg.lat, lon: msg.lon },
+          address: "",
+          notes: "",
+          received_at: msg.t,
+          updated_at: msg.t,
+          flight_id: null,
+          decision: null,
+        });
+      }
+      log.add({ t: msg.t, kind: "call", text: `P${msg.priority} ${msg.nature} (${msg.cad_id})` });
+      loadIncident(msg.incident_id);
+      break;
+    }
+    case "incident_updated":
+      log.add({ t: msg.t, kind: "call", text: `${msg.cad_id ?? msg.incident_id}: ${msg.message ?? msg.changed?.join(", ")}` });
+      loadIncident(msg.incident_id);
+      break;
+    case "dispatch": {
+      const inc = state.incidents.get(msg.incident_id);
+      const decision = {
+        outcome: msg.outcome,
+        chosen_drone_id: msg.chosen_drone_id,
+        ranking: msg.ranking ?? [],
+        rejections: msg.rejections ?? [],
+      };
+      if (inc) inc.decision = decision;
+      const who = inc ? `${inc.cad_id} P${inc.priority} ${inc.nature}` : msg.incident_id;
+      const choice = msg.chosen_drone_id ? `${msg.chosen_drone_id}` : "no drone";
+      log.add({ t: msg.t, kind: "dispatch", text: `${who}: ${label(msg.outcome)} — ${choice}` });
+      loadIncident(msg.incident_id);
+      break;
+    }
+    case "flight_phase": {
+      const flight = state.flights.get(msg.flight_id);
+      if (flight) flight.phase = msg.phase;
+      else loadFlight(msg.flight_id);
+      const drone = state.drones.get(msg.drone_id);
+      if (drone) drone.phase = msg.phase;
+      const severity = msg.phase === "failsafe" || msg.phase === "aborted" ? "warning" : "info";
+      log.add({ t: msg.t, kind: "flight", severity, text: `${msg.drone_id} ${label(msg.phase)}${msg.reason ? ` — ${msg.reason}` : ""}` });
+      if (msg.incident_id) loadIncident(msg.incident_id);
+      break;
+    }
+    case "alert": {
+      const severity = msg.severity ?? "warning";
+      const who = [msg.drone_id, msg.kind ? label(msg.kind) : null].filter(Boolean).join(" ");
+      log.add({ t: msg.t, kind: "alert", severity, text: `${who}: ${msg.message}${msg.action ? ` → ${msg.action}` : ""}` });
+      if (severity === "critical") log.critical({ t: msg.t, title: who, message: msg.message, action: msg.action });
+      break;
+    }
+    default:
+      log.add({ t: msg.t, kind: msg.type ?? "event", text: JSON.stringify(msg).slice(0, 200) });
+  }
+  scheduleRefresh();
+}
+
+// -- actions --------------------------------------------------------------------------
+
+async function launch(incidentId, droneId) {
+  try {
+    const flight = await state.api.post(`/incidents/${encodeURIComponent(incidentId)}/launch`, droneId ? { drone_id: droneId } : {});
+    log.add({ kind: "launch", text: `launched ${flight?.drone_id ?? droneId ?? ""} (flight ${flight?.id ?? "?"})` });
+    if (flight?.id) {
+      state.selected = { kind: "drone", id: flight.drone_id };
+      loadFlight(flight.id);
+    }
+    loadIncident(incidentId);
+    return `Launched: flight ${flight?.id ?? ""} with ${flight?.drone_id ?? droneId ?? "the chosen drone"}`;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const text = err.missing ? "Launch is not available on this service yet (404)." : `Launch refused: ${err.message}`;
+    log.add({ kind: "launch", severity: "warning", text });
+    return text;
+  }
+}
+
+async function command(flightId, body) {
+  try {
+    const result = await state.api.post(`/flights/${encodeURIComponent(flightId)}/commands`, body);
+    const ok = result?.state === "accepted";
+    const detail = [result?.result, result?.detail].filter(Boolean).join(": ");
+    const text = `${body.type}: ${result?.state ?? "sent"}${detail ? ` — ${detail}` : ""}`;
+    log.add({ kind: "command", severity: ok ? "info" : "warning", text: `${flightId} ${text}` });
+    return { ok, text };
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    let text;
+    if (err.missing) text = `${body.type}: commands are not available on this service yet (404)`;
+    else if (err.status === 422) text = `${body.type} refused: ${err.message}`;
+    else if (err.status === 403) text = `${body.type}: your role may not command (${err.message})`;
+    else text = `${body.type} failed: ${err.message}`;
+    log.add({ kind: "command", severity: "warning", text: `${flightId} ${text}` });
+    return { ok: false, text };
+  }
+}
+
+function select(kind, id) {
+  state.selected = state.selected.kind === kind && state.selected.id === id ? { kind: null, id: null } : { kind, id };
+  if (kind === "incident" && state.selected.id) loadIncident(id);
+  refreshAll();
+}
+
+// -- drawing --------------------------------------------------------------------------
+
+function droneView(drone, now) {
+  const silentMs = now - (drone.heardAt ?? 0);
+  const hasPosition = drone.lat !== null && drone.lat !== undefined && drone.lon !== null && drone.lon !== undefined;
+  const noData = !hasPosition && drone.link !== "up";
+  const stale = noData || silentMs > STALE_AFTER_MS || drone.link === "lost";
+  let lat = drone.lat;
+  let lon = drone.lon;
+  if (!hasPosition) {
+    const dock = state.docks.find((d) => d.id === drone.dock_id);
+    const siblings = dock ? dock.drones.indexOf(drone.id) : 0;
+    lat = dock ? dock.lat - 0.0012 * (siblings + 1) : null;
+    lon = dock ? dock.lon : null;
+  }
+  const staleText = noData ? "no data" : `stale ${age(silentMs)}`;
+  const status = drone.link === "lost" ? "LINK LOST" : stale ? staleText : `${metres(drone.alt_rel_m)} rel`;
+  return {
+    ...drone,
+    lat,
+    lon,
+    placed: hasPosition,
+    stale,
+    staleText,
+    airborne: drone.landed === "in_air" || drone.landed === "taking_off" || drone.landed === "landing",
+    label1: drone.id,
+    label2: hasPosition ? `${status} · ${percent(drone.battery_pct)}` : "no position",
+    hover: `${drone.id}: link ${label(drone.link)}, ${label(drone.phase)}, ${label(drone.mode)}, alt ${metres(drone.alt_rel_m)} rel / ${metres(drone.alt_amsl_m)} AMSL, battery ${percent(drone.battery_pct)}${stale ? `, ${staleText}` : ""}`,
+  };
+}
+
+function selectedFlight() {
+  const { kind, id } = state.selected;
+  let flightId = null;
+  if (kind === "drone") flightId = state.drones.get(id)?.flight_id ?? null;
+  if (kind === "incident") {
+    const inc = state.incidents.get(id);
+    flightId = inc?.flight_id ?? [...state.flights.values()].find((f) => f.incident_id === id)?.id ?? null;
+  }
+  if (!flightId) return null;
+  const flight = state.flights.get(flightId) ?? { id: flightId, drone_id: state.drones.get(id)?.id ?? "?", phase: state.drones.get(id)?.phase ?? "unknown", track: [], route: [] };
+  return { ...flight, active: !ENDED_PHASES.has(flight.phase) };
+}
+
+let refreshQueued = false;
+function scheduleRefresh() {
+  if (refreshQueued) return;
+  refreshQueued = true;
+  requestAnimationFrame(() => {
+    refreshQueued = false;
+    refreshAll();
+  });
+}
+
+function refreshAll() {
+  const now = performance.now();
+  const drones = [...state.drones.values()].map((d) => droneView(d, now));
+  const incidents = [...state.incidents.values()];
+  const shownFlights = [...state.flights.values()].filter(
+    (f) => !ENDED_PHASES.has(f.phase) || (state.selected.kind === "drone" && state.selected.id === f.drone_id),
+  );
+  map.update({
+    zones: state.zones,
+    docks: state.docks,
+    drones: drones.filter((d) => d.lat !== null && d.lon !== null),
+    incidents: incidents
+      .filter((i) => ["new", "awaiting_pilot", "queued", "dispatched"].includes(i.status) || state.selected.id === i.id)
+      .map((i) => ({ ...i, lat: i.location.lat, lon: i.location.lon })),
+    routes: shownFlights.filter((f) => f.route.length > 1).map((f) => [f.id, f.route]),
+    tracks: shownFlights.filter((f) => f.track.length > 1).map((f) => [f.id, f.track]),
+    selected: state.selected,
+  });
+  queue.render(incidents, {
+    canCommand: state.canCommand,
+    selectedId: state.selected.kind === "incident" ? state.selected.id : null,
+    droneIds: [...state.drones.keys()],
+  });
+  fleet.render(drones, state.selected.kind === "drone" ? state.selected.id : null);
+  const flight = selectedFlight();
+  const drone = flight ? drones.find((d) => d.id === flight.drone_id) : state.selected.kind === "drone" ? drones.find((d) => d.id === state.selected.id) : null;
+  const incident = flight?.incident_id ? state.incidents.get(flight.incident_id) : state.selected.kind === "incident" ? state.incidents.get(state.selected.id) : null;
+  flightPanel.render(flight, drone ?? null, incident ?? null, state.canCommand);
+}
+
+function tickClock() {
+  const now = new Date();
+  $("clock").textContent = `${clockTime(now)} · ${utcTime(now)}`;
+  $("clock").setAttribute("datetime", now.toISOString());
+}
+
+// -- boot -----------------------------------------------------------------------------
+
+function boot() {
+  log = new EventLog($("log"), $("critical"));
+  map = new SiteMap($("map"), {
+    onSelect: select,
+    onHover: (text) => {
+      $("map-hover").textContent = text;
+    },
+  });
+  queue = new IncidentQueue($("queue"), $("queue-count"), { onSelect: (id) => select("incident", id), onLaunch: launch });
+  fleet = new FleetPanel($("fleet"), { onSelect: (id) => select("drone", id) });
+  flightPanel = new FlightPanel(
+    {
+      summary: $("flight-summary"),
+      controls: $("flight-controls"),
+      result: $("command-result"),
+      altitudeForm: $("altitude-form"),
+      altitudeInput: $("altitude-m"),
+    },
+    {
+      onCommand: command,
+      onPick: async (kind) => {
+        $("map-hint").hidden = false;
+        $("map-hint").textContent = `${kind === "orbit" ? "Orbit" : "Go"} here: click the map · Enter = centre · Esc = cancel`;
+        try {
+          return await map.pickPoint(kind);
+        } finally {
+          $("map-hint").hidden = true;
+        }
+      },
+    },
+  );
+  $("zoom-in").addEventListener("click", () => map.zoomBy(1.5));
+  $("zoom-out").addEventListener("click", () => map.zoomBy(1 / 1.5));
+  $("zoom-fit").addEventListener("click", () => map.fit());
+  $("signout").addEventListener("click", () => signOut());
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("signin-token").value.trim();
+    if (token) signIn(token);
+  });
+  tickClock();
+  setInterval(() => {
+    tickClock();
+    if (state.api) {
+      queue.tick();
+      refreshAll(); // staleness is a function of time, not only of messages
+    }
+  }, 1000);
+
+  const token = tokenFromFragment() ?? sessionStorage.getItem(TOKEN_KEY);
+  if (token) signIn(token);
+  else showSignIn(null);
+}
+
+boot();

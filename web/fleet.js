@@ -1,0 +1,62 @@
+// The fleet panel: one row per drone — link, phase, mode, battery, altitude, speed — and
+// "stale" when nothing was heard for longer than STALE_AFTER_MS.
+
+import { h } from "./dom.js";
+import { DASH, batteryClass, label, metres, percent, speed } from "./format.js";
+
+export const STALE_AFTER_MS = 3000;
+
+export class FleetPanel {
+  /** @param {HTMLTableSectionElement} body @param {{onSelect: (id: string) => void}} handlers */
+  constructor(body, { onSelect }) {
+    this.body = body;
+    this.onSelect = onSelect;
+    this.rows = new Map();
+  }
+
+  row(id) {
+    let row = this.rows.get(id);
+    if (!row) {
+      const select = () => this.onSelect(id);
+      row = h("tr", {
+        tabindex: "0",
+        dataset: { droneId: id },
+        onclick: select,
+        onkeydown: (event) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            select();
+          }
+        },
+      });
+      for (let i = 0; i < 7; i += 1) row.append(h("td"));
+      this.body.append(row);
+      this.rows.set(id, row);
+    }
+    return row;
+  }
+
+  /** @param {object[]} drones records with `stale_ms` (ms since last heard, or null) */
+  render(drones, selectedId) {
+    for (const drone of drones) {
+      const row = this.row(drone.id);
+      const [idCell, linkCell, phaseCell, modeCell, battCell, altCell, speedCell] = row.children;
+      row.classList.toggle("selected", drone.id === selectedId);
+      row.classList.toggle("stale", drone.stale);
+      row.setAttribute("aria-selected", String(drone.id === selectedId));
+      row.dataset.stale = String(drone.stale);
+      idCell.replaceChildren(
+        h("strong", {}, drone.id),
+        drone.stale ? h("span", { class: "stale-tag", title: "no telemetry received recently" }, drone.staleText) : null,
+      );
+      linkCell.className = `link-${drone.link ?? "connecting"}`;
+      linkCell.textContent = label(drone.link);
+      phaseCell.className = `phase-${drone.phase}`;
+      phaseCell.textContent = label(drone.phase);
+      modeCell.textContent = drone.mode && drone.mode !== "unknown" ? label(drone.mode) : DASH;
+      battCell.replaceChildren(h("span", { class: `batt ${batteryClass(drone.battery_pct)}` }, percent(drone.battery_pct)));
+      altCell.textContent = metres(drone.alt_rel_m);
+      speedCell.textContent = speed(drone.ground_speed_mps);
+    }
+  }
+}
