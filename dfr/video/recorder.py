@@ -22,7 +22,7 @@ from pathlib import Path
 import av
 
 from dfr.errors import VideoError
-from dfr.video.h264 import join_annexb
+from dfr.video.h264 import NalType, join_annexb, nal_type, parse_sps
 from dfr.video.rtp import H264_CLOCK_HZ, AccessUnit
 
 logger = logging.getLogger(__name__)
@@ -116,8 +116,12 @@ class Recorder:
                 if container is None:
                     if not unit.keyframe:
                         continue
+                    sps = next(nal for nal in unit.nals if nal_type(nal) == NalType.SPS)
+                    size = parse_sps(sps)
                     container = av.open(str(self.path), "w", format="mp4")
-                    stream = container.add_mux_stream("h264")
+                    stream = container.add_mux_stream(
+                        "h264", width=size.width_px, height=size.height_px
+                    )
                     stream.time_base = _TIME_BASE
                     self._started_at = datetime.now(UTC)
                     self._first_ts = 0

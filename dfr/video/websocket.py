@@ -26,6 +26,7 @@ import logging
 import socket
 import struct
 import termios
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,7 +37,6 @@ from dfr.video.hub import CodecInfo, MediaFrame, StateChange, VideoHub, monotoni
 
 logger = logging.getLogger(__name__)
 
-_VIDEO_SNDBUF_BYTES = 128 * 1024
 SendText = Callable[[str], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]
 
@@ -69,24 +69,46 @@ class ViewerLimits:
     max_lag_s: float = 1.0
     max_buffered_bytes: int = 384 * 1024
     max_queue_frames: int = 90
+    send_buffer_bytes: int = 128 * 1024  # SO_SNDBUF for video sockets (kernel doubles it)
 
 
-def _send_queue_probe(websocket: WebSocket) -> Callable[[], int] | None:
+def _find_transport(send: object) -> asyncio.WriteTransport | None:
+    """The server protocol's transport behind an ASGI ``send`` (through middleware closures)."""
+    pending: list[object] = [send]
+    seen: set[int] = set()
+    while pending and len(seen) < 32:
+        candidate = pending.pop()
+        if candidate is None or id(candidate) in seen:
+            continue
+        seen.add(id(candidate))
+        transport = getattr(getattr(candidate, "__self__", None), "transport", None)
+        if isinstance(transport, asyncio.WriteTransport):
+            return transport
+        for cell in getattr(candidate, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # empty cell
+                continue
+            if callable(value):
+                pending.append(value)
+    return None
+
+
+def _send_queue_probe(websocket: WebSocket, sndbuf_bytes: int) -> Callable[[], int] | None:
     """Bytes waiting to leave for this client: asyncio's buffer plus the kernel's send queue.
 
     Best effort: finds the server's transport behind the ASGI ``send`` callable (uvicorn's
     protocols keep it as ``.transport``), and shrinks the socket's send buffer so a stalled
     client shows up here within a fraction of a second instead of after megabytes.
     """
-    protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
-    transport = getattr(protocol, "transport", None)
-    if not isinstance(transport, asyncio.WriteTransport):
+    transport = _find_transport(getattr(websocket, "_send", None))
+    if transport is None:
         return None
     sock = transport.get_extra_info("socket")
     fileno = sock.fileno() if sock is not None else -1
     if fileno >= 0:
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _VIDEO_SNDBUF_BYTES)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf_bytes)
         except OSError:
             logger.debug("cannot set SO_SNDBUF on a video socket")
 
@@ -133,6 +155,7 @@ async def serve_viewer(
     limits = limits or ViewerLimits()
     stats = ViewerStats()
     codec_sent: CodecInfo | None = None
+    backed_up_since_s: float | None = None
 
     async def send(data: str | bytes) -> None:
         async with asyncio.timeout(limits.write_timeout_s):
@@ -159,10 +182,17 @@ async def serve_viewer(
                 elif isinstance(item, MediaFrame):
                     if item.codec is not codec_sent:
                         continue  # frame of an older configuration still queued
-                    behind = monotonic_age_s(item) > limits.max_lag_s or (
+                    backed_up = (
                         buffered_bytes is not None and buffered_bytes() > limits.max_buffered_bytes
                     )
-                    if behind:
+                    if backed_up:
+                        now_s = time.monotonic()
+                        backed_up_since_s = backed_up_since_s or now_s
+                        if now_s - backed_up_since_s > limits.write_timeout_s:
+                            raise TimeoutError  # its socket has not drained for that long
+                    else:
+                        backed_up_since_s = None
+                    if backed_up or monotonic_age_s(item) > limits.max_lag_s:
                         sub.skipped_frames += 1
                         sub.skip_to_keyframe()
                         continue
@@ -190,6 +220,7 @@ async def serve_websocket(
     source is silent. Closes the socket with 1008 (policy) after a write timeout.
     """
     stats = ViewerStats()
+    limits = limits or ViewerLimits()
 
     async def receive_until_disconnect() -> None:
         try:
@@ -209,7 +240,7 @@ async def serve_websocket(
                 hub,
                 fmt=fmt,
                 limits=limits,
-                buffered_bytes=_send_queue_probe(websocket),
+                buffered_bytes=_send_queue_probe(websocket, limits.send_buffer_bytes),
             )
         except (WebSocketDisconnect, RuntimeError, OSError):
             stats.end = ViewerEnd.DISCONNECTED

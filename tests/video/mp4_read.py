@@ -24,6 +24,7 @@ def boxes(data: bytes) -> dict[bytes, bytes]:
 
 @dataclass(frozen=True)
 class Fragment:
+    sequence: int  # mfhd sequence_number: the relay's frame index
     decode_time: int
     duration: int
     sync: bool
@@ -36,10 +37,14 @@ class Fragment:
 
 def read_fragment(data: bytes) -> Fragment:
     top = boxes(data)
-    traf = boxes(boxes(top[b"moof"])[b"traf"])
+    moof = boxes(top[b"moof"])
+    (sequence,) = struct.unpack_from(">I", moof[b"mfhd"], 4)
+    traf = boxes(moof[b"traf"])
     (decode_time,) = struct.unpack_from(">Q", traf[b"tfdt"], 4)
     _count, _offset, duration, _size, flags = struct.unpack_from(">IiIII", traf[b"trun"], 4)
-    return Fragment(decode_time, duration, not flags & 0x00010000, split_avcc(top[b"mdat"]))
+    return Fragment(
+        sequence, decode_time, duration, not flags & 0x00010000, split_avcc(top[b"mdat"])
+    )
 
 
 def decode_fmp4(init: bytes, fragments: list[bytes]) -> list[av.VideoFrame]:
