@@ -15,19 +15,26 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dfr.api.auth import Principal, Role, TokenRegistry
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
+from dfr.dispatch.dispatcher import Decision, Outcome, decide
 from dfr.dispatch.incidents import IntakeResult, take_call
 from dfr.dispatch.intake import CallData
-from dfr.errors import ConfigError
+from dfr.errors import ConfigError, InvalidStateError, NotFound
 from dfr.fleet.drone_state import DroneState
-from dfr.fleet.link import DroneLink
+from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.sorties import Sorties
+from dfr.planning.planner import Planner
+from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
+from dfr.store.records import Flight, Incident, IncidentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +74,20 @@ class Service:
         self.tokens = tokens or TokenRegistry()
         self.links: dict[str, DroneLink] = {}
         self.drones: dict[str, Drone] = {d.id: d for d in site.drones}
-        self._flight_of_drone: dict[str, str] = {}
-        self._phase_of_drone: dict[str, str] = {}
+        self.planner = Planner.from_site(site)
+        self.wind = Wind(settings.wind_from_deg, settings.wind_speed_mps)
+        self.sorties = Sorties(
+            site=site,
+            store=self.store,
+            planner=self.planner,
+            links=self.links,
+            publish_event=self.publish_event,
+            wind=lambda: self.wind,
+            on_drone_free=self._drone_free,
+        )
+        self._dispatch_lock = asyncio.Lock()
         self._group: asyncio.TaskGroup | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self.pilot_token: str | None = None
         self.started_at = datetime.now(UTC)
@@ -87,6 +104,8 @@ class Service:
         loop.set_default_executor(self._executor)
         self._setup_tokens()
         await self.store.open()
+        # building the visibility graph takes a moment for large airspaces: off the loop
+        await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         for drone in self.site.drones:
@@ -94,12 +113,33 @@ class Service:
                 drone.id,
                 shift_port(drone.mavlink_url, self.settings.mavlink_port_offset),
                 on_state=self._on_drone_state,
+                on_mission_progress=self._progress_handler(drone.id),
                 position_rate_hz=self.settings.position_rate_hz,
             )
             self.links[drone.id] = link
-            self._tasks.append(self._group.create_task(link.run(), name=f"{drone.id}: link"))
+            self.spawn(link.run(), f"{drone.id}: link")
+        self.sorties.attach(self.spawn)
+        resumed = await self.sorties.resume()
+        if resumed:
+            logger.info("service: resumed %d active flights: %s", len(resumed), ", ".join(resumed))
         logger.info("service: site %s, %d drones", self.site.name, len(self.links))
         return self
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as a named task of the service's group (cancelled on shutdown)."""
+        if self._group is None:
+            coro.close()
+            raise InvalidStateError("the service is not running")
+        task = self._group.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _progress_handler(self, drone_id: str) -> Callable[[MissionProgress], None]:
+        def handle(progress: MissionProgress) -> None:
+            self.sorties.on_mission_progress(drone_id, progress.current, progress.total)
+
+        return handle
 
     async def __aexit__(
         self,
@@ -110,7 +150,7 @@ class Service:
         group, self._group = self._group, None
         try:
             if group is not None:
-                for task in self._tasks:
+                for task in list(self._tasks):
                     task.cancel()
                 await group.__aexit__(None, None, None)
         finally:
@@ -128,6 +168,7 @@ class Service:
     # -- telemetry ---------------------------------------------------------------------
 
     def position_message(self, state: DroneState) -> dict[str, Any]:
+        active = self.sorties.flight_of_drone(state.drone_id)
         return {
             "type": "position",
             "drone_id": state.drone_id,
@@ -143,11 +184,12 @@ class Service:
             "armed": state.armed,
             "landed": state.landed.value,
             "link": state.link.value,
-            "flight_id": self._flight_of_drone.get(state.drone_id),
-            "phase": self._phase_of_drone.get(state.drone_id, "docked"),
+            "flight_id": active.record.id if active else None,
+            "phase": active.flight.phase.value if active else "docked",
         }
 
     def _on_drone_state(self, state: DroneState) -> None:
+        self.sorties.on_state(state)
         self.bus.publish(
             make_message(Topic.TELEMETRY, self.position_message(state), published_ns=time.monotonic_ns())
         )
@@ -190,4 +232,101 @@ class Service:
                     ),
                 }
             )
+        if result.created and incident.status is IncidentStatus.NEW:
+            await self.dispatch(incident)
+            refreshed = await self.store.get_incident(incident.id)
+            if refreshed is not None:
+                result = IntakeResult(refreshed, result.created, result.changed, result.pending_location)
         return result
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def states(self) -> dict[str, DroneState]:
+        return {drone_id: link.state for drone_id, link in self.links.items()}
+
+    async def dispatch(
+        self,
+        incident: Incident,
+        *,
+        pilot: str | None = None,
+        drone_id: str | None = None,
+    ) -> tuple[Decision, Flight | None]:
+        """Rank the fleet for an incident, record the decision, and launch if the policy
+        (or the pilot) says so."""
+        async with self._dispatch_lock:
+            if drone_id is not None and drone_id not in self.links:
+                raise NotFound(f"drone {drone_id} does not exist (drones: {', '.join(self.links)})")
+            decision = decide(
+                self.planner,
+                incident,
+                self.states(),
+                self.sorties.busy_drones(),
+                self.site.policy,
+                wind=self.wind,
+                only_drone=drone_id,
+                pilot=pilot is not None,
+            )
+            now = datetime.now(UTC)
+            chosen_id = decision.chosen.drone_id if decision.chosen else None
+            await self.store.add_decision(
+                incident.id,
+                outcome=decision.outcome.value,
+                chosen_drone_id=chosen_id,
+                ranking=decision.ranking,
+                rejections=decision.rejections,
+                elapsed_ms=decision.elapsed_ms,
+                decided_at=now,
+            )
+            flight = None
+            status = {
+                Outcome.AUTO_LAUNCH: IncidentStatus.DISPATCHED,
+                Outcome.PILOT_LAUNCH: IncidentStatus.DISPATCHED,
+                Outcome.AWAITING_PILOT: IncidentStatus.AWAITING_PILOT,
+                Outcome.QUEUED: IncidentStatus.QUEUED,
+            }[decision.outcome]
+            if pilot is not None and decision.chosen is None:
+                reasons = "; ".join(f"{r['drone_id']}: {r['reason']}" for r in decision.rejections)
+                raise InvalidStateError(f"no drone can launch for {incident.id}: {reasons or 'no drones'}")
+            if decision.chosen is not None and status is IncidentStatus.DISPATCHED:
+                reason = f"launched by {pilot}" if pilot else f"auto-launch (priority {incident.priority})"
+                flight = await self.sorties.launch(incident.id, decision.chosen, reason)
+            await self.store.update_incident(replace(incident, status=status, updated_at=now))
+            logger.info(
+                "dispatch %s: %s %s (%.1f ms)", incident.id, decision.outcome, chosen_id or "-", decision.elapsed_ms
+            )
+            self.publish_event(
+                {
+                    "type": "dispatch",
+                    "incident_id": incident.id,
+                    "outcome": decision.outcome.value,
+                    "chosen_drone_id": chosen_id,
+                    "flight_id": flight.id if flight else None,
+                    "ranking": decision.ranking,
+                    "rejections": decision.rejections,
+                    "elapsed_ms": round(decision.elapsed_ms, 2),
+                }
+            )
+            return decision, flight
+
+    async def launch(self, incident_id: str, by: str, drone_id: str | None = None) -> Flight:
+        incident = await self.store.get_incident(incident_id)
+        if incident is None:
+            raise NotFound(f"incident {incident_id} does not exist")
+        if incident.status not in (IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED):
+            raise InvalidStateError(f"incident {incident_id} is {incident.status}: it cannot be launched")
+        _decision, flight = await self.dispatch(incident, pilot=by, drone_id=drone_id)
+        assert flight is not None
+        return flight
+
+    def _drone_free(self, drone_id: str) -> None:
+        """A flight ended: serve the oldest most urgent queued call."""
+        if self._group is not None:
+            self.spawn(self._serve_queue(), f"{drone_id}: serve queue")
+
+    async def _serve_queue(self) -> None:
+        await asyncio.sleep(1.0)  # let the drone's state settle (disarmed, on ground)
+        queued = await self.store.list_incidents(status=IncidentStatus.QUEUED)
+        for incident in sorted(queued, key=lambda i: (i.priority, i.received_at)):
+            decision, _ = await self.dispatch(incident)
+            if decision.outcome is not Outcome.QUEUED:
+                break

@@ -22,7 +22,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketState
 
 from dfr.api.auth import Principal, Role, bearer_from_header, require_role
-from dfr.api.models import CallIn, ErrorOut, IncidentOut
+from dfr.api.metrics import incident_metrics
+from dfr.api.models import CallIn, CommandIn, ErrorOut, IncidentOut, LaunchIn
 from dfr.bus import Message, Topic
 from dfr.config import Settings
 from dfr.dispatch.intake import CallData, check_position, parse_eido
@@ -39,6 +40,7 @@ from dfr.errors import (
 )
 from dfr.service import Service, iso_utc
 from dfr.site import Site
+from dfr.store.records import Flight
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +180,27 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
             }
         return IncidentOut.of(incident, decision=decision)
 
+    @app.post("/api/v1/incidents/{incident_id}/launch", status_code=201)
+    async def launch(
+        incident_id: str, request: Request, who: Authed, body: LaunchIn | None = None
+    ) -> dict[str, Any]:
+        """A pilot launches a drone for the incident: the best one, or the one named."""
+        require_role(who, Role.PILOT, "launching")
+        service = service_of(request)
+        flight = await service.launch(incident_id, who.name, body.drone_id if body else None)
+        return flight_body(flight)
+
+    @app.get("/api/v1/airspace")
+    async def airspace(request: Request, who: Authed) -> dict[str, Any]:
+        """Every zone of the site as GeoJSON, with ``active`` flags for time-windowed zones."""
+        return service_of(request).planner.airspace_geojson()
+
+    @app.get("/api/v1/metrics")
+    async def metrics(request: Request, who: Authed) -> dict[str, Any]:
+        """Per incident: call received → decision → launch command → airborne → on scene →
+        back, in seconds from the call; and the averages."""
+        return await incident_metrics(service_of(request).store)
+
     # -- fleet ---------------------------------------------------------------------------
 
     @app.get("/api/v1/drones")
@@ -207,6 +230,85 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
             for d in site.docks
         ]
 
+    # -- flights -------------------------------------------------------------------------
+
+    @app.get("/api/v1/flights")
+    async def list_flights(request: Request, who: Authed, active: bool = False) -> list[dict[str, Any]]:
+        flights = await service_of(request).store.list_flights(active_only=active)
+        return [flight_body(f) for f in flights]
+
+    @app.get("/api/v1/flights/{flight_id}")
+    async def get_flight(flight_id: str, request: Request, who: Authed) -> dict[str, Any]:
+        store = service_of(request).store
+        flight = await store.get_flight(flight_id)
+        if flight is None:
+            raise NotFound(f"flight {flight_id} does not exist")
+        body = flight_body(flight)
+        body["phases"] = [
+            {"phase": p.phase.value, "at": iso_utc(p.at), "reason": p.reason}
+            for p in await store.list_phases(flight_id)
+        ]
+        body["commands"] = [
+            {
+                "id": c.id,
+                "type": c.type,
+                "params": c.params,
+                "issued_at": iso_utc(c.issued_at),
+                "issued_by": c.issued_by,
+                "state": c.state.value,
+                "result": c.result,
+                "finished_at": iso_utc(c.finished_at) if c.finished_at else None,
+            }
+            for c in await store.list_commands(flight_id=flight_id)
+        ]
+        body["alerts"] = [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "severity": a.severity,
+                "message": a.message,
+                "action": a.action,
+                "at": iso_utc(a.at),
+            }
+            for a in await store.list_alerts(flight_id=flight_id)
+        ]
+        body["route"] = flight.route
+        return body
+
+    @app.post("/api/v1/flights/{flight_id}/commands")
+    async def command(flight_id: str, body: CommandIn, request: Request, who: Authed) -> JSONResponse:
+        """A pilot's command, checked against the airspace before it is sent; the answer is
+        the vehicle's (accepted / rejected / unknown when it did not answer in time)."""
+        require_role(who, Role.PILOT, "commanding a flight")
+        result = await service_of(request).sorties.command(
+            flight_id, body.model_dump(exclude_none=True), who.name
+        )
+        status = {"accepted": 200, "rejected": 409, "unknown": 504}[result["state"]]
+        return JSONResponse(result, status_code=status)
+
+    @app.get("/api/v1/flights/{flight_id}/track")
+    async def get_track(flight_id: str, request: Request, who: Authed) -> dict[str, Any]:
+        store = service_of(request).store
+        if await store.get_flight(flight_id) is None:
+            raise NotFound(f"flight {flight_id} does not exist")
+        points = await store.list_track(flight_id)
+        return {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[p.lon_deg, p.lat_deg, p.alt_amsl_m] for p in points],
+            },
+            "properties": {
+                "flight_id": flight_id,
+                "times": [iso_utc(p.t) for p in points],
+                "alt_rel_m": [p.alt_rel_m for p in points],
+                "ground_speed_mps": [p.ground_speed_mps for p in points],
+                "battery_pct": [p.battery_pct for p in points],
+                "modes": [p.mode for p in points],
+                "points": len(points),
+            },
+        }
+
     # -- websockets ----------------------------------------------------------------------
 
     @app.websocket("/ws/telemetry")
@@ -220,6 +322,21 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")
     return app
+
+
+def flight_body(flight: Flight) -> dict[str, Any]:
+    return {
+        "id": flight.id,
+        "incident_id": flight.incident_id,
+        "drone_id": flight.drone_id,
+        "dock_id": flight.dock_id,
+        "phase": flight.phase.value,
+        "created_at": iso_utc(flight.created_at),
+        "updated_at": iso_utc(flight.updated_at),
+        "ended_at": iso_utc(flight.ended_at) if flight.ended_at else None,
+        "planned_eta_s": flight.planned_eta_s,
+        "outcome": flight.outcome,
+    }
 
 
 def _drone_body(service: Service, drone_id: str) -> dict[str, Any]:

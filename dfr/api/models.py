@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -74,6 +74,25 @@ class IncidentOut(BaseModel):
             flight_id=flight_id,
             decision=decision,
         )
+
+
+class LaunchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    drone_id: str | None = Field(None, description="launch this drone instead of the best one")
+
+
+class CommandIn(BaseModel):
+    """A pilot command. ``orbit``: lat, lon, radius_m?, speed_mps?, alt_rel_m?; ``goto``:
+    lat, lon, alt_rel_m?; ``altitude``: alt_rel_m; ``hold``, ``return``, ``land``: nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["orbit", "goto", "altitude", "hold", "return", "land"]
+    lat: float | None = None
+    lon: float | None = None
+    alt_rel_m: float | None = Field(None, description="altitude above the dock")
+    radius_m: float | None = None
+    speed_mps: float | None = None
+    reason: str | None = None
 
 
 class ErrorOut(BaseModel):

@@ -29,7 +29,7 @@ from dfr.geo.zone import Zone, ZoneKind
 
 logger = logging.getLogger(__name__)
 
-QUAD_SEGS = 8
+QUAD_SEGS = 3
 # polygon chords of a buffer lie inside the true circle by r(1 - cos(pi / (4 q)));
 # dividing the distance by this cosine puts every chord outside it instead
 _CHORD_FACTOR = 1.0 / math.cos(math.pi / (4 * QUAD_SEGS))

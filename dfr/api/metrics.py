@@ -1,0 +1,48 @@
+"""Response-time metrics, computed the same way every time from the stored record:
+call received → dispatch decision → launch command → airborne → on scene → back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dfr.store.records import FlightPhase
+from dfr.store.store import Store
+
+STEPS = ("decision_s", "launch_s", "airborne_s", "on_scene_s", "back_s")
+
+
+def _since(start: datetime, at: datetime | None) -> float | None:
+    return None if at is None else round((at - start).total_seconds(), 2)
+
+
+async def incident_metrics(store: Store) -> dict[str, Any]:
+    rows = []
+    for incident in await store.list_incidents(limit=1000):
+        decisions = await store.list_decisions(incident.id)
+        first_decision = decisions[0].decided_at if decisions else None
+        flights = [f for f in await store.list_flights(limit=1000) if f.incident_id == incident.id]
+        phase_at: dict[FlightPhase, datetime] = {}
+        if flights:
+            for change in await store.list_phases(flights[-1].id):
+                phase_at.setdefault(change.phase, change.at)
+        start = incident.received_at
+        rows.append(
+            {
+                "incident_id": incident.id,
+                "cad_id": incident.cad_id,
+                "priority": incident.priority,
+                "received_at": incident.received_at.isoformat(),
+                "flight_id": flights[-1].id if flights else None,
+                "decision_s": _since(start, first_decision),
+                "launch_s": _since(start, phase_at.get(FlightPhase.LAUNCHING)),
+                "airborne_s": _since(start, phase_at.get(FlightPhase.ENROUTE)),
+                "on_scene_s": _since(start, phase_at.get(FlightPhase.ON_SCENE)),
+                "back_s": _since(start, phase_at.get(FlightPhase.DOCKED) if flights and flights[-1].ended_at else None),
+            }
+        )
+    averages: dict[str, float | None] = {}
+    for step in STEPS:
+        values = [r[step] for r in rows if r[step] is not None]
+        averages[step] = round(sum(values) / len(values), 2) if values else None
+    return {"incidents": rows, "averages": averages, "count": len(rows)}

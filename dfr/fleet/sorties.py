@@ -1,0 +1,476 @@
+"""The flights in the air: launching them, following them, recording them, and the
+pilot's commands.
+
+:class:`Sorties` owns one :class:`~dfr.fleet.flight.Flight` per active flight, each
+run as a named task in the service's task group. It persists every phase change,
+samples the track at 1 Hz, runs the monitor every 2 s, and carries out pilot commands
+after checking them against the airspace. After a restart it rebuilds every active
+flight from the store and live telemetry; a command whose answer never came is marked
+``unknown`` and is not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from shapely.geometry import LineString
+
+from dfr.errors import CommandError, CommandTimeout, InvalidInput, InvalidStateError, LinkError, NotFound
+from dfr.fleet.drone_state import DroneState, LinkState
+from dfr.fleet.flight import TERMINAL, Flight, FlightPlan
+from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.mission_encoding import RawItem, encode_geofence, encode_mission
+from dfr.fleet.monitor import AlertSpec, battery_check, deviation_check, zone_check
+from dfr.planning.mission import MAV_CMD_NAV_TAKEOFF, MAV_CMD_NAV_WAYPOINT, MissionItem
+from dfr.planning.planner import Candidate, Planner
+from dfr.planning.route import Route
+from dfr.planning.wind import Wind
+from dfr.site import Site
+from dfr.store.records import CommandState, FlightPhase, IncidentStatus, TrackPoint
+from dfr.store.records import Flight as FlightRecord
+from dfr.store.store import Store
+
+logger = logging.getLogger(__name__)
+
+TRACK_INTERVAL_S = 1.0
+MONITOR_INTERVAL_S = 2.0
+COMMAND_TYPES = ("orbit", "goto", "altitude", "hold", "return", "land")
+AIRBORNE = frozenset(
+    {FlightPhase.LAUNCHING, FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.RETURNING,
+     FlightPhase.LANDING, FlightPhase.FAILSAFE}
+)  # fmt: skip
+
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True, eq=False)
+class ActiveFlight:
+    record: FlightRecord
+    flight: Flight
+    route_xy: LineString
+    raised: set[str] = field(default_factory=set)
+    track: list[TrackPoint] = field(default_factory=list)
+
+
+def plan_of(route_feature: dict[str, Any]) -> dict[str, Any]:
+    plan: dict[str, Any] = route_feature.get("properties", {}).get("dfr_plan", {})
+    return plan
+
+
+class Sorties:
+    def __init__(
+        self,
+        *,
+        site: Site,
+        store: Store,
+        planner: Planner,
+        links: dict[str, DroneLink],
+        publish_event: Callable[[dict[str, Any]], None],
+        wind: Callable[[], Wind],
+        on_drone_free: Callable[[str], None],
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.planner = planner
+        self.links = links
+        self._publish = publish_event
+        self._wind = wind
+        self._on_drone_free = on_drone_free
+        self.active: dict[str, ActiveFlight] = {}
+        self._spawn: Spawn | None = None
+        self._link_seen: dict[str, LinkState] = {}
+
+    def attach(self, spawn: Spawn) -> None:
+        """Start the track and monitor loops with the service's task spawner."""
+        self._spawn = spawn
+        spawn(self._track_loop(), "sorties: track")
+        spawn(self._monitor_loop(), "sorties: monitor")
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def flight_of_drone(self, drone_id: str) -> ActiveFlight | None:
+        for active in self.active.values():
+            if active.record.drone_id == drone_id:
+                return active
+        return None
+
+    def busy_drones(self) -> set[str]:
+        return {a.record.drone_id for a in self.active.values()}
+
+    # -- launching -----------------------------------------------------------------------
+
+    def _flight_plan(self, route: Route, dock_alt_amsl_m: float) -> tuple[FlightPlan, dict[str, Any]]:
+        mission = encode_mission(self.planner.mission_items(route))
+        fence = encode_geofence(self.planner.geofence(route))
+        policy = self.site.policy
+        plan = FlightPlan(
+            mission=mission,
+            geofence=fence,
+            scene_lat_deg=route.scene.lat,
+            scene_lon_deg=route.scene.lon,
+            scene_alt_amsl_m=dock_alt_amsl_m + route.cruise_alt_rel_m,
+            orbit_radius_m=policy.orbit_radius_m,
+            orbit_speed_mps=policy.orbit_speed_mps,
+            on_scene_time_s=policy.on_scene_time_s,
+            last_route_seq=len(mission) - 1,
+        )
+        stored = {
+            "scene_lat_deg": plan.scene_lat_deg,
+            "scene_lon_deg": plan.scene_lon_deg,
+            "scene_alt_amsl_m": plan.scene_alt_amsl_m,
+            "orbit_radius_m": plan.orbit_radius_m,
+            "orbit_speed_mps": plan.orbit_speed_mps,
+            "on_scene_time_s": plan.on_scene_time_s,
+            "last_route_seq": plan.last_route_seq,
+            "mission_items": len(mission),
+            "fence_items": len(fence),
+        }
+        return plan, stored
+
+    async def launch(self, incident_id: str | None, candidate: Candidate, reason: str) -> FlightRecord:
+        if candidate.route is None:
+            raise InvalidStateError(f"{candidate.drone_id}: no route to fly")
+        if self.flight_of_drone(candidate.drone_id) is not None:
+            raise InvalidStateError(f"{candidate.drone_id} is already on a flight")
+        drone = self.planner.drone(candidate.drone_id)
+        dock = self.site.dock_of(drone)
+        route = candidate.route
+        plan, stored_plan = self._flight_plan(route, dock.ground_alt_amsl_m)
+        feature = route.to_geojson()
+        feature.setdefault("properties", {})["dfr_plan"] = stored_plan
+        now = _now()
+        record = FlightRecord(
+            id=f"flt-{uuid.uuid4().hex[:12]}",
+            incident_id=incident_id,
+            drone_id=drone.id,
+            dock_id=dock.id,
+            phase=FlightPhase.DOCKED,
+            created_at=now,
+            updated_at=now,
+            planned_eta_s=route.eta_s if math.isfinite(route.eta_s) else None,
+            route=feature,
+        )
+        await self.store.insert_flight(record, reason)
+        self._start(record, plan, FlightPhase.DOCKED, LineString(route.points_xy))
+        return record
+
+    def _start(self, record: FlightRecord, plan: FlightPlan, phase: FlightPhase, line: LineString) -> None:
+        link = self.links[record.drone_id]
+        holder: dict[str, ActiveFlight] = {}
+
+        async def on_phase(new_phase: FlightPhase, why: str) -> None:
+            await self._phase_changed(holder["active"], new_phase, why)
+
+        flight = Flight(record.id, link, plan, on_phase=on_phase, phase=phase)
+        active = ActiveFlight(record, flight, line)
+        holder["active"] = active
+        self.active[record.id] = active
+        assert self._spawn is not None, "sorties not attached to the service"
+        self._spawn(self._run(active), f"{record.drone_id}: flight {record.id}")
+
+    async def _run(self, active: ActiveFlight) -> None:
+        record = active.record
+        try:
+            final = await active.flight.run()
+        except asyncio.CancelledError:
+            raise  # the service is stopping: the flight stays active in the store
+        except Exception as exc:
+            logger.exception("%s: flight %s failed", record.drone_id, record.id)
+            final = FlightPhase.ABORTED
+            await self._alert(active, AlertSpec("flight_error", "critical", f"flight control failed: {exc}",
+                                                "the vehicle continues on its own; take control"))  # fmt: skip
+            await self._phase_changed(active, FlightPhase.ABORTED, f"flight control failed: {exc}")
+        await self._flush_track(active)
+        await self.store.end_flight(record.id, final.value, _now())
+        if record.incident_id is not None:
+            incident = await self.store.get_incident(record.incident_id)
+            if incident is not None and incident.status is IncidentStatus.DISPATCHED:
+                await self.store.update_incident(replace(incident, status=IncidentStatus.CLOSED, updated_at=_now()))
+        del self.active[record.id]
+        self._on_drone_free(record.drone_id)
+
+    async def _phase_changed(self, active: ActiveFlight, phase: FlightPhase, reason: str) -> None:
+        record = await self.store.set_flight_phase(active.record.id, phase, reason, _now())
+        active.record = record
+        self._publish(
+            {
+                "type": "flight_phase",
+                "flight_id": record.id,
+                "drone_id": record.drone_id,
+                "incident_id": record.incident_id,
+                "phase": phase.value,
+                "reason": reason,
+            }
+        )
+
+    # -- resume after a restart ------------------------------------------------------------
+
+    async def resume(self) -> list[str]:
+        """Rebuild active flights from the store; pending commands become ``unknown``."""
+        for command in await self.store.list_commands(state=CommandState.PENDING):
+            await self.store.finish_command(
+                command.id, CommandState.UNKNOWN,
+                "service stopped before the vehicle answered; not re-sent", _now(),
+            )  # fmt: skip
+        resumed = []
+        for record in await self.store.list_flights(active_only=True):
+            if record.drone_id not in self.links:
+                logger.warning("flight %s: drone %s is not in this site any more", record.id, record.drone_id)
+                continue
+            stored = plan_of(record.route)
+            plan = FlightPlan(
+                mission=[],
+                geofence=[],
+                scene_lat_deg=stored["scene_lat_deg"],
+                scene_lon_deg=stored["scene_lon_deg"],
+                scene_alt_amsl_m=stored["scene_alt_amsl_m"],
+                orbit_radius_m=stored["orbit_radius_m"],
+                orbit_speed_mps=stored["orbit_speed_mps"],
+                on_scene_time_s=stored["on_scene_time_s"],
+                last_route_seq=stored["last_route_seq"],
+            )
+            coords = record.route.get("geometry", {}).get("coordinates", [])
+            xy = [self.planner.frame.to_xy(lat, lon) for lon, lat, *_ in coords] or [(0.0, 0.0)] * 2
+            phase = record.phase if record.phase is not FlightPhase.PREFLIGHT else FlightPhase.LAUNCHING
+            self._start(record, plan, phase, LineString(xy if len(xy) > 1 else xy * 2))
+            resumed.append(record.id)
+            logger.info("%s: resumed flight %s in phase %s", record.drone_id, record.id, record.phase)
+        return resumed
+
+    # -- telemetry hooks -------------------------------------------------------------------
+
+    def on_state(self, state: DroneState) -> None:
+        active = self.flight_of_drone(state.drone_id)
+        if active is not None:
+            active.flight.notify()
+        seen = self._link_seen.get(state.drone_id)
+        if seen is not state.link:
+            self._link_seen[state.drone_id] = state.link
+            if active is not None and state.link is LinkState.LOST:
+                self._spawn_alert(active, AlertSpec(
+                    "link_lost", "critical", "MAVLink link lost (no heartbeat)",
+                    "the vehicle's own data-link failsafe acts (NAV_DLL_ACT); reconnecting",
+                ))  # fmt: skip
+            elif active is not None and state.link is LinkState.UP and seen is LinkState.LOST:
+                self._spawn_alert(active, AlertSpec(
+                    "link_back", "info", "MAVLink link back", "monitoring resumed",
+                ))  # fmt: skip
+
+    def on_mission_progress(self, drone_id: str, current: int, total: int) -> None:
+        active = self.flight_of_drone(drone_id)
+        if active is not None:
+            active.flight.mission_progress(MissionProgress(current, total))
+
+    def _spawn_alert(self, active: ActiveFlight, spec: AlertSpec) -> None:
+        assert self._spawn is not None
+        self._spawn(self._alert(active, spec), f"{active.record.drone_id}: alert {spec.kind}")
+
+    async def _alert(self, active: ActiveFlight, spec: AlertSpec) -> None:
+        record = active.record
+        alert = await self.store.add_alert(
+            drone_id=record.drone_id, flight_id=record.id, kind=spec.kind, severity=spec.severity,
+            message=spec.message, action=spec.action, at=_now(),
+        )  # fmt: skip
+        logger.warning("%s: %s: %s — %s", record.drone_id, spec.kind, spec.message, spec.action)
+        self._publish(
+            {
+                "type": "alert",
+                "alert_id": alert.id,
+                "drone_id": record.drone_id,
+                "flight_id": record.id,
+                "kind": spec.kind,
+                "severity": spec.severity,
+                "message": spec.message,
+                "action": spec.action,
+            }
+        )
+
+    # -- track and monitor -----------------------------------------------------------------
+
+    async def _track_loop(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TRACK_INTERVAL_S)
+            ticks += 1
+            for active in list(self.active.values()):
+                state = self.links[active.record.drone_id].state
+                if not state.has_position or active.record.phase not in AIRBORNE:
+                    continue
+                active.track.append(
+                    TrackPoint(
+                        flight_id=active.record.id,
+                        t=state.updated_at or _now(),
+                        lat_deg=state.lat_deg,
+                        lon_deg=state.lon_deg,
+                        alt_amsl_m=state.alt_amsl_m,
+                        alt_rel_m=state.alt_rel_m,
+                        heading_deg=state.heading_deg if math.isfinite(state.heading_deg) else 0.0,
+                        ground_speed_mps=state.ground_speed_mps if math.isfinite(state.ground_speed_mps) else 0.0,
+                        battery_pct=state.battery_pct if math.isfinite(state.battery_pct) else -1.0,
+                        mode=state.mode,
+                    )
+                )
+            if ticks % 3 == 0:
+                for active in list(self.active.values()):
+                    await self._flush_track(active)
+
+    async def _flush_track(self, active: ActiveFlight) -> None:
+        points, active.track = active.track, []
+        await self.store.add_track_points(points)
+
+    async def _monitor_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MONITOR_INTERVAL_S)
+            for active in list(self.active.values()):
+                try:
+                    await self._monitor(active)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("%s: monitor failed", active.record.drone_id)
+
+    async def _raise_once(self, active: ActiveFlight, spec: AlertSpec | None, kind: str) -> bool:
+        if spec is None:
+            active.raised.discard(kind)
+            return False
+        if kind in active.raised:
+            return False
+        active.raised.add(kind)
+        await self._alert(active, spec)
+        return True
+
+    async def _monitor(self, active: ActiveFlight) -> None:
+        state = self.links[active.record.drone_id].state
+        phase = active.flight.phase
+        if phase not in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE) or not state.has_position:
+            return
+        drone = self.planner.drone(active.record.drone_id)
+        home = self.planner.energy_to_home(
+            drone, state.lat_deg, state.lon_deg, max(0.0, state.alt_rel_m), wind=self._wind()
+        )
+        if await self._raise_once(active, battery_check(state, home, drone.performance.battery_wh), "battery_reserve"):
+            await active.flight.return_home("battery reserve: returning while it can still get home")
+            return
+        xy = self.planner.frame.to_xy(state.lat_deg, state.lon_deg)
+        obstacles = self.planner.obstacles().polygons
+        await self._raise_once(active, zone_check(xy, list(obstacles)), "zone_proximity")
+        if phase is FlightPhase.ENROUTE and state.mode == "mission":
+            await self._raise_once(active, deviation_check(xy, active.route_xy), "route_deviation")
+
+    # -- pilot commands --------------------------------------------------------------------
+
+    async def command(self, flight_id: str, body: dict[str, Any], issued_by: str) -> dict[str, Any]:
+        active = self.active.get(flight_id)
+        if active is None:
+            if await self.store.get_flight(flight_id) is None:
+                raise NotFound(f"flight {flight_id} does not exist")
+            raise InvalidStateError(f"flight {flight_id} has ended; commands go to active flights")
+        kind = body.get("type")
+        if kind not in COMMAND_TYPES:
+            raise InvalidInput("type", f"must be one of {', '.join(COMMAND_TYPES)}, got {kind!r}")
+        if active.flight.phase in TERMINAL or active.flight.phase in (FlightPhase.PREFLIGHT, FlightPhase.DOCKED):
+            raise InvalidStateError(f"flight {flight_id} is {active.flight.phase}: not flying yet")
+        link = self.links[active.record.drone_id]
+        if link.state.link is not LinkState.UP:
+            raise LinkError(active.record.drone_id, f"link {link.state.link}: the command cannot be sent")
+        action = self._prepare_command(active, kind, body)  # raises before anything is stored
+        record = await self.store.add_command(
+            flight_id=flight_id, drone_id=active.record.drone_id, type=kind,
+            params={k: v for k, v in body.items() if k != "type"}, issued_by=issued_by, issued_at=_now(),
+        )  # fmt: skip
+        try:
+            await action()
+        except CommandTimeout as exc:
+            await self.store.finish_command(record.id, CommandState.UNKNOWN, exc.result, _now())
+            return {"command_id": record.id, "state": "unknown", "result": exc.result, "detail": str(exc)}
+        except (CommandError, LinkError) as exc:
+            result = getattr(exc, "result", "link_down")
+            await self.store.finish_command(record.id, CommandState.REJECTED, result, _now())
+            return {"command_id": record.id, "state": "rejected", "result": result, "detail": str(exc)}
+        await self.store.finish_command(record.id, CommandState.ACCEPTED, "accepted", _now())
+        self._publish({"type": "command", "flight_id": flight_id, "drone_id": active.record.drone_id,
+                       "command": kind, "state": "accepted", "by": issued_by})  # fmt: skip
+        return {"command_id": record.id, "state": "accepted", "result": "accepted", "detail": ""}
+
+    def _prepare_command(self, active: ActiveFlight, kind: str, body: dict[str, Any]) -> Callable[[], Any]:
+        flight = active.flight
+        state = self.links[active.record.drone_id].state
+        dock = self.site.dock(active.record.dock_id)
+        home_amsl = state.home_alt_amsl_m if math.isfinite(state.home_alt_amsl_m) else dock.ground_alt_amsl_m
+        policy = self.site.policy
+
+        def number(name: str, default: float | None = None, lo: float = -math.inf, hi: float = math.inf) -> float:
+            value = body.get(name, default)
+            if value is None:
+                raise InvalidInput(name, "required")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise InvalidInput(name, f"must be a number, got {value!r}")
+            if not lo <= float(value) <= hi:
+                raise InvalidInput(name, f"must be between {lo:g} and {hi:g}, got {value}")
+            return float(value)
+
+        if kind == "hold":
+            return flight.hold
+        if kind == "return":
+            return lambda: flight.return_home(f"pilot ({body.get('reason', 'return')})")
+        if kind == "land":
+            return lambda: flight.land("pilot: land here")
+        cruise = self.planner.cruise_alt_rel_m
+        if kind == "altitude":
+            alt = number("alt_rel_m", lo=5.0, hi=120.0)
+            if not state.has_position:
+                raise InvalidStateError("no position yet: cannot change altitude")
+            self.planner.check_altitude(state.lat_deg, state.lon_deg, alt)
+            return lambda: flight.goto(state.lat_deg, state.lon_deg, home_amsl + alt)
+        lat = number("lat", lo=-90, hi=90)
+        lon = number("lon", lo=-180, hi=180)
+        alt = number("alt_rel_m", cruise, lo=5.0, hi=120.0)
+        if kind == "orbit":
+            radius = number("radius_m", policy.orbit_radius_m, lo=10.0, hi=1000.0)
+            speed = number("speed_mps", policy.orbit_speed_mps, lo=0.5, hi=20.0)
+            self.planner.check_orbit(lat, lon, radius, alt)
+            if state.has_position:
+                self._check_path(active, state, lat, lon)
+            return lambda: flight.orbit(lat, lon, home_amsl + alt, radius, speed)
+        # goto: fly there directly when the way is clear, else along the planned route
+        self.planner.check_goto(lat, lon, alt)
+        route = self._check_path(active, state, lat, lon) if state.has_position else None
+        if route is None or len(route.waypoints) <= 2:
+            return lambda: flight.goto(lat, lon, home_amsl + alt)
+        mission = encode_mission(_mission_from_air(self.planner.mission_items(route), alt))
+
+        async def fly_route() -> None:
+            await flight.link.upload_mission(mission)
+            await flight.link.start_mission()
+
+        return fly_route
+
+    def _check_path(self, active: ActiveFlight, state: DroneState, lat: float, lon: float) -> Route:
+        """A legal route from here; raises PlanningError when there is none."""
+        return self.planner.plan_route(
+            active.record.drone_id, lat, lon, start=(state.lat_deg, state.lon_deg), wind=self._wind()
+        )
+
+
+def _mission_from_air(items: list[MissionItem], alt_rel_m: float) -> list[MissionItem]:
+    """A route mission for a drone already flying: no takeoff, at the commanded altitude."""
+    out = []
+    for item in items:
+        command = MAV_CMD_NAV_WAYPOINT if item.command == MAV_CMD_NAV_TAKEOFF else item.command
+        out.append(replace(item, command=command, alt_rel_m=alt_rel_m, param2=max(item.param2, 10.0)))
+    return out
+
+
+__all__ = ["ActiveFlight", "RawItem", "Sorties"]
