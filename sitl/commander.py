@@ -314,6 +314,8 @@ class Commander:
                 result = Result.DENIED
         if result is not None:
             self.v.ack(link, msg, p.command, result)
+        logger.debug("%s: command %d from %d/%d (%s) -> %s", self.v.name, p.command,
+                     msg.get_srcSystem(), msg.get_srcComponent(), msg.get_type(), result)
 
     def handle_set_mode_message(self, msg: Any) -> None:
         if msg.base_mode & 1:

@@ -35,7 +35,13 @@ from sitl.motion import Motion, Wind, WindField
 from sitl.navigator import Navigator
 from sitl.params import HASH_CHECK_INDEX, HASH_CHECK_NAME, ParamStore, decode_param_id, int_to_wire
 from sitl.spec import PortPlan, VehicleSpec
-from sitl.streams import ENCODERS, HOME_POSITION, StreamSchedule
+from sitl.streams import (
+    ENCODERS,
+    EXTENDED_SYS_STATE,
+    HEARTBEAT,
+    HOME_POSITION,
+    StreamSchedule,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +124,9 @@ class Vehicle:
         self.navigator = Navigator(self)
         self.transfer = MissionTransfer(self)
         self._reached_repeats: list[tuple[int, int, float]] = []   # seq, left, next due (real)
+        self._announced: tuple[NavState, bool, LandedState] = (
+            self.nav_state, self.armed, self.landed_state
+        )
         host = ports.host
         self.gcs_link = Link(
             name=f"{self.name} gcs", mode=LinkMode.NORMAL, sysid=self.sysid,
@@ -281,6 +290,16 @@ class Vehicle:
             sim_min_pct=self.params.get_float("SIM_BAT_MIN_PCT"),
         )
         self.commander.update_vehicle(dt_s)
+        self._announce_state_change()
+
+    def _announce_state_change(self) -> None:
+        """Send HEARTBEAT + EXTENDED_SYS_STATE at once when mode, arming or landed state
+        changes, so that short transitions are seen at any speed factor (DEFECTS D1)."""
+        state = (self.nav_state, self.armed, self.landed_state)
+        if state != self._announced:
+            self._announced = state
+            self.send_all(HEARTBEAT)
+            self.send_all(EXTENDED_SYS_STATE)
 
     # --- receiving -------------------------------------------------------------------------
     def _addressed_to_me(self, msg: Any) -> bool:
@@ -313,6 +332,7 @@ class Vehicle:
         elif kind == "TIMESYNC":
             if msg.tc1 == 0:
                 link.send(link.mav.timesync_encode(time.monotonic_ns(), msg.ts1))
+        self._announce_state_change()
 
     # --- parameter protocol ----------------------------------------------------------------
     def _param_value_msg(self, link: Link, name: str) -> Any:
