@@ -8,7 +8,9 @@ import random
 from shapely.geometry import Polygon
 
 
-def random_polygon(rng: random.Random, cx: float, cy: float, r_m: float, n_vertices: int) -> Polygon:
+def random_polygon(
+    rng: random.Random, cx: float, cy: float, r_m: float, n_vertices: int
+) -> Polygon:
     angles = sorted(rng.uniform(0, 2 * math.pi) for _ in range(n_vertices))
     pts = []
     for a in angles:
