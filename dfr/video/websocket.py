@@ -257,7 +257,8 @@ async def serve_websocket(
         stats.end = ViewerEnd.DISCONNECTED
     elif stats.end is ViewerEnd.WRITE_TIMEOUT:
         try:
-            await websocket.close(code=1008, reason="viewer not reading")
-        except (RuntimeError, OSError):
+            async with asyncio.timeout(limits.write_timeout_s):
+                await websocket.close(code=1008, reason="viewer not reading")
+        except (TimeoutError, RuntimeError, OSError):
             logger.debug("%s: close after write timeout failed", hub.label)
     return stats

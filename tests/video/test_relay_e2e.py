@@ -82,7 +82,7 @@ async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
     async with DroneVideo("drone-1", "rtp://127.0.0.1:0", loss_timeout_s=0.4) as video:
         config = uvicorn.Config(
             make_app(video, limits), host="127.0.0.1", port=0, log_level="warning",
-            lifespan="off", ws="websockets-sansio",
+            lifespan="off", ws="websockets-sansio", ws_per_message_deflate=False,
         )  # fmt: skip
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve(), name="test uvicorn")
@@ -251,7 +251,11 @@ async def test_viewer_that_stops_reading_is_dropped(stack: Stack) -> None:
     sock = small_rcvbuf_socket()
     sock.connect(("127.0.0.1", int(stack.base_url.rsplit(":", 1)[1])))
     async with connect(
-        f"{stack.base_url}/ws/video/drone-1", max_size=None, sock=sock, max_queue=1
+        f"{stack.base_url}/ws/video/drone-1",
+        max_size=None,
+        sock=sock,
+        max_queue=1,
+        close_timeout=1,
     ) as ws:
         await read_fmp4_start(ws)
         assert stack.video.hub.viewer_count == 1
