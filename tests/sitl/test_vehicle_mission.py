@@ -1,0 +1,182 @@
+"""The mission protocol (mission, fence, rally) and mission execution, at the MAVLink level."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sitl.fleet import VehicleSpec
+from sitl.probe import NAN, Probe, ProbeRig
+
+HOME = (47.397742, 8.545594, 488.0)
+ACCEPTED = 0
+MISSION_ERROR, UNSUPPORTED_FRAME, MISSION_UNSUPPORTED = 1, 2, 3
+
+
+@pytest.fixture
+async def rig() -> ProbeRig:
+    async with ProbeRig([VehicleSpec(0, *HOME)], speed_factor=20.0) as r:
+        yield r
+
+
+def _item(p: Probe, seq: int, command: int, *, frame: int = 6, lat: float = 0.0,
+          lon: float = 0.0, z: float = NAN, p1: float = 0.0, p2: float = 0.0,
+          mission_type: int = 0) -> object:
+    return p.mav.mission_item_int_encode(
+        1, 1, seq, frame, command, 1 if seq == 0 else 0, 1, p1, p2, 0.0, NAN,
+        int(round(lat * 1e7)), int(round(lon * 1e7)), z, mission_type)
+
+
+async def _upload(p: Probe, items: list[object], mission_type: int = 0) -> object:
+    since = p.mark()
+    p.send(p.mav.mission_count_encode(1, 1, len(items), mission_type))
+    for seq, item in enumerate(items):
+        await p.wait_for("MISSION_REQUEST_INT", lambda m, s=seq: m.seq == s, since=since)
+        p.send(item)
+    return await p.wait_for("MISSION_ACK", since=since)
+
+
+def _sortie(p: Probe) -> list[object]:
+    return [
+        _item(p, 0, 22, z=10.0),
+        _item(p, 1, 16, lat=HOME[0] + 0.0004, lon=HOME[1], z=15.0, p2=2.0),
+        _item(p, 2, 178, frame=2, p1=1, p2=10.0),
+        _item(p, 3, 16, lat=HOME[0] + 0.0004, lon=HOME[1] + 0.0006, z=15.0, p1=1.0, p2=2.0),
+        _item(p, 4, 93, frame=2, p1=2.0),
+        _item(p, 5, 20, frame=2),
+    ]
+
+
+async def test_upload_download_roundtrip(rig: ProbeRig) -> None:
+    p = rig.probe
+    items = _sortie(p)
+    ack = await _upload(p, items)
+    assert (ack.type, ack.mission_type) == (ACCEPTED, 0)
+    assert (ack.target_system, ack.target_component) == (245, 190)
+    since = p.mark()
+    p.send(p.mav.mission_request_list_encode(1, 1, 0))
+    count = await p.wait_for("MISSION_COUNT", since=since)
+    assert count.count == len(items)
+    for seq, sent in enumerate(items):
+        since = p.mark()
+        p.send(p.mav.mission_request_int_encode(1, 1, seq, 0))
+        got = await p.wait_for("MISSION_ITEM_INT", since=since)
+        assert (got.seq, got.command, got.x, got.y, got.frame) == (
+            seq, sent.command, sent.x, sent.y, sent.frame)  # type: ignore[attr-defined]
+    current = await p.wait_for("MISSION_CURRENT")
+    assert (current.total, current.mission_state) == (len(items), 2)   # NOT_STARTED
+
+
+async def test_out_of_order_items_are_ignored_and_rerequested(rig: ProbeRig) -> None:
+    p = rig.probe
+    items = _sortie(p)[:3]
+    since = p.mark()
+    p.send(p.mav.mission_count_encode(1, 1, 3, 0))
+    await p.wait_for("MISSION_REQUEST_INT", lambda m: m.seq == 0, since=since)
+    p.send(items[2])
+    p.send(items[1])
+    # the vehicle keeps asking for item 0 (250 ms re-request), and nothing was acknowledged
+    await p.wait_for("MISSION_REQUEST_INT", lambda m: m.seq == 0)
+    assert p.of_type("MISSION_ACK", since) == []
+    for seq, item in enumerate(items):
+        if seq:
+            await p.wait_for("MISSION_REQUEST_INT", lambda m, s=seq: m.seq == s, since=since)
+        p.send(item)
+    ack = await p.wait_for("MISSION_ACK", since=since)
+    assert ack.type == ACCEPTED
+    # a repeated last item after completion is acknowledged again
+    since = p.mark()
+    p.send(items[2])
+    assert (await p.wait_for("MISSION_ACK", since=since)).type == ACCEPTED
+    assert len(rig.vehicle.navigator.mission) == 3
+
+
+async def test_upload_times_out_after_5_s_without_progress(rig: ProbeRig) -> None:
+    p = rig.probe
+    since = p.mark()
+    p.send(p.mav.mission_count_encode(1, 1, 2, 0))
+    text = await p.wait_for("STATUSTEXT", lambda m: "timeout" in m.text, since=since,
+                            timeout_s=8)
+    assert text.text == "Operation timeout"
+    requests = p.of_type("MISSION_REQUEST_INT", since)
+    assert len(requests) >= 10 and all(r.seq == 0 for r in requests)
+    assert rig.vehicle.transfer.state == "idle"
+
+
+@pytest.mark.parametrize(
+    ("command", "frame", "mission_type", "expected"),
+    [
+        (31999, 6, 0, MISSION_UNSUPPORTED),      # unknown command
+        (16, 1, 0, UNSUPPORTED_FRAME),           # MAV_FRAME_LOCAL_NED
+        (5001, 5, 0, MISSION_ERROR),             # fence item inside a mission
+        (16, 5, 1, MISSION_UNSUPPORTED),         # waypoint inside a fence
+        (16, 5, 2, MISSION_UNSUPPORTED),         # waypoint inside rally points
+    ],
+)
+async def test_invalid_items_end_the_upload_with_the_right_error(
+    rig: ProbeRig, command: int, frame: int, mission_type: int, expected: int
+) -> None:
+    p = rig.probe
+    ack = await _upload(p, [_item(p, 0, command, frame=frame, lat=HOME[0], lon=HOME[1], z=5,
+                                  p1=3, mission_type=mission_type)], mission_type)
+    assert (ack.type, ack.mission_type) == (expected, mission_type)
+    assert rig.vehicle.transfer.state == "idle"
+
+
+async def test_fence_upload_polygon_and_zero_radius_circle(rig: ProbeRig) -> None:
+    p = rig.probe
+    d = 0.001
+    corners = [(HOME[0] - d, HOME[1] - d), (HOME[0] + d, HOME[1] - d),
+               (HOME[0] + d, HOME[1] + d), (HOME[0] - d, HOME[1] + d)]
+    items = [_item(p, i, 5001, frame=0, lat=la, lon=lo, z=0.0, p1=4, mission_type=1)
+             for i, (la, lo) in enumerate(corners)]
+    items.append(_item(p, 4, 5003, frame=0, lat=0.0, lon=0.0, z=0.0, p1=0.0, mission_type=1))
+    ack = await _upload(p, items, 1)
+    assert (ack.type, ack.mission_type) == (ACCEPTED, 1)
+    fence = rig.vehicle.commander.geofence
+    assert len(fence.polygons) == 1 and fence.circles == ()
+    bad = [_item(p, i, 5001, frame=0, lat=la, lon=lo, z=0.0, p1=2, mission_type=1)
+           for i, (la, lo) in enumerate(corners[:2])]
+    assert (await _upload(p, bad, 1)).type == MISSION_ERROR
+    rally = [_item(p, 0, 5100, frame=6, lat=HOME[0], lon=HOME[1], z=20, mission_type=2)]
+    assert (await _upload(p, rally, 2)).type == ACCEPTED
+
+
+async def test_clear_all_and_set_current(rig: ProbeRig) -> None:
+    p = rig.probe
+    await _upload(p, _sortie(p))
+    since = p.mark()
+    p.send(p.mav.mission_set_current_encode(1, 1, 3))
+    assert (await p.wait_for("MISSION_CURRENT", lambda m: m.seq == 3, since=since)).total == 6
+    since = p.mark()
+    p.send(p.mav.mission_set_current_encode(1, 1, 42))
+    assert "Not in list" in (await p.wait_for("STATUSTEXT", since=since)).text
+    since = p.mark()
+    p.send(p.mav.mission_clear_all_encode(1, 1, 0))
+    assert (await p.wait_for("MISSION_ACK", since=since)).type == ACCEPTED
+    current = await p.wait_for("MISSION_CURRENT", since=since)
+    assert (current.total, current.mission_state) == (65535, 1)   # NO_MISSION
+
+
+async def test_mission_flies_every_item_then_returns_lands_and_disarms(rig: ProbeRig) -> None:
+    p = rig.probe
+    v = rig.vehicle
+    assert (await _upload(p, _sortie(p))).type == ACCEPTED
+    assert (await p.command_long(400, 1)).result == ACCEPTED
+    since = p.mark()
+    assert (await p.command_long(176, 1, 4, 4)).result == ACCEPTED
+    for seq in range(6):
+        await p.wait_for("MISSION_ITEM_REACHED", lambda m, s=seq: m.seq == s, since=since,
+                         timeout_s=20)
+    await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == 0x05040000, since=since)   # RTL
+    await p.wait_for("MISSION_CURRENT", lambda m: m.mission_state == 5, since=since)
+    await p.wait_for("HEARTBEAT", lambda m: not m.base_mode & 128, since=since, timeout_s=30)
+    snap = v.snapshot()
+    assert snap.landed_state == "on_ground"
+    n, e = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
+    assert math.hypot(n, e) < 1.0
+    texts = [m.text for m in p.of_type("STATUSTEXT", since)]
+    assert "Takeoff detected" in texts and "Landing detected" in texts
+    # the DO_CHANGE_SPEED override ends with the flight
+    assert v.navigator.cruise_speed_mps() == pytest.approx(5.0)   # reset at disarm
