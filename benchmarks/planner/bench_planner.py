@@ -17,6 +17,7 @@ zones, and on the Fort Worth site. Peers whose preparation would exceed the cap
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import statistics
@@ -137,7 +138,7 @@ def run_pyvisgraph(
         )
         res.query_s.append(time.perf_counter() - t)
         pts = [(p.x * 1000.0, p.y * 1000.0) for p in path]
-        res.lengths.append(sum(math.dist(p, q) for p, q in zip(pts, pts[1:], strict=False)))
+        res.lengths.append(sum(math.dist(p, q) for p, q in itertools.pairwise(pts)))
         res.through_zone += through_zone(pts, shrunk)
     return res
 
@@ -227,9 +228,10 @@ def fort_worth_bench(n_calls: int) -> str:
         planner.plan_route(planner.site.drones[0], lat, lon, start=(32.80, -97.25))
         route_t.append(time.perf_counter() - t)
     return (
-        f"Fort Worth site ({len(planner.airspace.zones)} zones -> {len(prepared.obstacles.polygons)} "
-        f"obstacles, {prepared.graph.n_nodes} nodes): load {load_s:.2f} s, prepare {prep_s:.2f} s; "
-        f"rank 4 drones median {statistics.median(rank_t) * 1e3:.1f} / p95 {pct(rank_t, 0.95) * 1e3:.1f} ms; "
+        f"Fort Worth site ({len(planner.airspace.zones)} zones -> "
+        f"{len(prepared.obstacles.polygons)} obstacles, {prepared.graph.n_nodes} nodes): "
+        f"load {load_s:.2f} s, prepare {prep_s:.2f} s; rank 4 drones median "
+        f"{statistics.median(rank_t) * 1e3:.1f} / p95 {pct(rank_t, 0.95) * 1e3:.1f} ms; "
         f"route from a free start median {statistics.median(route_t) * 1e3:.1f} / "
         f"p95 {pct(route_t, 0.95) * 1e3:.1f} ms"
     )
@@ -247,7 +249,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     print(__doc__.splitlines()[0])
     print(f"{args.queries} queries per scene; ratio = path length / exact optimum (mean / max)")
-    header = f"{'N':>5} {'tool':<22} {'prepare s':>9} {'q med ms':>9} {'q p95 ms':>9} {'length ratio':>19} {'in zone':>8}"
+    header = (
+        f"{'N':>5} {'tool':<22} {'prepare s':>9} {'q med ms':>9} {'q p95 ms':>9} "
+        f"{'length ratio':>19} {'in zone':>8}"
+    )
     peers: dict[str, Callable[..., Result]] = {
         "extremitypathfinder": run_extremity,
         "pyvisgraph": run_pyvisgraph,
@@ -272,7 +277,8 @@ def main() -> None:
                 r = Result(name, n)
                 r.note = (
                     f"skipped: projected ~{projected / 60:.0f} min to prepare "
-                    f"(N={last_prep[name][0]} took {last_prep[name][1]:.0f} s; cap {args.peer_cap_s:.0f} s)"
+                    f"(N={last_prep[name][0]} took {last_prep[name][1]:.0f} s; "
+                    f"cap {args.peer_cap_s:.0f} s)"
                 )
                 results[name] = r
                 continue

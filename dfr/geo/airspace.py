@@ -226,14 +226,14 @@ class Airspace:
             buffered = self.buffered_xy(zone, margin_m)
             if not buffered.intersects(geom_xy):
                 continue
-            inner = geom_xy.intersection(buffered)
-            depth = (
-                max(
-                    (float(buffered.exterior.distance(Point(c))) for c in _coords(inner)),
-                    default=0.0,
-                )
-                if isinstance(buffered, Polygon)
-                else 0.0
+            core = self._xy[zone.id]
+            clearance = zone.buffer_m + margin_m
+            depth = max(
+                (
+                    clearance + _signed_depth(core, c)
+                    for c in _coords(geom_xy.intersection(buffered))
+                ),
+                default=0.0,
             )
             excess = 0.0
             if zone.kind is ZoneKind.CEILING:
@@ -270,6 +270,14 @@ class Airspace:
                 geom = shapely.transform(geom, lambda c: self.frame.xy_to_lonlat(c))
             features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
         return {"type": "FeatureCollection", "features": features}
+
+
+def _signed_depth(core: BaseGeometry, xy: tuple[float, float]) -> float:
+    """Distance inside ``core`` (positive) or outside it (negative)."""
+    p = Point(xy)
+    if core.covers(p):
+        return float(core.boundary.distance(p))
+    return -float(core.distance(p))
 
 
 def _coords(geom: BaseGeometry) -> list[tuple[float, float]]:
