@@ -1,6 +1,7 @@
 """Route planner benchmark: dfr's visibility planner vs extremitypathfinder and pyvisgraph.
 
-    .venv/bin/python benchmarks/planner/bench_planner.py [--sizes 50,200,1000] [--queries 100]
+    .venv/bin/python -m benchmarks.planner.bench_planner [--sizes 50,200,1000] [--queries 100]
+    .venv/bin/python benchmarks/planner/bench_planner.py      # also runs as a file
 
 Same generated scenes (random 12-vertex polygons in 20 km x 20 km, metres) and the
 same start/goal pairs for every tool. pyvisgraph runs in km units (its hard-coded
@@ -27,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import shapely
-from scenes import random_free_points, random_scene
 from shapely.geometry import LineString, Polygon
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.planner.scenes import random_free_points, random_scene  # noqa: E402
 from dfr.errors import NoRoute  # noqa: E402
 from dfr.planning.visibility import VisibilityGraph  # noqa: E402
 

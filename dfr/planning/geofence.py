@@ -5,8 +5,11 @@ polygon vertex is one fence item, a circle is one item. We upload the operating
 boundary as an inclusion polygon and the zones that forbid the route's altitude
 band and lie near the route as exclusions (circles stay circles). The fence is the
 zone itself, *not* the planner's buffer: the route keeps ``buffer_m`` clear of it, so
-normal tracking error never trips the fence. Nearest zones first; polygons are
-simplified (outwards for exclusions, inwards for the boundary) until they fit.
+normal tracking error never trips the fence. Nearest zones first; adjacent polygon
+zones (a grid of ceiling cells) are merged; polygons are simplified until they fit
+(outwards for exclusions unless that brings them within ``route_clearance_m`` of
+the route, then inwards; inwards for the boundary). What does not fit is listed in
+``Geofence.omitted_zone_ids``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class FenceLimits:
     max_items: int = 64
     max_polygon_vertices: int = 24
     corridor_m: float = 3000.0  # exclusions within this distance of the route are uploaded
+    route_clearance_m: float = 10.0  # a fence never comes closer to the route than this
 
 
 PX4_FENCE_LIMITS = FenceLimits()
@@ -169,29 +173,49 @@ def build_geofence(
         budget -= len(poly.exterior.coords) - 1
         polygons.append(FencePolygon(True, to_latlon(poly), zone.id))
     line: BaseGeometry = LineString(route_xy) if len(route_xy) > 1 else shapely.points(route_xy[0])
-    near = [
-        (line.distance(airspace.geometry_xy(z.id)), z)
-        for z in exclusion_zones
-        if z.kind is not ZoneKind.BOUNDARY
-    ]
-    near.sort(key=lambda t: t[0])
-    for dist, zone in near:
+    # circles stay circles; polygon zones near the route (e.g. a grid of ceiling cells)
+    # are merged first, so that adjacent cells cost one fence polygon, not one each
+    near = [z for z in exclusion_zones if z.kind is not ZoneKind.BOUNDARY]
+    near_geoms = [airspace.geometry_xy(z.id) for z in near]
+    near_dist = [line.distance(g) for g in near_geoms]
+    todo: list[tuple[float, str, BaseGeometry | Zone]] = []
+    merge: list[tuple[Zone, BaseGeometry]] = []
+    for zone, geom, dist in zip(near, near_geoms, near_dist, strict=True):
         if dist > limits.corridor_m:
-            break
+            continue
         if zone.circle is not None:
-            if budget < 1:
-                omitted.append(zone.id)
+            todo.append((dist, zone.id, zone))
+        else:
+            merge.append((zone, geom))
+    if merge:
+        # close the hairline gaps between cells that share edges (projection round-off)
+        merged = shapely.union_all([g.buffer(0.5, join_style="mitre") for _, g in merge])
+        merged = merged.buffer(-0.5, join_style="mitre")
+        for part in shapely.get_parts(merged):
+            ids = [z.id for z, g in merge if g.intersects(part)]
+            label = ids[0] if len(ids) == 1 else f"{ids[0]} +{len(ids) - 1} merged"
+            todo.append((line.distance(part), label, part))
+    todo.sort(key=lambda t: t[0])
+    for _dist, label, what in todo:
+        if isinstance(what, Zone):
+            circle = what.circle
+            if circle is None or budget < 1:
+                omitted.append(label)
                 continue
             budget -= 1
-            circles.append(
-                FenceCircle(False, zone.circle.lat, zone.circle.lon, zone.circle.radius_m, zone.id)
-            )
+            circles.append(FenceCircle(False, circle.lat, circle.lon, circle.radius_m, label))
             continue
-        for part in shapely.get_parts(airspace.geometry_xy(zone.id)):
-            poly = _fit_polygon(part, limits.max_polygon_vertices, outward=True)
-            if poly is None or len(poly.exterior.coords) - 1 > budget:
-                omitted.append(zone.id)
-                continue
-            budget -= len(poly.exterior.coords) - 1
-            polygons.append(FencePolygon(False, to_latlon(poly), zone.id))
+        poly = _fit_polygon(what, limits.max_polygon_vertices, outward=True)
+        if poly is not None and poly.distance(line) < limits.route_clearance_m:
+            # growing it would bring the fence onto the route: simplify inwards instead
+            poly = _fit_polygon(what, limits.max_polygon_vertices, outward=False)
+        if (
+            poly is None
+            or poly.distance(line) < limits.route_clearance_m
+            or len(poly.exterior.coords) - 1 > budget
+        ):
+            omitted.append(label)
+            continue
+        budget -= len(poly.exterior.coords) - 1
+        polygons.append(FencePolygon(False, to_latlon(poly), label))
     return Geofence(tuple(polygons), tuple(circles), tuple(dict.fromkeys(omitted)))

@@ -248,3 +248,16 @@ def test_cli_errors_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
     assert "JPS" in capsys.readouterr().err
     assert main(["plan", "--site", str(SITE), "--to", "32.745,-97.3265", "--drone", "nope"]) == 2
     assert "no drone 'nope'" in capsys.readouterr().err
+
+
+def test_geofence_merges_adjacent_ceiling_cells(planner: Planner) -> None:
+    # past Meacham: the route skirts its low cells, which must be fenced as merged polygons
+    route = planner.plan_route("fw3", 32.80, -97.33, at=QUIET)
+    fence = planner.geofence(route, at=QUIET)
+    assert fence.item_count <= planner.fence_limits.max_items
+    assert any("merged" in p.zone_id for p in fence.polygons if not p.inclusion)
+    frame = planner.frame
+    line = LineString(route.points_xy)
+    for p in fence.polygons:
+        shape = shapely.Polygon([frame.to_xy(lat, lon) for lat, lon in p.vertices])
+        assert shape.contains(line) if p.inclusion else not shape.intersects(line)
