@@ -164,18 +164,28 @@ async function start(drones) {
 
 function zonesOf(collection) {
   if (!collection || !Array.isArray(collection.features)) return [];
-  return collection.features.map((feature, index) => {
+  // drawn bottom to top: ceiling cells, then the boundary, then no-fly zones
+  const layer = { ceiling: 0, boundary: 1, no_fly: 2 };
+  const features = collection.features
+    .map((feature, index) => [feature, index])
+    .sort(([a], [b]) => (layer[a.properties?.kind] ?? 2) - (layer[b.properties?.kind] ?? 2));
+  return features.map(([feature, index]) => {
     const p = feature.properties ?? {};
     const kind = p.kind ?? "no_fly";
-    const bits = [label(kind)];
-    if (p.ceiling_m !== undefined && p.ceiling_m !== null) bits.push(`ceiling ${metres(p.ceiling_m)} AGL`);
+    const bits = [];
+    if (p.ceiling_m !== undefined && p.ceiling_m !== null) bits.push(`${kind === "ceiling" ? "" : `${label(kind)}, `}ceiling ${metres(p.ceiling_m)} AGL`);
+    else bits.push(label(kind));
     if (p.buffer_m) bits.push(`buffer ${metres(p.buffer_m)}`);
-    if (p.active === false) bits.push("inactive");
+    if (p.active === false) {
+      const next = (p.active_windows ?? []).map((w) => Date.parse(w.start)).filter((t) => t > Date.now()).sort()[0];
+      bits.push(next ? `inactive until ${new Date(next).toLocaleString("en-GB")}` : "inactive");
+    }
     return {
-      id: feature.id ?? `z${index}`,
+      id: feature.id ?? p.id ?? `z${index}`,
       kind,
       name: p.name ?? `zone ${index + 1}`,
       active: p.active !== false,
+      ceiling_m: p.ceiling_m ?? null,
       geometry: feature.geometry,
       label: `${p.name ?? `zone ${index + 1}`} (${bits.join(", ")})`,
     };
@@ -444,10 +454,10 @@ function droneView(drone, now) {
   let lon = drone.lon;
   if (!hasPosition) {
     const dock = state.docks.find((d) => d.id === drone.dock_id);
-    const siblings = dock ? dock.drones.indexOf(drone.id) : 0;
-    lat = dock ? dock.lat - 0.0012 * (siblings + 1) : null;
+    lat = dock ? dock.lat : null;
     lon = dock ? dock.lon : null;
   }
+  const dockSlot = Math.max(0, state.docks.find((d) => d.id === drone.dock_id)?.drones.indexOf(drone.id) ?? 0);
   const staleText = noData ? "no data" : `stale ${age(silentMs)}`;
   const status = drone.link === "lost" ? "LINK LOST" : stale ? staleText : `${metres(drone.alt_rel_m)} rel`;
   return {
@@ -455,6 +465,7 @@ function droneView(drone, now) {
     lat,
     lon,
     placed: hasPosition,
+    dockSlot,
     stale,
     staleText,
     airborne: drone.landed === "in_air" || drone.landed === "taking_off" || drone.landed === "landing",

@@ -315,6 +315,12 @@ export class SiteMap {
   }
 
   renderZones(zones) {
+    // ~1000 cells on a real site: redraw only when the zones or the view change
+    const [w, h] = this.size();
+    const viewKey = `${this.centre[0]},${this.centre[1]},${this.scale},${w},${h}`;
+    if (zones === this.drawnZones && viewKey === this.drawnZonesView) return;
+    this.drawnZones = zones;
+    this.drawnZonesView = viewKey;
     this.zones.begin();
     zones.forEach((zone, index) => {
       const key = zone.id ?? `zone-${index}`;
@@ -327,6 +333,10 @@ export class SiteMap {
       const kind = zone.kind;
       const shape = node.firstChild;
       shape.setAttribute("class", `zone zone-${kind}${zone.active === false ? " inactive" : ""}`);
+      if (kind === "ceiling" && Number.isFinite(zone.ceiling_m)) {
+        // the lower the ceiling, the stronger the tint (0 m AGL ≈ no-fly)
+        shape.style.fillOpacity = String(Math.max(0.06, 0.32 - zone.ceiling_m / 400).toFixed(2));
+      }
       shape.setAttribute("d", this.path(ringsOf(zone.geometry), zone.geometry?.type?.includes("Polygon")));
       node.dataset.zoneKind = kind;
       node.dataset.zoneName = zone.name;
@@ -363,7 +373,7 @@ export class SiteMap {
       const node = this.docks.get(dock.id, (parent) => {
         const g = el("g", { class: "dock" }, parent);
         el("rect", { x: -7, y: -7, width: 14, height: 14, rx: 2 }, g);
-        el("text", { x: 11, y: 18 }, g);
+        el("text", { x: -10, y: -10, "text-anchor": "end" }, g);
         el("title", {}, g);
         return g;
       });
@@ -416,7 +426,8 @@ export class SiteMap {
         el("title", {}, g);
         return g;
       });
-      const [x, y] = this.toScreen(d.lat, d.lon);
+      let [x, y] = this.toScreen(d.lat, d.lon);
+      if (d.placed === false) y += 22 * (d.dockSlot + 1); // no position yet: drawn under its dock
       const classes = ["drone"];
       if (d.placed === false) classes.push("unplaced");
       if (d.stale) classes.push("stale");

@@ -28,8 +28,12 @@ function outcomeText(outcome) {
   );
 }
 
-function decisionView(decision) {
+function decisionView(decision, compact) {
   if (!decision) return h("div", { class: "decision muted" }, "No dispatch decision yet.");
+  if (compact) {
+    const why = (decision.rejections ?? []).map((r) => `${r.drone_id} ${r.reason}`).join("; ");
+    return h("div", { class: "decision compact", title: why }, h("strong", {}, outcomeText(decision.outcome)), why ? ` — ${why}` : "");
+  }
   const ranking = decision.ranking ?? [];
   const rejections = decision.rejections ?? [];
   return h(
@@ -149,9 +153,9 @@ export class IncidentQueue {
       incident.flight_id ? ` · flight ${incident.flight_id}` : "",
     );
     const parts = [head, sub];
-    if (selected || incident.status === "awaiting_pilot") {
+    if (selected || incident.status === "awaiting_pilot" || incident.status === "queued") {
       if (incident.notes && selected) parts.push(h("div", { class: "incident-sub" }, incident.notes));
-      parts.push(decisionView(incident.decision));
+      parts.push(decisionView(incident.decision, !selected && incident.status === "queued"));
     }
     if (incident.status === "awaiting_pilot" && view.canCommand) parts.push(this.launchRow(incident, view));
     return h("li", { class: classes.join(" "), dataset: { incidentId: incident.id } }, parts);

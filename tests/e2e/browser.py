@@ -1,0 +1,134 @@
+"""Browser tests' parts: the real service under uvicorn on a free 127.0.0.1 port, with a
+copy of the Fort Worth site whose drones listen on free local UDP ports, and Debian's
+Chromium driven by Playwright (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from playwright.async_api import BrowserContext, async_playwright
+from pydantic import SecretStr
+
+from dfr.api.app import create_app
+from dfr.config import Settings
+from dfr.site import load_site
+
+PILOT_TOKEN = "pilot-token-for-console-tests-0123"
+VIEWER_TOKEN = "viewer-token-for-console-tests-0123"
+FORT_WORTH = Path(__file__).resolve().parents[2] / "flightplans" / "fort-worth"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 20.0
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_site(directory: Path) -> Path:
+    """The Fort Worth site with every MAVLink and video URL moved to a free local port."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = (FORT_WORTH / "site.yaml").read_text()
+    text = re.sub(r"udpin://[0-9.]+:\d+", lambda _m: f"udpin://127.0.0.1:{free_udp_port()}", text)
+    text = re.sub(r"rtp://[0-9.]+:\d+", lambda _m: f"rtp://127.0.0.1:{free_udp_port()}", text)
+    (directory / "site.yaml").write_text(text)
+    for extra in FORT_WORTH.iterdir():
+        if extra.name != "site.yaml" and extra.is_file():
+            shutil.copy(extra, directory / extra.name)
+    return directory
+
+
+@dataclass(frozen=True, slots=True)
+class RunningService:
+    base_url: str
+    pilot_token: str
+    viewer_token: str
+
+    def console_url(self, token: str | None = None) -> str:
+        return f"{self.base_url}/" + (f"#token={token}" if token else "")
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=f"{self.base_url}/api/v1",
+            headers={"Authorization": f"Bearer {self.pilot_token}"},
+        )
+
+
+@asynccontextmanager
+async def running_service(tmp_path: Path) -> AsyncIterator[RunningService]:
+    """The real app under a real uvicorn on 127.0.0.1, in this event loop."""
+    site_dir = write_site(tmp_path / "site")
+    settings = Settings(
+        site=site_dir,
+        data_dir=tmp_path / "data",
+        host="127.0.0.1",
+        port=0,
+        api_token=SecretStr(PILOT_TOKEN),
+        viewer_token=SecretStr(VIEWER_TOKEN),
+    )
+    app = create_app(settings, load_site(site_dir))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    # The service's websocket handlers notice a closed browser only when they next send;
+    # an idle stream would hold uvicorn's shutdown open, so bound the graceful drain.
+    config = uvicorn.Config(
+        app, log_config=None, lifespan="on", ws_ping_interval=None, timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="console test: uvicorn")
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            while not server.started:
+                if task.done():
+                    task.result()  # raises what stopped it
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.02)
+        yield RunningService(f"http://127.0.0.1:{port}", PILOT_TOKEN, VIEWER_TOKEN)
+    finally:
+        server.should_exit = True
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT_S):
+                await task
+        finally:
+            sock.close()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[BrowserContext]:
+    """Headless Chromium with a fresh profile, 1280×720 (the console's smallest desktop)."""
+    with tempfile.TemporaryDirectory(prefix="dfr-chromium-") as profile:
+        async with async_playwright() as p:
+            context = await p.chromium.launch_persistent_context(
+                profile,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 720},
+            )
+            try:
+                yield context
+            finally:
+                await context.close()
