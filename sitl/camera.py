@@ -134,6 +134,44 @@ class _EncodedFrame:
     keyframe: bool
 
 
+_FIXED_ONE = 1 << 16
+
+
+def _texture_index(
+    col0: float,
+    row0: float,
+    col_per_x: float,
+    col_per_y: float,
+    row_per_x: float,
+    row_per_y: float,
+    xs: npt.NDArray[np.float64],
+    ys: npt.NDArray[np.float64],
+    size: int,
+) -> npt.NDArray[np.int32]:
+    """Flat indices into a repeating ``size``-square texture for an affine pixel mapping.
+
+    The mapping is separable (col = col0 + a*x + b*y), so each full-size grid is one
+    broadcast add of two fixed-point vectors — much cheaper than float grids.
+    """
+    mask = size - 1
+    shift = size.bit_length() - 1
+    cols = np.add.outer(
+        ((col_per_y * ys) * _FIXED_ONE).astype(np.int32),
+        ((col0 + col_per_x * xs) * _FIXED_ONE).astype(np.int32),
+    )
+    rows = np.add.outer(
+        ((row0 + row_per_y * ys) * _FIXED_ONE).astype(np.int32),
+        ((row_per_x * xs) * _FIXED_ONE).astype(np.int32),
+    )
+    np.right_shift(cols, 16, out=cols)
+    np.bitwise_and(cols, mask, out=cols)
+    np.right_shift(rows, 16, out=rows)
+    np.bitwise_and(rows, mask, out=rows)
+    np.left_shift(rows, shift, out=rows)
+    np.bitwise_or(rows, cols, out=rows)
+    return rows
+
+
 class _Renderer:
     """Draws one frame for a pose (YUV 4:2:0) — called from the worker thread only."""
 
@@ -142,12 +180,11 @@ class _Renderer:
         self._width_px = width_px
         self._height_px = height_px
         self._origin: tuple[float, float] | None = None
-        ys, xs = np.mgrid[0:height_px, 0:width_px].astype(np.float32)
-        self._gx = xs - width_px / 2
-        self._gy = ys - height_px / 2
-        cys, cxs = np.mgrid[0 : height_px // 2, 0 : width_px // 2].astype(np.float32)
-        self._cgx = cxs * 2 - width_px / 2
-        self._cgy = cys * 2 - height_px / 2
+        # pixel offsets from the image centre, luma and (every other pixel) chroma
+        self._xs = np.arange(width_px, dtype=np.float64) - width_px / 2
+        self._ys = np.arange(height_px, dtype=np.float64) - height_px / 2
+        self._cxs = self._xs[::2]
+        self._cys = self._ys[::2]
         self._text_scale = max(1, height_px // 240)
 
     def _local_m(self, lat_deg: float, lon_deg: float) -> tuple[float, float]:
@@ -167,22 +204,24 @@ class _Renderer:
         theta = math.radians(pose.heading_deg)
         cos_t, sin_t = math.cos(theta), math.sin(theta)
         scale = m_per_px / _TEXTURE_M_PER_PX
-        col0, row0 = east_m / _TEXTURE_M_PER_PX, -north_m / _TEXTURE_M_PER_PX
-        mask = _TEXTURE_PX - 1
-        # image right = (cos, -sin) in (east, north); image down = (-sin, -cos)
-        cols = (col0 + scale * (self._gx * cos_t - self._gy * sin_t)).astype(np.int32) & mask
-        rows = (row0 + scale * (self._gx * sin_t + self._gy * cos_t)).astype(np.int32) & mask
+        # the tile repeats: keep the origin inside it so fixed-point values stay small
+        col0 = (east_m / _TEXTURE_M_PER_PX) % _TEXTURE_PX
+        row0 = (-north_m / _TEXTURE_M_PER_PX) % _TEXTURE_PX
         out = np.empty((height * 3 // 2, width), dtype=np.uint8)
-        out[:height] = tex_y[rows, cols]
-        ccols = ((col0 + scale * (self._cgx * cos_t - self._cgy * sin_t)) / 2).astype(np.int32)
-        crows = ((row0 + scale * (self._cgx * sin_t + self._cgy * cos_t)) / 2).astype(np.int32)
-        cmask = _TEXTURE_PX // 2 - 1
-        ccols &= cmask
-        crows &= cmask
+        # image right = (cos, -sin) in (east, north); image down = (-sin, -cos)
+        index = _texture_index(
+            col0, row0, scale * cos_t, -scale * sin_t, scale * sin_t, scale * cos_t,
+            self._xs, self._ys, _TEXTURE_PX,
+        )  # fmt: skip
+        np.take(tex_y.reshape(-1), index, out=out[:height])
         u_plane = out[height : height + height // 4].reshape(height // 2, width // 2)
         v_plane = out[height + height // 4 :].reshape(height // 2, width // 2)
-        u_plane[:] = tex_u[crows, ccols]
-        v_plane[:] = tex_v[crows, ccols]
+        cindex = _texture_index(
+            col0 / 2, row0 / 2, scale * cos_t / 2, -scale * sin_t / 2, scale * sin_t / 2,
+            scale * cos_t / 2, self._cxs, self._cys, _TEXTURE_PX // 2,
+        )  # fmt: skip
+        np.take(tex_u.reshape(-1), cindex, out=u_plane)
+        np.take(tex_v.reshape(-1), cindex, out=v_plane)
         if pose.marker_lat_deg is not None and pose.marker_lon_deg is not None:
             marker_e, marker_n = self._local_m(pose.marker_lat_deg, pose.marker_lon_deg)
             de, dn = marker_e - east_m, marker_n - north_m
