@@ -56,6 +56,7 @@ MAV_BATTERY_CHARGE_STATE = {
 GENERIC_QUAD = DronePerformance(
     cruise_speed_mps=10.0, max_speed_mps=12.0, climb_speed_mps=3.0, descent_speed_mps=1.5,
     battery_wh=100.0, hover_power_w=250.0, cruise_power_w=280.0, climb_power_w=380.0,
+    max_wind_mps=12.0, reserve_pct=20.0,
 )
 
 

@@ -21,7 +21,7 @@ import logging
 import math
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sitl.battery import Thresholds, WarningLevel
 from sitl.geofence import Geofence
@@ -525,7 +525,6 @@ class Commander:
             elif kind == 1:
                 v.battery.override_soc = 0.0
             elif kind == 4:
-                t = self.battery_warning  # noqa: F841  (thresholds read below)
                 crit = v.params.get_float("BAT_CRIT_THR")
                 emerg = v.params.get_float("BAT_EMERGEN_THR")
                 v.battery.override_soc = (crit + emerg) / 2
@@ -539,7 +538,7 @@ class Commander:
             return None
         return Result.ACCEPTED
 
-    _HANDLERS: dict[int, Any] = {
+    _HANDLERS: ClassVar[dict[int, Any]] = {
         Cmd.COMPONENT_ARM_DISARM: _cmd_arm,
         Cmd.NAV_TAKEOFF: _cmd_takeoff,
         Cmd.NAV_LAND: _cmd_land,

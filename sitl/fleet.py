@@ -24,6 +24,8 @@ __all__ = ["Fleet", "PortPlan", "VehicleSpec", "Wind"]
 logger = logging.getLogger(__name__)
 
 TICK_HZ = 50.0
+DEFAULT_PORTS = PortPlan()
+CALM = Wind()
 
 
 class Fleet:
@@ -33,9 +35,9 @@ class Fleet:
         self,
         specs: Sequence[VehicleSpec],
         *,
-        ports: PortPlan = PortPlan(),
+        ports: PortPlan = DEFAULT_PORTS,
         speed_factor: float = 1.0,
-        wind: Wind = Wind(),
+        wind: Wind = CALM,
         seed: int = 0,
     ) -> None:
         if speed_factor <= 0:

@@ -108,9 +108,8 @@ class Geofence:
         return cls(polygons, circles)
 
     def breached(self, north_m: float, east_m: float) -> bool:
-        inclusions = [a for a in (*self.polygons, *self.circles) if a.inclusion]
+        areas: list[Polygon | Circle] = [*self.polygons, *self.circles]
+        inclusions = [a for a in areas if a.inclusion]
         if inclusions and not any(a.contains(north_m, east_m) for a in inclusions):
             return True
-        return any(
-            a.contains(north_m, east_m) for a in (*self.polygons, *self.circles) if not a.inclusion
-        )
+        return any(a.contains(north_m, east_m) for a in areas if not a.inclusion)

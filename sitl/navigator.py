@@ -124,7 +124,8 @@ class Navigator:
         m = self.v.motion
         dn, de, du = north - m.north_m, east - m.east_m, up - m.up_m
         vel = velocity_towards(
-            dn, de, du, speed_xy_mps=min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX")),
+            dn, de, du,
+            speed_xy_mps=min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX")),
             speed_up_mps=up_speed or self._p("MPC_Z_V_AUTO_UP"),
             speed_down_mps=self._p("MPC_Z_V_AUTO_DN"), acc_xy_mps2=self._p("MPC_ACC_HOR"),
         )
@@ -146,9 +147,9 @@ class Navigator:
             self._land_ne = (m.north_m, m.east_m)
         elif new is NavState.RTL:
             self._start_rtl()
-        if old is NavState.MISSION and new is not NavState.MISSION:
-            if self._state is MissionState.ACTIVE:
-                self._state = MissionState.PAUSED
+        if (old is NavState.MISSION and new is not NavState.MISSION
+                and self._state is MissionState.ACTIVE):
+            self._state = MissionState.PAUSED
         if new is NavState.MISSION:
             self._start_mission()
         if old is NavState.ORBIT and new is not NavState.ORBIT:
@@ -342,14 +343,12 @@ class Navigator:
         if dist < 0.1:
             rn, re, dist = o.radius_m, 0.0, o.radius_m
             target_n, target_e = o.center_ne[0] + rn, o.center_ne[1]
-            vel, heading = self._fly_to(target_n, target_e, o.up_m)
-            return vel, heading
+            return self._fly_to(target_n, target_e, o.up_m)
         to_center = math.degrees(math.atan2(-re, -rn)) % 360.0
         error = dist - o.radius_m
         if abs(error) > 5.0:
             k = o.radius_m / dist
-            vel, heading = self._fly_to(o.center_ne[0] + rn * k, o.center_ne[1] + re * k, o.up_m)
-            return vel, heading
+            return self._fly_to(o.center_ne[0] + rn * k, o.center_ne[1] + re * k, o.up_m)
         speed = min(o.speed_mps, self._p("MPC_XY_VEL_MAX"),
                     math.sqrt(self._p("MPC_ACC_HOR") * o.radius_m))
         tn, te = -re / dist * o.direction, rn / dist * o.direction

@@ -187,7 +187,7 @@ class ParamStore:
         if definition.param_type is ParamType.INT32:
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{name}: {value} is not an integer")
-            stored = int(round(value))
+            stored = round(value)
         else:
             stored = float(struct.unpack("<f", struct.pack("<f", float(value)))[0])
         old = self._values[name]
@@ -205,9 +205,9 @@ class ParamStore:
             value = wire_to_int(wire_value)
         else:
             value = wire_value
-        if definition.param_type is ParamType.INT32 and wire_type == ParamType.REAL32:
-            if not math.isfinite(value):
-                raise ValueError(f"{name}: {value} is not an integer")
+        if (definition.param_type is ParamType.INT32 and wire_type == ParamType.REAL32
+                and not math.isfinite(value)):
+            raise ValueError(f"{name}: {value} is not an integer")
         return self.set(name, value)
 
     def wire_value(self, name: str) -> tuple[float, ParamType]:

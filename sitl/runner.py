@@ -21,8 +21,8 @@ def specs_in_a_row(count: int, home: tuple[float, float, float]) -> list[Vehicle
     lat, lon, alt = home
     m_per_deg_lon = 111_194.9 * math.cos(math.radians(lat))
     return [
-        VehicleSpec(instance=i, home_lat_deg=lat, home_lon_deg=lon + i * SPACING_EAST_M / m_per_deg_lon,
-                    home_alt_amsl_m=alt)
+        VehicleSpec(instance=i, home_lat_deg=lat,
+                    home_lon_deg=lon + i * SPACING_EAST_M / m_per_deg_lon, home_alt_amsl_m=alt)
         for i in range(count)
     ]
 

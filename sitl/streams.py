@@ -96,7 +96,7 @@ FLIGHT_SW_VERSION = (1 << 24) | (17 << 16) | (0 << 8) | 0   # 1.17.0 dev (PX4 ma
 
 
 def _i32(value: float) -> int:
-    return max(-(2**31), min(2**31 - 1, int(round(value))))
+    return max(-(2**31), min(2**31 - 1, round(value)))
 
 
 def _quaternion(roll: float, pitch: float, yaw: float) -> tuple[float, float, float, float]:
@@ -129,7 +129,7 @@ def sys_status(v: Vehicle, mav: Any) -> Any:
     return mav.sys_status_encode(
         SENSORS_PRESENT, SENSORS_PRESENT, health, 250,
         int(b.voltage_v * 1000) & 0xFFFF, min(32767, int(b.current_a * 100)),
-        int(round(b.remaining_pct)), 0, 0, 0, 0, 0, 0,
+        round(b.remaining_pct), 0, 0, 0, 0, 0, 0,
     )
 
 
@@ -186,7 +186,8 @@ def vfr_hud(v: Vehicle, mav: Any) -> Any:
     m = v.motion
     wn, we = v.wind_ne
     airspeed = math.hypot(m.vn_mps - wn, m.ve_mps - we)
-    throttle = int(min(100, 50 * v.battery.power_w / v.battery.performance.hover_power_w)) if v.armed else 0
+    hover_w = v.battery.performance.hover_power_w
+    throttle = int(min(100, 50 * v.battery.power_w / hover_w)) if v.armed else 0
     return mav.vfr_hud_encode(
         airspeed, m.ground_speed_mps, int(m.heading_deg) % 360, throttle, v.alt_amsl_m(), m.vu_mps
     )
@@ -207,7 +208,7 @@ def battery_status(v: Vehicle, mav: Any) -> Any:
     return mav.battery_status_encode(
         0, 0, 1, 2500, voltages, min(32767, int(b.current_a * 100)),
         int(b.consumed_wh / max(b.voltage_v, 1.0) * 1000),
-        int(b.consumed_wh * 36), int(round(b.remaining_pct)),
+        int(b.consumed_wh * 36), round(b.remaining_pct),
         int(b.time_remaining_s()), MAV_BATTERY_CHARGE_STATE[level],
     )
 

@@ -57,6 +57,8 @@ SEV_ERROR = 3
 SEV_WARNING = 4
 SEV_NOTICE = 5
 SEV_INFO = 6
+DEFAULT_PORTS = PortPlan()
+CALM = Wind()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,9 @@ class Vehicle:
         self,
         spec: VehicleSpec,
         *,
-        ports: PortPlan = PortPlan(),
+        ports: PortPlan = DEFAULT_PORTS,
         speed_factor: float = 1.0,
-        wind: Wind = Wind(),
+        wind: Wind = CALM,
         seed: int = 0,
     ) -> None:
         self.spec = spec
@@ -285,7 +287,8 @@ class Vehicle:
             m.vu_mps = max(m.vu_mps - 9.81 * dt_s, -15.0)
         air = math.hypot(m.vn_mps - self.wind_ne[0], m.ve_mps - self.wind_ne[1])
         self.battery.step(
-            dt_s, armed=self.armed, in_air=m.up_m > 0.05, airspeed_mps=air if m.up_m > 0.05 else 0.0,
+            dt_s, armed=self.armed, in_air=m.up_m > 0.05,
+            airspeed_mps=air if m.up_m > 0.05 else 0.0,
             climb_mps=m.vu_mps, sim_drain_s=self.params.get_float("SIM_BAT_DRAIN"),
             sim_min_pct=self.params.get_float("SIM_BAT_MIN_PCT"),
         )
@@ -329,9 +332,8 @@ class Vehicle:
             self._param_read(link, msg)
         elif kind == "PARAM_SET":
             self._param_set(msg)
-        elif kind == "TIMESYNC":
-            if msg.tc1 == 0:
-                link.send(link.mav.timesync_encode(time.monotonic_ns(), msg.ts1))
+        elif kind == "TIMESYNC" and msg.tc1 == 0:
+            link.send(link.mav.timesync_encode(time.monotonic_ns(), msg.ts1))
         self._announce_state_change()
 
     # --- parameter protocol ----------------------------------------------------------------

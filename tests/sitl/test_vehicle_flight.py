@@ -24,7 +24,7 @@ def _rig(**params: float) -> ProbeRig:
 async def _until(v: Vehicle, pred: Callable[[VehicleSnapshot], bool], timeout_s: float = 20.0,
                  ) -> VehicleSnapshot:
     async with asyncio.timeout(timeout_s):
-        while not pred(v.snapshot()):
+        while not pred(v.snapshot()):  # noqa: ASYNC110 (the simulator's own state; no event)
             await asyncio.sleep(0.02)
     return v.snapshot()
 

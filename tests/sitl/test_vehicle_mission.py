@@ -25,7 +25,7 @@ def _item(p: Probe, seq: int, command: int, *, frame: int = 6, lat: float = 0.0,
           mission_type: int = 0) -> object:
     return p.mav.mission_item_int_encode(
         1, 1, seq, frame, command, 1 if seq == 0 else 0, 1, p1, p2, 0.0, NAN,
-        int(round(lat * 1e7)), int(round(lon * 1e7)), z, mission_type)
+        round(lat * 1e7), round(lon * 1e7), z, mission_type)
 
 
 async def _upload(p: Probe, items: list[object], mission_type: int = 0) -> object:

@@ -91,9 +91,14 @@ async def test_command_int_frames_other_than_global_int_are_refused(rig: ProbeRi
     assert (await p.command_int(192, 5, -1, 3, 0, NAN, x, y, HOME[2] + 20)).result == UNSUPPORTED
     assert (await p.command_int(192, 5, -1, 1, 0, NAN, x, y, HOME[2] + 20)).result == ACCEPTED
     v = rig.vehicle
+
+    def arrived() -> bool:
+        snap = v.snapshot()
+        return (abs(snap.lat_deg - (HOME[0] + 0.0005)) < 2e-6
+                and abs(snap.alt_amsl_m - (HOME[2] + 20)) < 0.5)
+
     async with asyncio.timeout(20):
-        while abs(v.snapshot().lat_deg - (HOME[0] + 0.0005)) > 2e-6 or abs(
-            v.snapshot().alt_amsl_m - (HOME[2] + 20)) > 0.5:
+        while not arrived():  # noqa: ASYNC110 (polling the simulator's own state)
             await asyncio.sleep(0.05)
     assert v.snapshot().nav_state == "hold"
 
@@ -123,7 +128,7 @@ async def test_orbit_switches_to_orbit_mode_and_streams_status(rig: ProbeRig) ->
     assert v.snapshot().ground_speed_mps == pytest.approx(4, abs=0.5)
 
 
-async def test_invalid_parameters_are_denied_and_unknown_commands_unsupported(rig: ProbeRig) -> None:
+async def test_invalid_params_denied_unknown_commands_unsupported(rig: ProbeRig) -> None:
     p = rig.probe
     assert (await p.command_long(400)).result == DENIED             # p1 NaN
     assert (await p.command_long(400, 0.5)).result == DENIED
