@@ -83,6 +83,8 @@ class MediaFrame:
     arrival_ns: int  # monotonic, when the access unit was complete
     codec: CodecInfo
     nals: tuple[bytes, ...]
+    ws_fragment: bytes  # ``fragment`` framed as one websocket binary message (server side)
+    ws_annexb: bytes  # ``annexb`` framed likewise
 
     @property
     def timestamp_us(self) -> int:
@@ -271,26 +273,32 @@ class VideoHub:
         ]
         capture_time_us = read_capture_time_us(unit.nals)
         self._index += 1
+        fragment = media_fragment(
+            self._index,
+            self._decode_time,
+            self._frame_duration,
+            join_avcc(sample_nals),
+            unit.keyframe,
+        )
+        annexb = ANNEXB_HEADER.pack(
+            self._decode_time * 1_000_000 // H264_CLOCK_HZ,
+            ANNEXB_FLAG_KEYFRAME if unit.keyframe else 0,
+            capture_time_us or 0,
+        ) + join_annexb(unit.nals)
         frame = MediaFrame(
             index=self._index,
             keyframe=unit.keyframe,
             decode_time=self._decode_time,
             duration=self._frame_duration,
-            fragment=media_fragment(
-                self._index, self._decode_time, self._frame_duration, join_avcc(sample_nals),
-                unit.keyframe,
-            ),
-            annexb=ANNEXB_HEADER.pack(
-                self._decode_time * 1_000_000 // H264_CLOCK_HZ,
-                ANNEXB_FLAG_KEYFRAME if unit.keyframe else 0,
-                capture_time_us or 0,
-            )
-            + join_annexb(unit.nals),
+            fragment=fragment,
+            annexb=annexb,
             capture_time_us=capture_time_us,
             arrival_ns=unit.arrival_ns,
             codec=codec,
             nals=unit.nals,
-        )  # fmt: skip
+            ws_fragment=websocket_binary_frame(fragment),
+            ws_annexb=websocket_binary_frame(annexb),
+        )
         if unit.keyframe:
             self._gop = [frame]
         elif self._gop:
@@ -324,6 +332,22 @@ class VideoHub:
         self._gop = []
         for sub in self._subscriptions:
             sub._put(self._codec)
+
+
+def websocket_binary_frame(payload: bytes) -> bytes:
+    """One unmasked, uncompressed, final binary websocket frame (RFC 6455 5.2).
+
+    Valid on any server connection, also with permessage-deflate negotiated (RSV1 clear
+    means "not compressed", RFC 7692 6).
+    """
+    size = len(payload)
+    if size < 126:
+        header = struct.pack(">BB", 0x82, size)
+    elif size < 1 << 16:
+        header = struct.pack(">BBH", 0x82, 126, size)
+    else:
+        header = struct.pack(">BBQ", 0x82, 127, size)
+    return header + payload
 
 
 def monotonic_age_s(frame: MediaFrame) -> float:

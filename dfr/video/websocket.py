@@ -70,6 +70,7 @@ class ViewerLimits:
     max_buffered_bytes: int = 384 * 1024
     max_queue_frames: int = 90
     send_buffer_bytes: int = 128 * 1024  # SO_SNDBUF for video sockets (kernel doubles it)
+    direct_write: bool = True  # media frames straight to the transport (see TransportWriter)
 
 
 def _find_transport(send: object) -> asyncio.WriteTransport | None:
@@ -94,35 +95,48 @@ def _find_transport(send: object) -> asyncio.WriteTransport | None:
     return None
 
 
-def _send_queue_probe(websocket: WebSocket, sndbuf_bytes: int) -> Callable[[], int] | None:
-    """Bytes waiting to leave for this client: asyncio's buffer plus the kernel's send queue.
+class TransportWriter:
+    """The server transport under an accepted websocket, for the per-frame hot path.
 
-    Best effort: finds the server's transport behind the ASGI ``send`` callable (uvicorn's
-    protocols keep it as ``.transport``), and shrinks the socket's send buffer so a stalled
-    client shows up here within a fraction of a second instead of after megabytes.
+    Media messages are framed once per frame by the hub (``MediaFrame.ws_fragment``) and
+    written here with one ``transport.write`` — no per-viewer framing or ASGI round trip.
+    Text messages still go through the framework. ``buffered_bytes`` is asyncio's buffer
+    plus the kernel's unsent bytes (``TIOCOUTQ``); the socket's send buffer is shrunk so a
+    stalled client shows up here within a fraction of a second instead of megabytes later.
     """
-    transport = _find_transport(getattr(websocket, "_send", None))
-    if transport is None:
-        return None
-    sock = transport.get_extra_info("socket")
-    fileno = sock.fileno() if sock is not None else -1
-    if fileno >= 0:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf_bytes)
-        except OSError:
-            logger.debug("cannot set SO_SNDBUF on a video socket")
 
-    def buffered_bytes() -> int:
-        total = transport.get_write_buffer_size()
-        if fileno >= 0 and not transport.is_closing():
+    def __init__(self, transport: asyncio.WriteTransport, sndbuf_bytes: int) -> None:
+        self._transport = transport
+        sock = transport.get_extra_info("socket")
+        self._fileno = sock.fileno() if sock is not None else -1
+        if self._fileno >= 0:
             try:
-                raw = fcntl.ioctl(fileno, termios.TIOCOUTQ, b"\0\0\0\0")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf_bytes)
+            except OSError:
+                logger.debug("cannot set SO_SNDBUF on a video socket")
+
+    @classmethod
+    def of(cls, websocket: WebSocket, sndbuf_bytes: int) -> TransportWriter | None:
+        """Best effort: the transport behind uvicorn's ASGI ``send``, or None."""
+        transport = _find_transport(getattr(websocket, "_send", None))
+        return cls(transport, sndbuf_bytes) if transport is not None else None
+
+    @property
+    def closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def write(self, websocket_frame: bytes) -> None:
+        self._transport.write(websocket_frame)
+
+    def buffered_bytes(self) -> int:
+        total = self._transport.get_write_buffer_size()
+        if self._fileno >= 0 and not self._transport.is_closing():
+            try:
+                raw = fcntl.ioctl(self._fileno, termios.TIOCOUTQ, b"\0\0\0\0")
                 total += struct.unpack("i", raw)[0]
             except OSError:
-                pass
+                logger.debug("TIOCOUTQ failed on a video socket")
         return total
-
-    return buffered_bytes
 
 
 def codec_message(codec: CodecInfo, fmt: VideoFormat) -> str:
@@ -145,13 +159,17 @@ async def serve_viewer(
     fmt: VideoFormat = VideoFormat.FMP4,
     limits: ViewerLimits | None = None,
     buffered_bytes: Callable[[], int] | None = None,
+    direct: TransportWriter | None = None,
 ) -> ViewerStats:
     """Send the hub's video to one viewer until the viewer is too slow or goes away.
 
     ``buffered_bytes`` (optional) tells how many bytes wait in the connection's send buffer
     (e.g. ``transport.get_write_buffer_size``). Send errors propagate; a write timeout ends
     the call with ``stats.end == WRITE_TIMEOUT`` (the caller closes the socket).
+    With ``direct``, media messages are written pre-framed to the transport.
     """
+    if direct is not None:
+        buffered_bytes = direct.buffered_bytes
     limits = limits or ViewerLimits()
     stats = ViewerStats()
     codec_sent: CodecInfo | None = None
@@ -196,7 +214,15 @@ async def serve_viewer(
                         sub.skipped_frames += 1
                         sub.skip_to_keyframe()
                         continue
-                    await send(item.fragment if fmt is VideoFormat.FMP4 else item.annexb)
+                    if direct is not None:
+                        if direct.closing:
+                            stats.end = ViewerEnd.DISCONNECTED
+                            break
+                        data = item.ws_fragment if fmt is VideoFormat.FMP4 else item.ws_annexb
+                        direct.write(data)
+                        stats.bytes_sent += len(data)
+                    else:
+                        await send(item.fragment if fmt is VideoFormat.FMP4 else item.annexb)
                     stats.frames_sent += 1
         except TimeoutError:
             stats.end = ViewerEnd.WRITE_TIMEOUT
@@ -231,6 +257,8 @@ async def serve_websocket(
         except (WebSocketDisconnect, RuntimeError):
             return
 
+    writer = TransportWriter.of(websocket, limits.send_buffer_bytes)
+
     async def run_sender() -> None:
         nonlocal stats
         try:
@@ -240,7 +268,8 @@ async def serve_websocket(
                 hub,
                 fmt=fmt,
                 limits=limits,
-                buffered_bytes=_send_queue_probe(websocket, limits.send_buffer_bytes),
+                direct=writer if limits.direct_write else None,
+                buffered_bytes=writer.buffered_bytes if writer is not None else None,
             )
         except (WebSocketDisconnect, RuntimeError, OSError):
             stats.end = ViewerEnd.DISCONNECTED
