@@ -12,6 +12,7 @@ import { LiveSocket } from "./socket.js";
 
 const TOKEN_KEY = "dfr.token";
 const TRACK_POINTS_MAX = 5000;
+const DRONE_REFRESH_MS = 3000;
 const ENDED_PHASES = new Set(["docked", "aborted"]);
 const $ = (id) => document.getElementById(id);
 
@@ -475,13 +476,22 @@ function droneView(drone, now) {
   };
 }
 
+/** The newest flight known for an incident (the list of incidents does not carry it). */
+function flightOfIncident(incident) {
+  const byId = incident.flight_id ? state.flights.get(incident.flight_id) : null;
+  if (byId) return byId;
+  let found = null;
+  for (const f of state.flights.values()) if (f.incident_id === incident.id) found = f;
+  return found;
+}
+
 function selectedFlight() {
   const { kind, id } = state.selected;
   let flightId = null;
   if (kind === "drone") flightId = state.drones.get(id)?.flight_id ?? null;
   if (kind === "incident") {
     const inc = state.incidents.get(id);
-    flightId = inc?.flight_id ?? [...state.flights.values()].find((f) => f.incident_id === id)?.id ?? null;
+    flightId = inc ? (flightOfIncident(inc)?.id ?? inc.flight_id ?? null) : null;
   }
   if (!flightId) return null;
   const flight = state.flights.get(flightId) ?? { id: flightId, drone_id: state.drones.get(id)?.id ?? "?", phase: state.drones.get(id)?.phase ?? "unknown", track: [], route: [] };
@@ -520,12 +530,26 @@ function refreshAll() {
     canCommand: state.canCommand,
     selectedId: state.selected.kind === "incident" ? state.selected.id : null,
     droneIds: [...state.drones.keys()],
+    flightOf: flightOfIncident,
   });
   fleet.render(drones, state.selected.kind === "drone" ? state.selected.id : null);
   const flight = selectedFlight();
   const drone = flight ? drones.find((d) => d.id === flight.drone_id) : state.selected.kind === "drone" ? drones.find((d) => d.id === state.selected.id) : null;
   const incident = flight?.incident_id ? state.incidents.get(flight.incident_id) : state.selected.kind === "incident" ? state.incidents.get(state.selected.id) : null;
   flightPanel.render(flight, drone ?? null, incident ?? null, state.canCommand);
+}
+
+/** Health and pre-arm state are not in the telemetry stream: refresh them now and then. */
+async function refreshDrones() {
+  try {
+    for (const body of await state.api.get("/drones")) {
+      const known = state.drones.get(body.id);
+      if (known) Object.assign(known, { health_ok: body.health_ok, armable: body.armable, performance: body.performance });
+      else state.drones.set(body.id, { ...body, heardAt: performance.now() });
+    }
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
 }
 
 function tickClock() {
@@ -577,6 +601,9 @@ function boot() {
     if (token) signIn(token);
   });
   tickClock();
+  setInterval(() => {
+    if (state.api) refreshDrones();
+  }, DRONE_REFRESH_MS);
   setInterval(() => {
     tickClock();
     if (state.api) {

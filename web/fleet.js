@@ -45,10 +45,13 @@ export class FleetPanel {
       row.classList.toggle("stale", drone.stale);
       row.setAttribute("aria-selected", String(drone.id === selectedId));
       row.dataset.stale = String(drone.stale);
-      idCell.replaceChildren(
-        h("strong", {}, drone.id),
-        drone.stale ? h("span", { class: "stale-tag", title: "no telemetry received recently" }, drone.staleText) : null,
-      );
+      idCell.replaceChildren(h("strong", {}, drone.id));
+      if (drone.stale) {
+        idCell.append(h("span", { class: "stale-tag", title: "no telemetry received recently" }, drone.staleText));
+      } else if (drone.link === "up" && drone.phase === "docked" && (drone.health_ok === false || drone.armable === false)) {
+        const why = drone.health_ok === false ? "vehicle health checks failing" : "vehicle not armable (pre-arm checks)";
+        idCell.append(h("span", { class: "stale-tag", title: why }, "not ready"));
+      }
       linkCell.className = `link-${drone.link ?? "connecting"}`;
       linkCell.textContent = label(drone.link);
       phaseCell.className = `phase-${drone.phase}`;

@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { DASH, age, label, seconds } from "./format.js";
+import { formatDistance } from "./projection.js";
 
 const ACTIVE = new Set(["new", "awaiting_pilot", "queued", "dispatched"]);
 const DONE_SHOWN = 15;
@@ -28,6 +29,14 @@ function outcomeText(outcome) {
   );
 }
 
+function energyText(r) {
+  const needed = r.energy_needed_wh ?? r.energy_wh;
+  if (!Number.isFinite(needed)) return DASH;
+  return Number.isFinite(r.energy_usable_wh)
+    ? `${Math.round(needed)} / ${Math.round(r.energy_usable_wh)} Wh`
+    : `${Math.round(needed)} Wh`;
+}
+
 function decisionView(decision, compact) {
   if (!decision) return h("div", { class: "decision muted" }, "No dispatch decision yet.");
   if (compact) {
@@ -50,7 +59,15 @@ function decisionView(decision, compact) {
       ? h(
           "table",
           { "aria-label": "Ranked candidates" },
-          h("tr", {}, h("th", {}, "#"), h("th", {}, "drone"), h("th", {}, "ETA"), h("th", {}, "energy")),
+          h(
+            "tr",
+            {},
+            h("th", {}, "#"),
+            h("th", {}, "drone"),
+            h("th", {}, "ETA"),
+            h("th", {}, "route"),
+            h("th", { title: "energy needed (out + on scene + back) / usable above the reserve" }, "energy"),
+          ),
           ranking.map((r, index) =>
             h(
               "tr",
@@ -58,7 +75,8 @@ function decisionView(decision, compact) {
               h("td", {}, String(index + 1)),
               h("td", {}, r.drone_id),
               h("td", {}, seconds(r.eta_s)),
-              h("td", {}, Number.isFinite(r.energy_wh) ? `${Math.round(r.energy_wh)} Wh` : DASH),
+              h("td", {}, Number.isFinite(r.distance_m) ? formatDistance(r.distance_m) : DASH),
+              h("td", {}, energyText(r)),
             ),
           ),
         )
@@ -106,7 +124,8 @@ export class IncidentQueue {
     }
     this.empty?.remove();
     shown.forEach((incident, index) => {
-      const signature = JSON.stringify([incident, view.canCommand, view.selectedId === incident.id, view.droneIds, this.launchNotes.get(incident.id)]);
+      const flight = view.flightOf(incident);
+      const signature = JSON.stringify([incident, flight?.id, flight?.phase, view.canCommand, view.selectedId === incident.id, view.droneIds, this.launchNotes.get(incident.id)]);
       let item = this.items.get(incident.id);
       if (!item || item.signature !== signature) {
         const node = this.itemView(incident, view);
@@ -128,6 +147,7 @@ export class IncidentQueue {
   }
 
   itemView(incident, view) {
+    const flight = view.flightOf(incident);
     const active = ACTIVE.has(incident.status);
     const selected = view.selectedId === incident.id;
     const classes = ["incident-item", `p${incident.priority}`];
@@ -150,7 +170,7 @@ export class IncidentQueue {
       "div",
       { class: "incident-sub" },
       `${incident.cad_id}${incident.address ? ` · ${incident.address}` : ""}`,
-      incident.flight_id ? ` · flight ${incident.flight_id}` : "",
+      flight ? ` · ${flight.drone_id} ${label(flight.phase)}` : "",
     );
     const parts = [head, sub];
     if (selected || incident.status === "awaiting_pilot" || incident.status === "queued") {

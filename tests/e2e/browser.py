@@ -6,12 +6,13 @@ Chromium driven by Playwright (never ``playwright install``).
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +47,17 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_site(directory: Path) -> Path:
-    """The Fort Worth site with every MAVLink and video URL moved to a free local port."""
+def write_site(directory: Path, *, keep_mavlink_ports: bool = False) -> Path:
+    """The Fort Worth site with every video URL, and unless ``keep_mavlink_ports`` every
+    MAVLink URL, moved to a free local port; MAVLink URLs bind 127.0.0.1 only."""
     directory.mkdir(parents=True, exist_ok=True)
     text = (FORT_WORTH / "site.yaml").read_text()
-    text = re.sub(r"udpin://[0-9.]+:\d+", lambda _m: f"udpin://127.0.0.1:{free_udp_port()}", text)
+    if keep_mavlink_ports:  # PX4 SITL's ports; the service and the fleet shift them alike
+        text = re.sub(r"udpin://[0-9.]+:", "udpin://127.0.0.1:", text)
+    else:
+        text = re.sub(
+            r"udpin://[0-9.]+:\d+", lambda _m: f"udpin://127.0.0.1:{free_udp_port()}", text
+        )
     text = re.sub(r"rtp://[0-9.]+:\d+", lambda _m: f"rtp://127.0.0.1:{free_udp_port()}", text)
     (directory / "site.yaml").write_text(text)
     for extra in FORT_WORTH.iterdir():
@@ -75,10 +82,45 @@ class RunningService:
         )
 
 
+def fleet_port_offset() -> int:
+    """A MAVLink/video port offset for a simulated fleet whose ports are all free now."""
+    for _ in range(50):
+        offset = random.randrange(42000, 49000, 10)
+        bases = (14540, 14550, 14580, 18570, 5600)
+        try:
+            for port in [base + offset + i for base in bases for i in range(4)]:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return offset
+    raise RuntimeError("no free block of UDP ports for a simulated fleet")
+
+
 @asynccontextmanager
-async def running_service(tmp_path: Path) -> AsyncIterator[RunningService]:
-    """The real app under a real uvicorn on 127.0.0.1, in this event loop."""
-    site_dir = write_site(tmp_path / "site")
+async def running_service(
+    tmp_path: Path, *, fleet_speed: float | None = None
+) -> AsyncIterator[RunningService]:
+    """The real app under a real uvicorn on 127.0.0.1, in this event loop; with
+    ``fleet_speed``, the site's simulated fleet (sitl) too, on its own ports."""
+    async with AsyncExitStack() as stack:
+        offset = 0
+        if fleet_speed is not None:
+            from sitl.fleet import Fleet, PortPlan
+
+            offset = fleet_port_offset()
+            site_dir = write_site(tmp_path / "site", keep_mavlink_ports=True)
+            fleet = Fleet.from_site(
+                load_site(site_dir), ports=PortPlan().shifted(offset), speed_factor=fleet_speed
+            )
+            await stack.enter_async_context(fleet)
+        else:
+            site_dir = write_site(tmp_path / "site")
+        yield await stack.enter_async_context(_serve(tmp_path, site_dir, offset))
+
+
+@asynccontextmanager
+async def _serve(tmp_path: Path, site_dir: Path, offset: int) -> AsyncIterator[RunningService]:
     settings = Settings(
         site=site_dir,
         data_dir=tmp_path / "data",
@@ -86,6 +128,7 @@ async def running_service(tmp_path: Path) -> AsyncIterator[RunningService]:
         port=0,
         api_token=SecretStr(PILOT_TOKEN),
         viewer_token=SecretStr(VIEWER_TOKEN),
+        mavlink_port_offset=offset,
     )
     app = create_app(settings, load_site(site_dir))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
