@@ -173,6 +173,7 @@ class Airspace:
             tuple(z.id for z in blocking),
             tuple(z.id for z in bounds),
             round(margin_m, 3),
+            round(alt_agl_m, 2),
         )
         cached = self._cache.get(key)
         if cached is not None:

@@ -394,6 +394,56 @@ class Planner:
             at,
         )
 
+    def legal_path(
+        self,
+        start_lat: float,
+        start_lon: float,
+        goal_lat: float,
+        goal_lon: float,
+        *,
+        at: datetime | None = None,
+    ) -> tuple[Waypoint, ...]:
+        """Shortest legal path at cruise altitude between two points (e.g. for a goto).
+
+        The straight line when it is legal; raises PlanningError naming the zone when
+        either end is inside one, NoRoute when nothing joins them.
+        """
+        graph = self.prepare(at).graph
+        start_xy = self.frame.to_xy(start_lat, start_lon)
+        goal_xy = self.frame.to_xy(goal_lat, goal_lon)
+        for name, xy in (("start", start_xy), ("target", goal_xy)):
+            if not graph.point_free(xy):
+                zones = "; ".join(self._zone_names_at(xy, at)) or "a zone"
+                raise PlanningError(f"{name} is not legal: {zones}")
+        path = graph.shortest_path(start_xy, goal_xy)
+        lonlat = self.frame.xy_to_lonlat(np.asarray(path.points_xy, dtype=float))
+        mid = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat[1:-1]]
+        return (Waypoint(start_lat, start_lon), *mid, Waypoint(goal_lat, goal_lon))
+
+    def clearance_m(
+        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
+    ) -> float:
+        """Horizontal distance to the nearest zone (with its buffer) that forbids
+        ``alt_rel_m`` here; negative when inside one. For the monitor's approach alerts."""
+        xy = Point(self.frame.to_xy(lat, lon))
+        best = math.inf
+        for zone in self.airspace.blocking_zones(alt_rel_m, self.ground_alt_amsl_m, 0.0, at):
+            core = self.airspace.geometry_xy(zone.id)
+            clearance = zone.buffer_m + self.margin_m
+            dist = (
+                float(core.distance(xy))
+                if not core.covers(xy)
+                else -float(core.boundary.distance(xy))
+            )
+            best = min(best, dist - clearance)
+        for zone in self.airspace.boundaries(at):
+            core = self.airspace.geometry_xy(zone.id)
+            clearance = zone.buffer_m + self.margin_m
+            inside = core.covers(xy)
+            dist = float(core.boundary.distance(xy))
+            best = min(best, (dist if inside else -dist) - clearance)
+        return best
+
     def check_orbit(
         self,
         lat: float,

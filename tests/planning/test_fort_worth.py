@@ -261,3 +261,27 @@ def test_geofence_merges_adjacent_ceiling_cells(planner: Planner) -> None:
     for p in fence.polygons:
         shape = shapely.Polygon([frame.to_xy(lat, lon) for lat, lon in p.vertices])
         assert shape.contains(line) if p.inclusion else not shape.intersects(line)
+
+
+def test_legal_path_for_a_goto_goes_around(planner: Planner) -> None:
+    start = (32.7150, -97.3260)  # south of the JPS heliport
+    target = (32.7400, -97.3285)  # north of it
+    path = planner.legal_path(*start, *target, at=QUIET)
+    assert (path[0].lat, path[0].lon) == start and (path[-1].lat, path[-1].lon) == target
+    assert len(path) > 2
+    frame = planner.frame
+    line = LineString([frame.to_xy(w.lat, w.lon) for w in path])
+    jps = planner.airspace.geometry_xy("jps-heliport")
+    assert line.distance(jps) >= 50 - 0.1  # its buffer
+    with pytest.raises(PlanningError, match=r"target is not legal.*JPS"):
+        planner.legal_path(*start, *JPS, at=QUIET)
+
+
+def test_clearance_to_the_nearest_zone(planner: Planner) -> None:
+    assert planner.clearance_m(*JPS, 60.0, at=QUIET) < -300  # 300 m core + 50 m buffer
+    assert planner.clearance_m(*DOWNTOWN, 60.0, at=QUIET) > 0
+    # ceiling cells do not matter at 10 m
+    cell = next(z for z in planner.airspace.zones if z.name == "FTW Class D grid 100 ft")
+    c = cell.geometry_lonlat.centroid
+    assert planner.clearance_m(c.y, c.x, 60.0, at=QUIET) < 0
+    assert planner.clearance_m(c.y, c.x, 10.0, at=QUIET) > 0

@@ -8,6 +8,7 @@ import pytest
 import shapely
 from extremitypathfinder import PolygonEnvironment
 from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 from dfr.errors import NoRoute
@@ -127,3 +128,22 @@ def test_trees_give_the_same_paths_as_queries() -> None:
             graph.shortest_path(dock, goal).length_m, rel=1e-9
         )
     assert SIZE_M > 0
+
+
+@SETTINGS
+@given(scene=scene_st(), docks=st.lists(west_st, min_size=1, max_size=4), goal=east_st)
+def test_dock_trees_rank_like_direct_queries(
+    scene: list[Polygon], docks: list[tuple[float, float]], goal: tuple[float, float]
+) -> None:
+    graph = VisibilityGraph(scene)
+    assume(all(_free(graph, d) for d in docks) and _free(graph, goal))
+    trees = [graph.tree_from(d) for d in docks]
+    for dock, via_tree in zip(docks, graph.paths_from_trees(trees, goal), strict=True):
+        try:
+            direct = graph.shortest_path(dock, goal)
+        except NoRoute:
+            assert via_tree is None
+            continue
+        assert via_tree is not None
+        assert via_tree.length_m == pytest.approx(direct.length_m, rel=1e-9, abs=1e-6)
+        assert via_tree.points_xy[0] == dock and via_tree.points_xy[-1] == goal
