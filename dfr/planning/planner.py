@@ -15,7 +15,8 @@ cruise altitude) is built on first use and cached by the obstacles' content hash
 so it is rebuilt only when a time-windowed zone (e.g. a stadium TFR) switches on or
 off. Shortest-path trees from every dock are cached with it. Building can take a
 few seconds for large airspaces: call :meth:`Planner.prepare` at start-up, off the
-event loop.
+event loop. Not thread-safe while preparing: call it from one worker thread (after
+``prepare``, concurrent read-only queries on the same time window are safe).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shapely.geometry import LineString, Point
 
 from dfr.errors import NoRoute, NotFound, PlanningError
 from dfr.geo.airspace import Airspace, ObstacleSet
+from dfr.geo.qgc_plan import RallyPoint
 from dfr.geo.site_airspace import load_site_airspace
 from dfr.geo.zone import ZoneKind
 from dfr.planning.geofence import PX4_FENCE_LIMITS, FenceLimits, Geofence, build_geofence
@@ -97,11 +99,15 @@ class Planner:
         # flat-ground assumption: AGL = above the docks' mean pad altitude (for AMSL zones)
         self.ground_alt_amsl_m = sum(d.ground_alt_amsl_m for d in site.docks) / len(site.docks)
         self._prepared: dict[str, _Prepared] = {}
+        self.rally_points: tuple[RallyPoint, ...] = ()  # from the site's .plan files
 
     @classmethod
     def from_site(cls, site: Site) -> Planner:
-        airspace, _rally = load_site_airspace(site)
-        return cls(site, airspace)
+        """Load the site's airspace (GeoJSON + .plan files) and build a planner."""
+        airspace, rally = load_site_airspace(site)
+        planner = cls(site, airspace)
+        planner.rally_points = rally
+        return planner
 
     # -- preparation ---------------------------------------------------------------------
 

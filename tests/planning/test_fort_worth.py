@@ -22,7 +22,7 @@ from dfr.site import load_site
 
 SITE = Path(__file__).resolve().parents[2] / "flightplans" / "fort-worth"
 QUIET = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # no stadium event
-GAME = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)  # AT&T Stadium TFR active (sample window)
+GAME = datetime(2026, 12, 13, 19, 0, tzinfo=UTC)  # AT&T Stadium TFR active (sample window)
 DOWNTOWN = (32.7555, -97.3308)
 JPS = (32.7274, -97.3272)
 BEHIND_JPS = (32.745, -97.3265)  # seen from HQ, straight behind the JPS heliport
@@ -285,3 +285,11 @@ def test_clearance_to_the_nearest_zone(planner: Planner) -> None:
     c = cell.geometry_lonlat.centroid
     assert planner.clearance_m(c.y, c.x, 60.0, at=QUIET) < 0
     assert planner.clearance_m(c.y, c.x, 10.0, at=QUIET) > 0
+
+
+def test_site_plan_file_adds_closures_and_rally_points(planner: Planner) -> None:
+    zone = planner.airspace.zone("rally-and-closures-circle-0")
+    assert zone.kind is ZoneKind.NO_FLY and zone.circle is not None
+    assert len(planner.rally_points) == 4
+    with pytest.raises(PlanningError, match="rally-and-closures exclusion circle 0"):
+        planner.check_goto(32.7229, -97.3575, 60.0, at=QUIET)
