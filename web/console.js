@@ -236,6 +236,7 @@ async function loadFlight(flightId) {
       incident_id: body.incident_id,
       phase: known?.phase ?? body.phase,
       route: lineCoords(body.route),
+      routeProps: body.route?.properties ?? null,
       track: [...lineCoords(track), ...(known?.track ?? [])].slice(-TRACK_POINTS_MAX),
     });
   } catch (err) {
@@ -316,6 +317,13 @@ function onTelemetry(msg) {
   if (msg.type !== "position" || !msg.drone_id) return;
   const known = state.drones.get(msg.drone_id) ?? { id: msg.drone_id };
   const drone = { ...known, ...msg, id: msg.drone_id, heardAt: performance.now() };
+  if (known.link && msg.link && known.link !== msg.link) {
+    if (msg.link === "lost") {
+      log.add({ t: msg.t, kind: "link", severity: "warning", text: `${msg.drone_id} link lost — the vehicle's own failsafe acts; the service keeps listening` });
+    } else if (msg.link === "up" && known.link === "lost") {
+      log.add({ t: msg.t, kind: "link", text: `${msg.drone_id} link back` });
+    }
+  }
   state.drones.set(msg.drone_id, drone);
   if (msg.flight_id) {
     const flight = state.flights.get(msg.flight_id);
@@ -385,6 +393,16 @@ function onEvent(msg) {
       if (msg.incident_id) loadIncident(msg.incident_id);
       break;
     }
+    case "command": {
+      const ok = msg.state === "accepted";
+      log.add({
+        t: msg.t,
+        kind: "command",
+        severity: ok || msg.state === "pending" ? "info" : "warning",
+        text: `${msg.drone_id ?? msg.flight_id} ${msg.command}: ${label(msg.state)}${msg.by ? ` (by ${msg.by})` : ""}${msg.detail ? ` — ${msg.detail}` : ""}`,
+      });
+      break;
+    }
     case "alert": {
       const severity = msg.severity ?? "warning";
       const who = [msg.drone_id, msg.kind ? label(msg.kind) : null].filter(Boolean).join(" ");
@@ -422,9 +440,11 @@ async function command(flightId, body) {
   try {
     const result = await state.api.post(`/flights/${encodeURIComponent(flightId)}/commands`, body);
     const ok = result?.state === "accepted";
-    const detail = [result?.result, result?.detail].filter(Boolean).join(": ");
+    const detail = [result?.result, result?.detail].filter((v) => v && v !== result?.state).join(": ");
     const text = `${body.type}: ${result?.state ?? "sent"}${detail ? ` — ${detail}` : ""}`;
-    log.add({ kind: "command", severity: ok ? "info" : "warning", text: `${flightId} ${text}` });
+    // accepted commands reach everyone's log through the events stream
+    if (!ok) log.add({ kind: "command", severity: "warning", text: `${flightId} ${text}` });
+    if (!ok) map.markPoint(null);
     return { ok, text };
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
@@ -434,6 +454,7 @@ async function command(flightId, body) {
     else if (err.status === 403) text = `${body.type}: your role may not command (${err.message})`;
     else text = `${body.type} failed: ${err.message}`;
     log.add({ kind: "command", severity: "warning", text: `${flightId} ${text}` });
+    map.markPoint(null);
     return { ok: false, text };
   }
 }

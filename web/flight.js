@@ -3,12 +3,13 @@
 // reports it: accepted, rejected (with the reason) or unknown.
 
 import { h } from "./dom.js";
-import { label, metres, percent } from "./format.js";
+import { label, metres, percent, seconds } from "./format.js";
+import { formatDistance } from "./projection.js";
 
 export class FlightPanel {
   /**
    * @param {{summary: HTMLElement, controls: HTMLElement, result: HTMLElement, altitudeForm: HTMLFormElement, altitudeInput: HTMLInputElement}} els
-   * @param {{onCommand: (body: object) => Promise<{ok: boolean, text: string}>, onPick: (kind: string) => Promise<[number, number]|null>}} handlers
+   * @param {{onCommand: (flightId: string, body: object) => Promise<{ok: boolean, text: string}>, onPick: (kind: string) => Promise<[number, number]|null>}} handlers
    */
   constructor(els, { onCommand, onPick }) {
     this.els = els;
@@ -84,5 +85,18 @@ export class FlightPanel {
       drone ? ` · ${metres(drone.alt_rel_m)} rel · ${percent(drone.battery_pct)}` : "",
       flight.active ? "" : " · ended",
     );
+    const route = flight.routeProps;
+    if (route) {
+      const notes = [...(route.notes ?? []), ...(route.reasons ?? [])];
+      summary.append(
+        h(
+          "div",
+          { class: "route-line" },
+          `Route ${Number.isFinite(route.distance_m) ? formatDistance(route.distance_m) : "—"}, ETA ${seconds(route.eta_s)}`,
+          route.authorisation_required ? h("span", { class: "warn" }, " · entering needs authorisation") : "",
+        ),
+        notes.length ? h("ul", { class: "route-notes" }, notes.map((n) => h("li", {}, n))) : "",
+      );
+    }
   }
 }

@@ -335,7 +335,7 @@ export class SiteMap {
       shape.setAttribute("class", `zone zone-${kind}${zone.active === false ? " inactive" : ""}`);
       if (kind === "ceiling" && Number.isFinite(zone.ceiling_m)) {
         // the lower the ceiling, the stronger the tint (0 m AGL ≈ no-fly)
-        shape.style.fillOpacity = String(Math.max(0.06, 0.32 - zone.ceiling_m / 400).toFixed(2));
+        shape.style.fillOpacity = String(Math.max(0.05, 0.24 - zone.ceiling_m / 500).toFixed(2));
       }
       shape.setAttribute("d", this.path(ringsOf(zone.geometry), zone.geometry?.type?.includes("Polygon")));
       node.dataset.zoneKind = kind;

@@ -75,7 +75,14 @@ function decisionView(decision, compact) {
               h("td", {}, String(index + 1)),
               h("td", {}, r.drone_id),
               h("td", {}, seconds(r.eta_s)),
-              h("td", {}, Number.isFinite(r.distance_m) ? formatDistance(r.distance_m) : DASH),
+              h(
+                "td",
+                {},
+                Number.isFinite(r.distance_m) ? formatDistance(r.distance_m) : DASH,
+                r.authorisation_required
+                  ? h("span", { class: "warn", title: "the scene lies in controlled airspace: entering needs authorisation" }, " auth")
+                  : "",
+              ),
               h("td", {}, energyText(r)),
             ),
           ),
