@@ -15,9 +15,11 @@ service wires it. Measured:
 * CPU per viewer: this process's CPU with N viewers (in another process) minus with none,
   divided by N; and relay-added latency at N viewers.
 
-Both delivery modes run side by side on the same stream: ``direct`` (the default: the hub
-frames each websocket message once, each viewer gets one ``transport.write``) and ``asgi``
-(``websocket.send_bytes`` per viewer through Starlette/uvicorn).
+The delivery modes run side by side on the same stream: ``inline`` (the default: the hub
+frames each websocket message once and ``publish`` itself writes it to every viewer whose
+queue is empty, one ``transport.write`` each), ``queued`` (same pre-framed write, from
+each viewer's own task after a queue hand-off) and ``asgi`` (``websocket.send_bytes`` per
+viewer through Starlette/uvicorn).
 
 Browser glass-to-glass and the Janus / rtsp-relay peers are measured separately (they need
 Chromium and the peers' packages).
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -39,7 +42,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
 
 from dfr.video.relay import DroneVideo
@@ -136,23 +139,24 @@ def make_app(video: DroneVideo, probe: Probe) -> FastAPI:
     app = FastAPI()
 
     @app.websocket("/ws/video/{drone_id}")
-    async def video_ws(websocket: WebSocket, drone_id: str, mode: str = "direct") -> None:
+    async def video_ws(websocket: WebSocket, drone_id: str, mode: str = "inline") -> None:
         await websocket.accept()
-        limits = ViewerLimits(direct_write=mode == "direct")
+        limits = ViewerLimits(direct_write=mode != "asgi", inline_write=mode == "inline")
         send_bytes = TimedSend(probe, websocket.send_bytes)
         writer = TimedTransportWriter.of(websocket, limits.send_buffer_bytes)
         if writer is not None:
             writer.probe = probe
             writer.live_from = probe.latest_index()
-        await serve_viewer(
-            websocket.send_text,
-            send_bytes,
-            video.hub,
-            fmt=VideoFormat.FMP4,
-            limits=limits,
-            direct=writer if limits.direct_write else None,
-            buffered_bytes=writer.buffered_bytes if writer is not None else None,
-        )
+        with contextlib.suppress(WebSocketDisconnect):  # viewers leave between phases
+            await serve_viewer(
+                websocket.send_text,
+                send_bytes,
+                video.hub,
+                fmt=VideoFormat.FMP4,
+                limits=limits,
+                direct=writer if limits.direct_write else None,
+                buffered_bytes=writer.buffered_bytes if writer is not None else None,
+            )
 
     return app
 
@@ -278,7 +282,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--joins", type=int, default=20)
-    parser.add_argument("--modes", nargs="+", default=["direct", "asgi"])
+    parser.add_argument("--modes", nargs="+", default=["inline", "queued", "asgi"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

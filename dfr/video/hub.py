@@ -12,8 +12,9 @@ gap except at a keyframe. The viewer's sender (``dfr.video.websocket``) also cal
 buffer backs up — a queue alone let slow viewers drift seconds behind.
 
 Timeline: the hub keeps its own 90 kHz decode timeline, advanced by the RTP timestamp
-difference between frames; a source restart or a jump larger than 5 s advances it by one
-frame interval instead, so viewers see one continuous stream across source loss.
+difference between frames; after a source loss, a restart or a jump larger than 5 s it
+advances by one frame interval instead, so viewers see one continuous stream (no hole for
+a Media Source buffer to stall on). Recordings keep real time instead (see recorder).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import struct
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
@@ -112,6 +114,10 @@ class Subscription:
         self.skipped_frames = 0
         self.skips = 0  # how many times this viewer was moved on to a keyframe
         self.closed = False
+        self.live_from_index = hub.last_index  # frames up to here are the GOP replay
+        # Inline delivery: when nothing is queued, publish hands the frame to this callable
+        # (which writes it to the viewer's socket without awaiting); True = dealt with.
+        self.direct_sink: Callable[[MediaFrame], bool] | None = None
 
     def __enter__(self) -> Subscription:
         return self
@@ -152,6 +158,8 @@ class Subscription:
                 self.skipped_frames += 1
                 return
             self.waiting_for_keyframe = False
+        if self.direct_sink is not None and not self._items and self.direct_sink(frame):
+            return
         self._put(frame)
 
     def skip_to_keyframe(self, *, keep_front: bool = True) -> bool:
@@ -224,6 +232,11 @@ class VideoHub:
         return self._gop[0] if self._gop else None
 
     @property
+    def last_index(self) -> int:
+        """Index of the newest published frame (0 before the first)."""
+        return self._index
+
+    @property
     def viewer_count(self) -> int:
         return len(self._subscriptions)
 
@@ -250,7 +263,7 @@ class VideoHub:
         logger.info("%s: video %s -> %s", self.label, self._state, state)
         self._state = state
         change = StateChange(state)
-        for sub in self._subscriptions:
+        for sub in tuple(self._subscriptions):  # a sink may unsubscribe its viewer
             sub._put(change)
 
     def publish(self, unit: AccessUnit) -> MediaFrame | None:
@@ -262,7 +275,9 @@ class VideoHub:
             return None  # no keyframe yet
         if self._last_rtp is not None:
             step = (unit.rtp_timestamp - self._last_rtp) & 0xFFFFFFFF
-            if 0 < step <= _MAX_TIMESTAMP_STEP:
+            if self._state is StreamState.LOST:
+                step = self._frame_duration  # no hole in the viewers' timeline after a loss
+            elif 0 < step <= _MAX_TIMESTAMP_STEP:
                 self._frame_duration = step
             else:
                 step = self._frame_duration
@@ -306,7 +321,7 @@ class VideoHub:
         self.frames_published += 1
         if self._state is not StreamState.LIVE:
             self.set_state(StreamState.LIVE)
-        for sub in self._subscriptions:
+        for sub in tuple(self._subscriptions):  # a sink may unsubscribe its viewer
             sub._offer(frame)
         return frame
 
@@ -330,7 +345,7 @@ class VideoHub:
             "%s: video %s %dx%d", self.label, info.codec_string, info.width_px, info.height_px
         )
         self._gop = []
-        for sub in self._subscriptions:
+        for sub in tuple(self._subscriptions):  # a sink may unsubscribe its viewer
             sub._put(self._codec)
 
 

@@ -3,8 +3,11 @@
 The event loop hands access units to :meth:`Recorder.write` (it never blocks); a worker
 thread owned by the recorder muxes them with PyAV (``add_mux_stream``: no codec context,
 packets go straight to FFmpeg's mp4 muxer, which takes SPS/PPS from the first keyframe).
-Timestamps are the RTP timestamps unwrapped to 64 bits, starting at 0. Recording starts at
-the first keyframe. :meth:`Recorder.close` finishes the file and returns its SHA-256.
+Timestamps are the RTP timestamps unwrapped to 64 bits, starting at 0; across a source
+restart or pause (RTP time jumping or disagreeing with arrival times by more than 5 s) the
+arrival time is used, so the file keeps the flight's real duration, pauses included.
+Recording starts at the first keyframe. :meth:`Recorder.close` finishes the file and
+returns its SHA-256.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class Recorder:
         container: av.container.OutputContainer | None = None
         stream: av.stream.Stream | None = None
         prev_rtp: int | None = None
+        prev_arrival_ns = 0
         try:
             while (unit := self._queue.get()) is not None:
                 if container is None:
@@ -128,12 +132,14 @@ class Recorder:
                 else:
                     assert prev_rtp is not None
                     step = (unit.rtp_timestamp - prev_rtp) & 0xFFFFFFFF
-                    if 0 < step <= _MAX_STEP:
+                    arrival_step = (unit.arrival_ns - prev_arrival_ns) * H264_CLOCK_HZ // 10**9
+                    if 0 < step <= _MAX_STEP and abs(step - arrival_step) < _MAX_STEP:
                         self._frame_step = step
-                    else:
-                        step = self._frame_step
+                    else:  # source restarted or paused: its clock says nothing, ours does
+                        step = max(arrival_step, 1)
                     self._last_ts += step
                 prev_rtp = unit.rtp_timestamp
+                prev_arrival_ns = unit.arrival_ns
                 packet = av.Packet(join_annexb(unit.nals))
                 packet.pts = packet.dts = self._last_ts
                 packet.time_base = _TIME_BASE

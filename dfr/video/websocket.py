@@ -71,6 +71,7 @@ class ViewerLimits:
     max_queue_frames: int = 90
     send_buffer_bytes: int = 128 * 1024  # SO_SNDBUF for video sockets (kernel doubles it)
     direct_write: bool = True  # media frames straight to the transport (see TransportWriter)
+    inline_write: bool = True  # with direct_write: write from publish itself when not queued
 
 
 def _find_transport(send: object) -> asyncio.WriteTransport | None:
@@ -183,12 +184,61 @@ async def serve_viewer(
                 await send_bytes(data)
                 stats.bytes_sent += len(data)
 
+    end: ViewerEnd | None = None
+
+    def check_backed_up() -> bool:
+        """True if the socket is backed up; TimeoutError if it has been for too long."""
+        nonlocal backed_up_since_s
+        backed_up = buffered_bytes is not None and buffered_bytes() > limits.max_buffered_bytes
+        if not backed_up:
+            backed_up_since_s = None
+            return False
+        now_s = time.monotonic()
+        backed_up_since_s = backed_up_since_s or now_s
+        if now_s - backed_up_since_s > limits.write_timeout_s:
+            raise TimeoutError  # its socket has not drained for that long
+        return True
+
+    def write_direct(writer: TransportWriter, frame: MediaFrame) -> None:
+        data = frame.ws_fragment if fmt is VideoFormat.FMP4 else frame.ws_annexb
+        writer.write(data)
+        stats.bytes_sent += len(data)
+        stats.frames_sent += 1
+
     with hub.subscribe(limits.max_queue_frames) as sub:
+
+        def sink(frame: MediaFrame) -> bool:
+            """Inline from publish while nothing is queued: write now or drop to a keyframe."""
+            nonlocal end
+            assert direct is not None
+            if frame.codec is not codec_sent:
+                return False  # let the loop send the codec change first
+            if direct.closing:
+                end = ViewerEnd.DISCONNECTED
+                sub.close()
+                return True
+            try:
+                backed_up = check_backed_up()
+            except TimeoutError:
+                end = ViewerEnd.WRITE_TIMEOUT
+                logger.info("%s: video viewer dropped (not reading)", hub.label)
+                sub.close()
+                return True
+            if backed_up:
+                sub.skipped_frames += 1
+                sub.skip_to_keyframe()
+                return True
+            write_direct(direct, frame)
+            return True
+
+        if direct is not None and limits.inline_write:
+            sub.direct_sink = sink
         try:
             while True:
                 try:
                     item = await sub.get()
                 except EOFError:
+                    stats.end = end or ViewerEnd.CLOSED
                     break
                 if isinstance(item, CodecInfo):
                     await send(codec_message(item, fmt))
@@ -200,17 +250,12 @@ async def serve_viewer(
                 elif isinstance(item, MediaFrame):
                     if item.codec is not codec_sent:
                         continue  # frame of an older configuration still queued
-                    backed_up = (
-                        buffered_bytes is not None and buffered_bytes() > limits.max_buffered_bytes
+                    backed_up = check_backed_up()
+                    late = (
+                        item.index > sub.live_from_index  # the GOP replay on join is old anyway
+                        and monotonic_age_s(item) > limits.max_lag_s
                     )
-                    if backed_up:
-                        now_s = time.monotonic()
-                        backed_up_since_s = backed_up_since_s or now_s
-                        if now_s - backed_up_since_s > limits.write_timeout_s:
-                            raise TimeoutError  # its socket has not drained for that long
-                    else:
-                        backed_up_since_s = None
-                    if backed_up or monotonic_age_s(item) > limits.max_lag_s:
+                    if backed_up or late:
                         sub.skipped_frames += 1
                         sub.skip_to_keyframe()
                         continue
@@ -218,16 +263,15 @@ async def serve_viewer(
                         if direct.closing:
                             stats.end = ViewerEnd.DISCONNECTED
                             break
-                        data = item.ws_fragment if fmt is VideoFormat.FMP4 else item.ws_annexb
-                        direct.write(data)
-                        stats.bytes_sent += len(data)
+                        write_direct(direct, item)
                     else:
                         await send(item.fragment if fmt is VideoFormat.FMP4 else item.annexb)
-                    stats.frames_sent += 1
+                        stats.frames_sent += 1
         except TimeoutError:
             stats.end = ViewerEnd.WRITE_TIMEOUT
             logger.info("%s: video viewer dropped (not reading)", hub.label)
         finally:
+            sub.direct_sink = None
             stats.skipped_frames = sub.skipped_frames
             stats.skips = sub.skips
     return stats

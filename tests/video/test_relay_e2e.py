@@ -132,8 +132,8 @@ async def read_binary(ws: ClientConnection, count: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize(
-    "stack", [ViewerLimits(), ViewerLimits(direct_write=False)], indirect=True,
-    ids=["direct", "via-asgi"],
+    "stack", [ViewerLimits(), ViewerLimits(inline_write=False), ViewerLimits(direct_write=False)],
+    indirect=True, ids=["inline", "direct-queued", "via-asgi"],
 )  # fmt: skip
 async def test_viewer_gets_codec_init_and_fragments_that_decode_with_recent_capture_times(
     stack: Stack,
