@@ -6,6 +6,8 @@
     planner.mission_items(route)                # MAVLink mission (alt rel. to home)
     planner.geofence(route)                     # fence items within PX4's limits
     planner.check_goto / check_orbit / check_altitude   # pilot commands: legal or PlanningError
+    planner.legal_path(lat0, lon0, lat1, lon1)  # a goto around the zones
+    planner.clearance_m(lat, lon, alt_rel_m)    # distance to the nearest zone (approach alerts)
     planner.energy_to_home(drone, lat, lon, alt_rel_m)  # the monitor, every few seconds
     planner.airspace_geojson()                  # the map
 
@@ -29,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from shapely.geometry import LineString, Point
+from shapely.geometry import Point
 
 from dfr.errors import NoRoute, NotFound, PlanningError
 from dfr.geo.airspace import Airspace, ObstacleSet
@@ -78,7 +80,9 @@ class HomeEstimate:
 
 
 @dataclass(slots=True)
-class _Prepared:
+class PreparedAirspace:
+    """The compiled obstacles, their visibility graph and the dock trees, for one airspace state."""
+
     obstacles: ObstacleSet
     graph: VisibilityGraph
     dock_trees: dict[str, PathTree]
@@ -98,7 +102,7 @@ class Planner:
         self.margin_m = site.policy.zone_margin_m
         # flat-ground assumption: AGL = above the docks' mean pad altitude (for AMSL zones)
         self.ground_alt_amsl_m = sum(d.ground_alt_amsl_m for d in site.docks) / len(site.docks)
-        self._prepared: dict[str, _Prepared] = {}
+        self._prepared: dict[str, PreparedAirspace] = {}
         self.rally_points: tuple[RallyPoint, ...] = ()  # from the site's .plan files
 
     @classmethod
@@ -120,13 +124,13 @@ class Planner:
             at=at,
         )
 
-    def prepare(self, at: datetime | None = None) -> _Prepared:
+    def prepare(self, at: datetime | None = None) -> PreparedAirspace:
         """Build (or fetch from cache) the graph and the dock trees for time ``at``."""
         obstacles = self.obstacles(at)
         prepared = self._prepared.get(obstacles.content_hash)
         if prepared is None:
             graph = VisibilityGraph(obstacles.polygons)
-            prepared = _Prepared(obstacles, graph, {})
+            prepared = PreparedAirspace(obstacles, graph, {})
             for dock in self.site.docks:
                 xy = self.frame.to_xy(dock.lat, dock.lon)
                 if graph.point_free(xy):
@@ -169,7 +173,7 @@ class Planner:
         return [v.message("the point") for v in violations]
 
     def _scene_point(
-        self, prepared: _Prepared, goal_xy: tuple[float, float], at: datetime | None
+        self, prepared: PreparedAirspace, goal_xy: tuple[float, float], at: datetime | None
     ) -> tuple[tuple[float, float], bool, tuple[str, ...]]:
         """Legal scene point for a goal; moved to the nearest legal point if inside a zone."""
         if prepared.graph.point_free(goal_xy):
@@ -540,6 +544,3 @@ class Planner:
     def airspace_geojson(self, at: datetime | None = None) -> dict[str, Any]:
         """All zones as a GeoJSON FeatureCollection (lon/lat), with ``active`` flags."""
         return self.airspace.to_geojson(at)
-
-    def route_line_xy(self, route: Route) -> LineString:
-        return LineString(route.points_xy)
