@@ -216,12 +216,13 @@ function lineCoords(value) {
 
 async function loadFlights() {
   const flights = await optional("flights", "/flights?active=true", "Flights");
-  for (const f of flights ?? []) await loadFlight(f.id);
+  for (const f of flights ?? []) await loadFlight(f.id, { withHistory: true });
 }
 
 const loadingFlights = new Set();
 
-async function loadFlight(flightId) {
+/** withHistory: also log the flight's past phases and alerts (a console opened mid-flight). */
+async function loadFlight(flightId, { withHistory = false } = {}) {
   if (loadingFlights.has(flightId)) return;
   loadingFlights.add(flightId);
   try {
@@ -239,6 +240,7 @@ async function loadFlight(flightId) {
       routeProps: body.route?.properties ?? null,
       track: [...lineCoords(track), ...(known?.track ?? [])].slice(-TRACK_POINTS_MAX),
     });
+    if (withHistory) logHistory(body);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     notice("flights", err.missing ? "Flights: not available on this service yet" : `Flight ${flightId}: ${err.message}`);
@@ -246,6 +248,18 @@ async function loadFlight(flightId) {
     loadingFlights.delete(flightId);
   }
   refreshAll();
+}
+
+function logHistory(flight) {
+  for (const p of flight.phases ?? []) {
+    log.add({ t: p.at, kind: "flight", text: `${flight.drone_id} ${label(p.phase)}${p.reason ? ` — ${p.reason}` : ""}` });
+  }
+  for (const a of flight.alerts ?? []) {
+    const who = `${flight.drone_id} ${label(a.kind)}`;
+    log.add({ t: a.at, kind: "alert", severity: a.severity, text: `${who}: ${a.message}${a.action ? ` → ${a.action}` : ""}` });
+    // nobody has acknowledged it in this console yet
+    if (a.severity === "critical") log.critical({ t: a.at, title: who, message: a.message, action: a.action });
+  }
 }
 
 async function loadIncident(incidentId) {

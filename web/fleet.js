@@ -6,6 +6,21 @@ import { DASH, batteryClass, label, metres, percent, speed } from "./format.js";
 
 export const STALE_AFTER_MS = 3000;
 
+// Flight modes a phase normally flies in (MAVSDK names, lower case). Anything else while
+// airborne is worth a look: a vehicle failsafe (e.g. geofence → hold) or a pilot's hold.
+const PHASE_MODES = {
+  launching: ["takeoff", "mission", "hold", "ready"],
+  enroute: ["mission", "takeoff"],
+  on_scene: ["posctl", "orbit", "hold", "mission"],
+  returning: ["return_to_launch", "mission", "land"],
+  landing: ["land", "return_to_launch"],
+};
+
+export function unexpectedMode(drone) {
+  const modes = PHASE_MODES[drone.phase];
+  return Boolean(modes && drone.mode && drone.mode !== "unknown" && !modes.includes(drone.mode));
+}
+
 export class FleetPanel {
   /** @param {HTMLTableSectionElement} body @param {{onSelect: (id: string) => void}} handlers */
   constructor(body, { onSelect }) {
@@ -57,6 +72,9 @@ export class FleetPanel {
       phaseCell.className = `phase-${drone.phase}`;
       phaseCell.textContent = label(drone.phase);
       modeCell.textContent = drone.mode && drone.mode !== "unknown" ? label(drone.mode) : DASH;
+      const odd = unexpectedMode(drone);
+      modeCell.classList.toggle("mode-odd", odd);
+      modeCell.title = odd ? `the vehicle is in ${label(drone.mode)}, not what the ${label(drone.phase)} phase flies in` : "";
       battCell.replaceChildren(h("span", { class: `batt ${batteryClass(drone.battery_pct)}` }, percent(drone.battery_pct)));
       altCell.textContent = metres(drone.alt_rel_m);
       speedCell.textContent = speed(drone.ground_speed_mps);

@@ -23,7 +23,9 @@ export class EventLog {
       h("span", { class: "kind" }, kind),
       h("span", { class: "text" }, text),
     );
-    this.list.prepend(item);
+    // newest first, also for history loaded after live entries
+    const later = [...this.list.children].find((li) => Date.parse(li.firstChild.getAttribute("datetime")) <= at.getTime());
+    this.list.insertBefore(item, later ?? null);
     while (this.list.children.length > LOG_LIMIT) this.list.lastElementChild.remove();
   }
 

@@ -91,7 +91,8 @@ export class SiteMap {
     this.overlay = el("g", { class: "layer-overlay" }, svg);
     this.buildOverlay();
     this.listen();
-    new ResizeObserver(() => this.requestRender()).observe(svg);
+    this.userMoved = false; // until the user pans or zooms, a resize refits the site
+    new ResizeObserver(() => (this.userMoved ? this.requestRender() : this.fit())).observe(svg);
   }
 
   // -- view ----------------------------------------------------------------------------
@@ -130,6 +131,7 @@ export class SiteMap {
   }
 
   fit() {
+    this.userMoved = false;
     if (!this.fitBounds) return;
     const [x0, y0, x1, y1] = this.fitBounds;
     const [w, h] = this.size();
@@ -144,6 +146,7 @@ export class SiteMap {
     const [w, h] = this.size();
     const px = sx ?? w / 2;
     const py = sy ?? h / 2;
+    this.userMoved = true;
     const newScale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, this.scale * factor));
     // keep the point under the cursor where it is
     const east = this.centre[0] + (px - w / 2) / this.scale;
@@ -154,6 +157,7 @@ export class SiteMap {
   }
 
   panBy(dxPx, dyPx) {
+    this.userMoved = true;
     this.centre = [this.centre[0] - dxPx / this.scale, this.centre[1] + dyPx / this.scale];
     this.requestRender();
   }

@@ -74,6 +74,14 @@ async def test_pilot_launches_from_the_queue_and_commands_the_flight(
     row = page.locator('#fleet tr[data-drone-id="fw1"]')
     await expect(row.locator("td").nth(2)).to_have_text(re.compile("enroute|on scene"))
 
+    # a console opened mid-flight shows the flight's story so far, its route and its track
+    late = await browser.new_page()
+    late.on("pageerror", lambda exc: errors.append(str(exc)))
+    await late.goto(service.console_url(service.pilot_token))
+    await expect(late.locator("#log")).to_contain_text("fw1 launching")
+    await expect(late.locator("#map path.route")).to_have_count(1)
+    await expect(late.locator("#map path.track")).to_have_count(1)
+
     # Go here: pick a point on the map; the service answers (accepted, or refused with why)
     result = page.locator("#command-result")
     await page.locator("#flight-controls [data-pick=goto]").click()
