@@ -84,20 +84,23 @@ class Probe:
         self.arrival_ns: dict[int, int] = {}
         self.samples_ms: list[float] = []
         self.recording = True
-        hub = video.hub
+        hub = self._hub = video.hub
         publish = hub.publish
 
         def publish_and_note(unit):  # type: ignore[no-untyped-def]
+            # noted before publishing: in inline mode publish itself writes to the viewers
+            index = hub.last_index + 1
+            self.arrival_ns[index] = unit.arrival_ns
+            self.arrival_ns.pop(index - 600, None)
             frame = publish(unit)
-            if frame is not None:
-                self.arrival_ns[frame.index] = frame.arrival_ns
-                self.arrival_ns.pop(frame.index - 600, None)
+            if frame is None:
+                self.arrival_ns.pop(index, None)
             return frame
 
         hub.publish = publish_and_note  # type: ignore[method-assign]
 
     def latest_index(self) -> int:
-        return max(self.arrival_ns, default=0)
+        return self._hub.last_index
 
     def note(self, sequence: int | None, live_from: int) -> None:
         """A frame was handed to a viewer's transport now. Frames up to ``live_from`` (the

@@ -142,6 +142,7 @@ class Recorder:
                 prev_arrival_ns = unit.arrival_ns
                 packet = av.Packet(join_annexb(unit.nals))
                 packet.pts = packet.dts = self._last_ts
+                packet.duration = self._frame_step
                 packet.time_base = _TIME_BASE
                 packet.is_keyframe = unit.keyframe
                 if stream is not None:

@@ -130,3 +130,14 @@ def test_unsubscribe_on_exit(units: list[AccessUnit]) -> None:
         assert hub.viewer_count == 1
     assert hub.viewer_count == 0
     assert struct.calcsize(">QBQ") == ANNEXB_HEADER.size == 17
+
+
+def test_no_hole_in_the_timeline_after_a_loss(units: list[AccessUnit]) -> None:
+    hub = VideoHub("d1")
+    hub.publish(units[0])
+    hub.publish(units[1])
+    hub.set_state(StreamState.LOST)
+    three_s_later = AccessUnit(units[2].nals, units[1].rtp_timestamp + 3 * 90_000, False)
+    frame = hub.publish(three_s_later)
+    assert frame is not None and frame.decode_time == 2 * FRAME_STEP
+    assert hub.state is StreamState.LIVE
