@@ -318,10 +318,14 @@ export class SiteMap {
       .join("");
   }
 
+  viewKey() {
+    const [w, h] = this.size();
+    return `${this.centre[0]},${this.centre[1]},${this.scale},${w},${h}`;
+  }
+
   renderZones(zones) {
     // ~1000 cells on a real site: redraw only when the zones or the view change
-    const [w, h] = this.size();
-    const viewKey = `${this.centre[0]},${this.centre[1]},${this.scale},${w},${h}`;
+    const viewKey = this.viewKey();
     if (zones === this.drawnZones && viewKey === this.drawnZonesView) return;
     this.drawnZones = zones;
     this.drawnZonesView = viewKey;
@@ -352,16 +356,19 @@ export class SiteMap {
 
   renderLines(routes, tracks) {
     this.lines.begin();
-    for (const [flightId, coords] of routes) {
-      const node = this.lines.get(`route-${flightId}`, (parent) => el("path", { class: "route" }, parent));
-      node.setAttribute("d", this.path([coords], false));
+    const viewKey = this.viewKey();
+    const draw = (kind, flightId, coords) => {
+      const node = this.lines.get(`${kind}-${flightId}`, (parent) => el("path", { class: kind }, parent));
+      // tracks grow by appending: redraw when they grew or the view moved
+      const key = `${coords.length}|${coords[coords.length - 1]}|${viewKey}`;
+      if (node.dataset.drawn !== key) {
+        node.setAttribute("d", this.path([coords], false));
+        node.dataset.drawn = key;
+      }
       node.dataset.flightId = flightId;
-    }
-    for (const [flightId, coords] of tracks) {
-      const node = this.lines.get(`track-${flightId}`, (parent) => el("path", { class: "track" }, parent));
-      node.setAttribute("d", this.path([coords], false));
-      node.dataset.flightId = flightId;
-    }
+    };
+    for (const [flightId, coords] of routes) draw("route", flightId, coords);
+    for (const [flightId, coords] of tracks) draw("track", flightId, coords);
     if (this.pickMark) {
       const node = this.lines.get("pick-mark", (parent) => el("circle", { class: "pick-mark", r: 10 }, parent));
       const [x, y] = this.toScreen(this.pickMark[0], this.pickMark[1]);

@@ -85,7 +85,7 @@ class RunningService:
 def fleet_port_offset() -> int:
     """A MAVLink/video port offset for a simulated fleet whose ports are all free now."""
     for _ in range(50):
-        offset = random.randrange(42000, 49000, 10)
+        offset = random.randrange(41000, 46900, 10)  # 18570 + offset stays < 65536
         bases = (14540, 14550, 14580, 18570, 5600)
         try:
             for port in [base + offset + i for base in bases for i in range(4)]:

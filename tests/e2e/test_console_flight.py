@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, WebSocketRoute, expect
 
 from tests.e2e.browser import RunningService, chromium, running_service
 
@@ -96,4 +96,42 @@ async def test_pilot_launches_from_the_queue_and_commands_the_flight(
     await page.locator("#flight-controls [data-command=return]").click()
     await expect(result).to_have_text(re.compile(r"^return: accepted"), timeout=20_000)
     await expect(row.locator("td").nth(2)).to_have_text(re.compile("returning|landing|docked"))
+    assert errors == []
+
+
+async def test_silent_telemetry_turns_drones_stale_then_fresh(
+    service: RunningService, browser: BrowserContext
+) -> None:
+    """The telemetry socket stays open but the messages stop (a stalled network path):
+    the console must not keep showing the last picture as live."""
+    errors: list[str] = []
+    page = await browser.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    silent = False
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def forward(message: str | bytes) -> None:
+            if not silent:
+                ws.send(message)
+
+        server.on_message(forward)
+
+    await page.route_web_socket("**/ws/telemetry*", route)
+    await page.goto(service.console_url(service.pilot_token))
+    row = page.locator('#fleet tr[data-drone-id="fw2"]')
+    await expect(row.locator("td").nth(1)).to_have_text("up", timeout=30_000)
+    await expect(row).to_have_attribute("data-stale", "false")
+
+    silent = True
+    await expect(row).to_have_attribute("data-stale", "true", timeout=10_000)
+    await expect(row).to_contain_text("stale")
+    await expect(page.locator('#map [data-drone-id="fw2"]')).to_have_class(re.compile(r"\bstale\b"))
+
+    silent = False
+    await expect(row).to_have_attribute("data-stale", "false", timeout=10_000)
+    await expect(page.locator('#map [data-drone-id="fw2"]')).not_to_have_class(
+        re.compile(r"\bstale\b")
+    )
     assert errors == []
