@@ -205,11 +205,17 @@ class VisibilityGraph:
             t1 = ((idx + 1) / k)[:, None]
             a, d = a_xy[alive], b_xy[alive] - a_xy[alive]
             lines = shapely.linestrings(np.stack([a + d * t0, a + d * t1], axis=1))
-            idx_line, idx_poly = self._tree.query(lines)
-            if len(idx_line):
-                inter = shapely.intersects(self._polys_arr[idx_poly], lines[idx_line])
-                hit[alive[idx_line[inter]]] = True
+            hit[alive[self._hits(lines)]] = True
         return hit
+
+    def _hits(self, lines: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        """Which of these line geometries touch an obstacle (bbox query + prepared test)."""
+        out = np.zeros(len(lines), dtype=bool)
+        idx_line, idx_poly = self._tree.query(lines)
+        if len(idx_line):
+            inter = shapely.intersects(self._polys_arr[idx_poly], lines[idx_line])
+            out[idx_line[inter]] = True
+        return out
 
     def point_free(self, xy: tuple[float, float]) -> bool:
         """True if the point is outside every obstacle (boundary counts as inside)."""
