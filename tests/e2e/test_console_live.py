@@ -250,3 +250,43 @@ async def test_critical_alert_stays_until_acknowledged(
     await expect(banner).to_have_count(0)
     await expect(page.locator("#log")).to_contain_text("acknowledged: fw2 battery reserve")
     assert errors == []
+
+
+async def test_keyboard_selects_drones_and_incidents_and_zooms_the_map(
+    service: RunningService, browser: BrowserContext
+) -> None:
+    errors: list[str] = []
+    page = await signed_in(browser, service, errors)
+    async with service.client() as api:
+        response = await api.post(
+            "/calls",
+            json={
+                "cad_id": "KB-1",
+                "nature": "noise complaint",
+                "priority": 5,
+                "location": {"lat": 32.75, "lon": -97.33},
+            },
+        )
+    incident_id = response.json()["id"]
+    head = page.locator(f'#queue [data-incident-id="{incident_id}"] .incident-head')
+    await head.focus()
+    await page.keyboard.press("Enter")
+    await expect(head).to_have_attribute("aria-expanded", "true")
+    await expect(page.locator(f'#map [data-incident-id="{incident_id}"]')).to_have_class(
+        "incident p5 selected"
+    )
+
+    row = page.locator('#fleet tr[data-drone-id="fw3"]')
+    await row.focus()
+    await page.keyboard.press("Enter")
+    await expect(row).to_have_attribute("aria-selected", "true")
+
+    scale = page.locator("#map .scale")
+    fitted = await scale.get_attribute("data-metres")
+    await page.locator("#map").focus()
+    for _ in range(3):
+        await page.keyboard.press("+")
+    await expect(scale).not_to_have_attribute("data-metres", fitted or "")
+    await page.keyboard.press("0")
+    await expect(scale).to_have_attribute("data-metres", fitted or "")
+    assert errors == []
