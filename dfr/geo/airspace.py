@@ -54,12 +54,13 @@ class Violation:
     zone: Zone
     depth_m: float  # how far inside the buffered zone (horizontal), 0 for altitude-only
     excess_m: float  # how far above a ceiling (altitude), 0 for horizontal-only
+    clearance_m: float = 0.0  # the zone's buffer + the site margin that depth counts from
 
     def message(self, what: str) -> str:
         if self.zone.kind is ZoneKind.BOUNDARY:
             return (
                 f"{what} is outside the operating boundary {self.zone.describe()} "
-                f"by {self.depth_m:.0f} m (including its {self.zone.buffer_m:.0f} m margin)"
+                f"by {self.depth_m:.0f} m (including a {self.clearance_m:.0f} m margin)"
             )
         if self.excess_m > 0:
             return (
@@ -68,7 +69,7 @@ class Violation:
             )
         return (
             f"{what} is {self.depth_m:.0f} m inside {self.zone.describe()} "
-            f"(its edge plus its {self.zone.buffer_m:.0f} m buffer)"
+            f"(its edge plus a {self.clearance_m:.0f} m clearance)"
         )
 
 
@@ -220,7 +221,7 @@ class Airspace:
                         else 0.0
                     )
                     depth = max(depth, float(allowed.distance(geom_xy)))
-                    found.append(Violation(zone, depth, 0.0))
+                    found.append(Violation(zone, depth, 0.0, zone.buffer_m + margin_m))
                 continue
             if not zone.blocks_altitude(alt_agl_m, ground_alt_amsl_m, 0.0):
                 continue
@@ -240,7 +241,7 @@ class Airspace:
             if zone.kind is ZoneKind.CEILING:
                 ceiling = zone.ceiling_agl_m(ground_alt_amsl_m)
                 excess = alt_agl_m - (ceiling if ceiling is not None else alt_agl_m)
-            found.append(Violation(zone, depth, max(excess, 0.0)))
+            found.append(Violation(zone, depth, max(excess, 0.0), clearance))
         found.sort(key=lambda v: (v.excess_m, v.depth_m), reverse=True)
         return found
 
