@@ -300,7 +300,8 @@ class Commander:
         except (AttributeError, TypeError, ValueError):
             return
         if is_int and p.frame != MAV_FRAME_GLOBAL_INT:
-            logger.info("%s: frame invalid for command %d", self.v.name, p.command)
+            logger.info("%s: frame invalid for command %d (frame %d, seq %d)", self.v.name,
+                        p.command, p.frame, msg.get_seq())
             self.v.ack(link, msg, p.command, Result.UNSUPPORTED_MAV_FRAME)
             return
         handler = self._HANDLERS.get(p.command)
@@ -314,8 +315,9 @@ class Commander:
                 result = Result.DENIED
         if result is not None:
             self.v.ack(link, msg, p.command, result)
-        logger.debug("%s: command %d from %d/%d (%s) -> %s", self.v.name, p.command,
-                     msg.get_srcSystem(), msg.get_srcComponent(), msg.get_type(), result)
+        logger.debug("%s: %s %d frame %s from %d/%d seq %d -> %s", self.v.name, msg.get_type(),
+                     p.command, p.frame, msg.get_srcSystem(), msg.get_srcComponent(),
+                     msg.get_seq(), result)
 
     def handle_set_mode_message(self, msg: Any) -> None:
         if msg.base_mode & 1:

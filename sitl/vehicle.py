@@ -126,6 +126,9 @@ class Vehicle:
         self.navigator = Navigator(self)
         self.transfer = MissionTransfer(self)
         self._reached_repeats: list[tuple[int, int, float]] = []   # seq, left, next due (real)
+        # commands wait for the next tick, as PX4's commander handles them in its own loop:
+        # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
+        self._commands: list[tuple[Link, Any, bool]] = []
         self._announced: tuple[NavState, bool, LandedState] = (
             self.nav_state, self.armed, self.landed_state
         )
@@ -256,6 +259,11 @@ class Vehicle:
             sub = dt_v / steps
             for _ in range(steps):
                 self._physics_step(sub)
+        if self._commands:
+            commands, self._commands = self._commands, []
+            for link, msg, is_int in commands:
+                self.commander.handle_command(link, msg, is_int=is_int)
+            self._announce_state_change()
         self.commander.update_real(now_real_s)
         self.transfer.update(now_real_s)
         if self._reached_repeats:
@@ -319,9 +327,9 @@ class Vehicle:
         if not self._addressed_to_me(msg):
             return
         if kind == "COMMAND_LONG":
-            self.commander.handle_command(link, msg, is_int=False)
+            self._commands.append((link, msg, False))
         elif kind == "COMMAND_INT":
-            self.commander.handle_command(link, msg, is_int=True)
+            self._commands.append((link, msg, True))
         elif kind == "SET_MODE":
             self.commander.handle_set_mode_message(msg)
         elif kind.startswith("MISSION_"):
