@@ -80,7 +80,14 @@ async function signIn(token) {
   state.api = api;
   $("signin").hidden = true;
   $("console").hidden = false;
-  await start(drones);
+  try {
+    await start(drones);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    notice("start", `Loading failed (${err.path}: ${err.message}); live updates continue. Reload to retry.`);
+    if (state.sockets.length === 0) connectSockets();
+    refreshAll();
+  }
 }
 
 function signOut(message = null) {
@@ -144,7 +151,11 @@ async function start(drones) {
     state.api.get("/docks"),
     state.api.get("/incidents"),
     optional("airspace", "/airspace", "Airspace"),
-    detectRole(),
+    detectRole().catch((err) => {
+      if (!(err instanceof ApiError)) throw err;
+      notice("role", `Could not tell this token's role (${err.message}); commands hidden.`);
+      return { name: "", role: "unknown role", canCommand: false };
+    }),
   ]);
   state.docks = docks;
   state.canCommand = role.canCommand;
