@@ -293,3 +293,15 @@ def test_site_plan_file_adds_closures_and_rally_points(planner: Planner) -> None
     assert len(planner.rally_points) == 4
     with pytest.raises(PlanningError, match="rally-and-closures exclusion circle 0"):
         planner.check_goto(32.7229, -97.3575, 60.0, at=QUIET)
+
+
+def test_energy_to_home_from_inside_an_authorised_zone(planner: Planner) -> None:
+    home = planner.energy_to_home("fw1", *JPS, 40.0, at=QUIET)
+    assert home.feasible
+    # first leg leaves the heliport core, the rest is legal
+    assert home.points_xy[0] == pytest.approx(planner.frame.to_xy(*JPS))
+    _assert_legal(planner, home.points_xy[1:], QUIET)
+    assert home.distance_m > math.dist(home.points_xy[0], home.points_xy[-1]) - 1e-6
+    # climbing back to cruise costs time and energy on top of flying
+    low = planner.energy_to_home("fw1", *JPS, 10.0, at=QUIET)
+    assert low.time_s > home.time_s
