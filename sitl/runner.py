@@ -8,13 +8,21 @@ import contextlib
 import logging
 import math
 import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan, VehicleSpec, Wind
+from sitl.vehicle import Vehicle
+
+if TYPE_CHECKING:
+    from sitl.camera import CameraPose
 
 logger = logging.getLogger(__name__)
 
 SPACING_EAST_M = 5.0   # vehicle i of --drones N sits this far east of vehicle i-1
+CAMERA_SIZE_PX = (640, 360)   # per vehicle; a fleet of 720p cameras would not fit 2 cores
+CAMERA_FPS = 15.0
 
 
 def specs_in_a_row(count: int, home: tuple[float, float, float]) -> list[VehicleSpec]:
@@ -40,6 +48,17 @@ def build_fleet(args: argparse.Namespace) -> Fleet:
     return Fleet(specs_in_a_row(count, args.home), **options)
 
 
+def camera_pose_of(vehicle: Vehicle) -> Callable[[], CameraPose]:
+    """The camera pose of a vehicle, read on the event loop once per frame."""
+    from sitl.camera import CameraPose
+
+    def pose() -> CameraPose:
+        snap = vehicle.snapshot()
+        return CameraPose(snap.lat_deg, snap.lon_deg, vehicle.motion.up_m, snap.heading_deg)
+
+    return pose
+
+
 async def _serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,7 +66,18 @@ async def _serve(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     fleet = build_fleet(args)
-    async with fleet:
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(fleet)
+        if not args.no_camera:
+            from sitl.camera import SimCamera
+
+            for vehicle in fleet.vehicles:
+                dest = (fleet.ports.host, fleet.ports.video_base + vehicle.spec.instance)
+                await stack.enter_async_context(SimCamera(
+                    vehicle.name, camera_pose_of(vehicle), dest, width=CAMERA_SIZE_PX[0],
+                    height=CAMERA_SIZE_PX[1], fps=CAMERA_FPS,
+                ))
+                logger.info("%s: camera -> RTP %s:%d", vehicle.name, dest[0], dest[1])
         logger.info("%d simulated vehicle(s) running at %gx; Ctrl-C stops",
                     len(fleet.vehicles), args.speed)
         await stop.wait()
