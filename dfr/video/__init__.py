@@ -11,8 +11,12 @@ The pipeline for one drone (all on the event loop except where noted)::
                         ├─► Subscription ...                (codec JSON, init segment, frames)
                         └─► (relay.DroneVideo) recorder.Recorder ─► MP4 (thread, remux only)
 
-Nothing on the hot path transcodes or waits for a viewer. ``relay.DroneVideo`` is the one
-object the service holds per drone::
+Nothing on the hot path transcodes or waits for a viewer. Each frame is also framed once as
+a websocket message; ``publish`` writes it straight to the socket of every viewer whose
+queue is empty (``websocket.TransportWriter``: one ``transport.write`` per viewer), and
+only viewers that are behind go through their queue and their own task.
+
+``relay.DroneVideo`` is the one object the service holds per drone::
 
     async with DroneVideo("drone-1", "rtp://127.0.0.1:5600") as video:
         await serve_websocket(websocket, video.hub, fmt=VideoFormat.FMP4)

@@ -322,7 +322,11 @@ class VideoHub:
         if self._state is not StreamState.LIVE:
             self.set_state(StreamState.LIVE)
         for sub in tuple(self._subscriptions):  # a sink may unsubscribe its viewer
-            sub._offer(frame)
+            try:
+                sub._offer(frame)
+            except Exception:  # one broken viewer must not cost the others this frame
+                logger.exception("%s: video viewer failed, dropping it", self.label)
+                sub.close()
         return frame
 
     def _update_codec(self, unit: AccessUnit) -> None:

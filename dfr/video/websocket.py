@@ -67,9 +67,9 @@ class ViewerStats:
 class ViewerLimits:
     write_timeout_s: float = 5.0
     max_lag_s: float = 1.0
-    max_buffered_bytes: int = 384 * 1024
+    max_buffered_bytes: int = 256 * 1024
     max_queue_frames: int = 90
-    send_buffer_bytes: int = 128 * 1024  # SO_SNDBUF for video sockets (kernel doubles it)
+    send_buffer_bytes: int = 96 * 1024  # SO_SNDBUF for video sockets (kernel doubles it)
     direct_write: bool = True  # media frames straight to the transport (see TransportWriter)
     inline_write: bool = True  # with direct_write: write from publish itself when not queued
 

@@ -78,11 +78,12 @@ def make_app(video: DroneVideo, limits: ViewerLimits) -> FastAPI:
 
 @pytest.fixture
 async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
-    limits = getattr(request, "param", ViewerLimits())
+    param = getattr(request, "param", ViewerLimits())
+    limits, deflate = param if isinstance(param, tuple) else (param, False)
     async with DroneVideo("drone-1", "rtp://127.0.0.1:0", loss_timeout_s=0.4) as video:
         config = uvicorn.Config(
             make_app(video, limits), host="127.0.0.1", port=0, log_level="warning",
-            lifespan="off", ws="websockets-sansio", ws_per_message_deflate=False,
+            lifespan="off", ws="websockets-sansio", ws_per_message_deflate=deflate,
         )  # fmt: skip
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve(), name="test uvicorn")
@@ -132,8 +133,14 @@ async def read_binary(ws: ClientConnection, count: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize(
-    "stack", [ViewerLimits(), ViewerLimits(inline_write=False), ViewerLimits(direct_write=False)],
-    indirect=True, ids=["inline", "direct-queued", "via-asgi"],
+    "stack",
+    [
+        ViewerLimits(),
+        ViewerLimits(inline_write=False),
+        ViewerLimits(direct_write=False),
+        (ViewerLimits(), True),  # permessage-deflate negotiated: our frames go uncompressed
+    ],
+    indirect=True, ids=["inline", "direct-queued", "via-asgi", "inline-deflate-negotiated"],
 )  # fmt: skip
 async def test_viewer_gets_codec_init_and_fragments_that_decode_with_recent_capture_times(
     stack: Stack,
