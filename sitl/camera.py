@@ -7,7 +7,7 @@ marker and a text overlay (drone id, UTC time, altitude). Every frame carries it
 in an SEI user-data-unregistered message (:func:`dfr.video.h264.build_capture_time_sei`), so
 latency can be measured anywhere downstream.
 
-Rendering and encoding run in a worker thread (``asyncio.to_thread``); the event loop only
+Rendering and encoding run in the camera's own worker thread; the event loop only
 reads the pose and sends the datagrams. A camera is started only when video is wanted, and
 ``enabled = False`` pauses it (the stream stops, as a real link would).
 
@@ -31,6 +31,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -381,6 +382,9 @@ class SimCamera:
             asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0), family=socket.AF_INET
         )
         frame_period_s = 1.0 / self.fps
+        # one thread of its own: the encoder is sequential state, and a fleet of cameras
+        # must not starve the loop's default executor
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.label} camera")
         logger.info(
             "%s: camera %dx%d@%.0f -> udp://%s:%d",
             self.label,
@@ -394,7 +398,7 @@ class SimCamera:
             while True:
                 if self._enabled:
                     pose = self._pose()
-                    packets = await asyncio.to_thread(self._next_packets, pose)
+                    packets = await loop.run_in_executor(executor, self._next_packets, pose)
                     for packet in packets:
                         transport.sendto(packet, self._dest)
                     self.packets_sent += len(packets)
@@ -407,6 +411,7 @@ class SimCamera:
                 await asyncio.sleep(max(0.0, delay_s))
         finally:
             transport.close()
+            executor.shutdown(wait=False, cancel_futures=True)
             self._encoder = None
 
     def _open_encoder(self) -> VideoCodecContext:
@@ -436,8 +441,9 @@ class SimCamera:
         """Render, encode and packetize one frame (worker thread)."""
         capture_time_us = time.time_ns() // 1000
         rtp_timestamp = (time.monotonic_ns() * 9 // 100_000 + self._rtp_offset) & 0xFFFFFFFF
-        if self._encoder is None:
-            self._encoder = self._open_encoder()
+        encoder = self._encoder
+        if encoder is None:
+            encoder = self._encoder = self._open_encoder()
         picture = self._renderer.render(pose, capture_time_us)
         frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
         frame.pts = rtp_timestamp
@@ -445,7 +451,7 @@ class SimCamera:
             self._force_keyframe.clear()
             frame.pict_type = av.video.frame.PictureType.I
         packets: list[bytes] = []
-        for encoded in self._encoder.encode(frame):
+        for encoded in encoder.encode(frame):
             nals = split_annexb(bytes(encoded))
             # the SEI goes after SPS/PPS and before the first slice
             first_slice = next(

@@ -7,7 +7,8 @@ restarted: the depacketizer starts over at the next keyframe), RTSP by reconnect
 capped backoff.
 
 URLs: ``rtp://HOST:PORT`` or ``udp://HOST:PORT`` binds that local address and listens (the
-PX4 SITL form: the camera sends to 5600+i); ``rtsp://…`` (and anything else PyAV opens,
+PX4 SITL form: the camera sends to 5600+i); a path ending in ``.sdp`` is read for the same
+(``c=`` address, ``m=video`` port); ``rtsp://…`` (and anything else PyAV opens,
 e.g. a file, for tests) is read by PyAV in a thread with low-latency options.
 """
 
@@ -59,6 +60,37 @@ def parse_udp_url(url: str) -> tuple[str, int]:
     if parts.scheme not in ("rtp", "udp") or parts.port is None:
         raise ConfigError(f"video URL {url!r}: expected rtp://HOST:PORT or udp://HOST:PORT")
     return parts.hostname or "0.0.0.0", parts.port
+
+
+def parse_sdp(text: str, source: str = "SDP") -> tuple[str, int]:
+    """Listen address of the first H.264 video stream in an SDP (``c=`` and ``m=video``)."""
+    host = "0.0.0.0"
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("c=IN IP4 "):
+            host = line.split()[2].split("/")[0]
+        elif line.startswith("m=video "):
+            fields = line.split()
+            if len(fields) < 4 or not fields[1].isdigit():
+                raise ConfigError(f"{source}: bad media line {line!r}")
+            if "H264" not in text.upper():
+                raise ConfigError(f"{source}: the video stream is not H.264")
+            return host, int(fields[1])
+    raise ConfigError(f"{source}: no m=video line")
+
+
+def udp_address_of(url: str) -> tuple[str, int] | None:
+    """Where to listen for RTP given a video URL or an SDP file path; None if not RTP/UDP."""
+    if url.startswith(("rtp://", "udp://")):
+        return parse_udp_url(url)
+    if url.endswith(".sdp"):
+        path = url.removeprefix("file://")
+        try:
+            with open(path, encoding="utf-8") as stream:
+                return parse_sdp(stream.read(), path)
+        except OSError as exc:
+            raise ConfigError(f"video SDP {path}: {exc}") from exc
+    return None
 
 
 class _RtpProtocol(asyncio.DatagramProtocol):

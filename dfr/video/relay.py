@@ -12,7 +12,7 @@ from dfr.video.ingest import (
     DEFAULT_LOSS_TIMEOUT_S,
     PyAvIngest,
     UdpRtpIngest,
-    parse_udp_url,
+    udp_address_of,
 )
 from dfr.video.recorder import Recorder, RecordingInfo
 from dfr.video.rtp import AccessUnit
@@ -32,8 +32,8 @@ class DroneVideo:
 
     ``video.hub`` feeds viewers (see :func:`dfr.video.websocket.serve_websocket`);
     ``start_recording`` / ``stop_recording`` record a flight; ``snapshot_jpeg`` gives the
-    latest keyframe as a JPEG. ``url`` is ``rtp://HOST:PORT`` / ``udp://HOST:PORT`` (listen)
-    or ``rtsp://…``.
+    latest keyframe as a JPEG. ``url`` is ``rtp://HOST:PORT`` / ``udp://HOST:PORT`` (listen),
+    an SDP file path (``….sdp``, listen where it says) or ``rtsp://…``.
     """
 
     def __init__(
@@ -48,9 +48,10 @@ class DroneVideo:
         self.url = url
         self.hub = VideoHub(drone_id, max_queue_frames=max_queue_frames)
         self._ingest: UdpRtpIngest | PyAvIngest
-        if url.startswith(("rtp://", "udp://")):
+        udp_address = udp_address_of(url)
+        if udp_address is not None:
             self._ingest = UdpRtpIngest(
-                drone_id, parse_udp_url(url), self._on_unit, self._on_loss,
+                drone_id, udp_address, self._on_unit, self._on_loss,
                 loss_timeout_s=loss_timeout_s,
             )  # fmt: skip
         else:

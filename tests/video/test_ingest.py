@@ -62,3 +62,17 @@ async def test_recording_state_is_checked() -> None:
     with pytest.raises(InvalidStateError):
         async with video:
             pass
+
+
+def test_sdp_gives_the_listen_address(tmp_path: Path) -> None:
+    from dfr.video.ingest import parse_sdp, udp_address_of
+    from sitl.camera import sdp_for
+
+    sdp = tmp_path / "drone.sdp"
+    sdp.write_text(sdp_for(5611))
+    assert udp_address_of(str(sdp)) == ("127.0.0.1", 5611)
+    assert udp_address_of("rtsp://camera/stream") is None
+    with pytest.raises(ConfigError):
+        parse_sdp("v=0\r\nm=audio 5000 RTP/AVP 0\r\n")
+    with pytest.raises(ConfigError):
+        udp_address_of(str(tmp_path / "missing.sdp"))
