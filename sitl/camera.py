@@ -378,8 +378,10 @@ class SimCamera:
     async def run(self) -> None:
         """Stream until cancelled."""
         loop = asyncio.get_running_loop()
+        # a loopback destination gets a loopback-only socket (tests bind nothing else)
+        local_host = "127.0.0.1" if self._dest[0].startswith("127.") else "0.0.0.0"
         transport, _ = await loop.create_datagram_endpoint(
-            asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0), family=socket.AF_INET
+            asyncio.DatagramProtocol, local_addr=(local_host, 0), family=socket.AF_INET
         )
         frame_period_s = 1.0 / self.fps
         # one thread of its own: the encoder is sequential state, and a fleet of cameras
