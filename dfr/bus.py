@@ -132,5 +132,12 @@ class EventBus:
         sub.close()
         self._subscribers[sub.topic].discard(sub)
 
+    def close_all(self) -> None:
+        """End every subscription (service shutdown): their readers get EOFError."""
+        for subs in self._subscribers.values():
+            for sub in subs:
+                sub.close()
+            subs.clear()
+
     def subscriber_count(self, topic: Topic) -> int:
         return len(self._subscribers[topic])

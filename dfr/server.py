@@ -47,6 +47,7 @@ async def run_server(
             log_config=None,
             lifespan="on",
             ws_ping_interval=20.0,
+            timeout_graceful_shutdown=5,
         )
         server = uvicorn.Server(config)
 

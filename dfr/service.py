@@ -46,7 +46,10 @@ def shift_port(url: str, offset: int) -> str:
     parts = urlsplit(url)
     if parts.port is None or parts.hostname is None:
         raise ConfigError(f"cannot shift the port of {url!r}: it has no host:port")
-    netloc = f"{parts.hostname}:{parts.port + offset}"
+    port = parts.port + offset
+    if not 0 < port < 65536:
+        raise ConfigError(f"port offset {offset} takes {url!r} out of range (port {port})")
+    netloc = f"{parts.hostname}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -148,6 +151,7 @@ class Service:
         tb: TracebackType | None,
     ) -> None:
         group, self._group = self._group, None
+        self.bus.close_all()
         try:
             if group is not None:
                 for task in list(self._tasks):

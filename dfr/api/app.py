@@ -8,6 +8,7 @@ Every ``DfrError`` becomes a JSON body a person can act on, in one handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -383,17 +384,31 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
                 not flight_filter or body["flight_id"] == flight_filter
             ):
                 await websocket.send_json(body)
-    try:
+    async def reader() -> None:
+        """Notice a client that closed: end the subscription so the sender stops."""
+        try:
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+        finally:
+            sub.close()
+
+    async def sender() -> None:
         while True:
             batch = await sub.get_batch()
             async with asyncio.timeout(WS_SEND_TIMEOUT_S):
                 for message in batch:
                     await websocket.send_text(message.text)
-    except (WebSocketDisconnect, EOFError):
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(reader(), name=f"ws {topic}: reader")
+            await sender()
+    except* (WebSocketDisconnect, EOFError):
         pass
-    except TimeoutError:
+    except* TimeoutError:
         logger.info("ws %s: viewer stopped reading for %.0f s; dropped", topic, WS_SEND_TIMEOUT_S)
     finally:
         service.bus.unsubscribe(sub)
         if websocket.client_state is WebSocketState.CONNECTED:
-            await websocket.close()
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await websocket.close()

@@ -1,0 +1,119 @@
+"""A running dfr for whole-path tests: a site on disk, the simulated fleet on its own
+ports, and the real service under uvicorn on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+
+from dfr.api.app import create_app
+from dfr.config import Settings
+from dfr.service import Service
+from dfr.site import load_site
+from sitl.fleet import Fleet, PortPlan
+
+PILOT = "pilot-token-e2e-0123456789abcdef"
+VIEWER = "viewer-token-e2e-0123456789abcdef"
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_offset() -> int:
+    """A MAVLink port offset that no other test in this run uses (ports 14540+offset …)."""
+    return random.randrange(20000, 40000, 50)
+
+
+def write_site(directory: Path, *, docks: list[dict[str, Any]], drones: list[dict[str, Any]],
+               airspace: list[dict[str, Any]], policy: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    site = {
+        "name": "e2e test site",
+        "docks": docks,
+        "drones": [
+            # PX4 SITL's ports; the service shifts them by its mavlink_port_offset
+            {**d, "mavlink_url": f"udpin://127.0.0.1:{14540 + i}"} for i, d in enumerate(drones)
+        ],
+        "policy": policy,
+    }
+    (directory / "site.yaml").write_text(json.dumps(site))  # JSON is YAML
+    (directory / "airspace.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": airspace})
+    )
+    return directory
+
+
+@dataclass
+class Running:
+    fleet: Fleet
+    service: Service
+    url: str
+    client: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+
+@asynccontextmanager
+async def running_dfr(site_dir: Path, data_dir: Path, *, offset: int, speed: float,
+                      fleet: Fleet | None = None) -> AsyncIterator[Running]:
+    site = load_site(site_dir)
+    settings = Settings(
+        site=site_dir, data_dir=data_dir, host="127.0.0.1", port=free_tcp_port(),
+        api_token=SecretStr(PILOT), viewer_token=SecretStr(VIEWER), mavlink_port_offset=offset,
+        connect_timeout_s=20.0,
+    )
+    own_fleet = fleet is None
+    fleet = fleet or Fleet.from_site(site, ports=PortPlan().shifted(offset), speed_factor=speed)
+    if own_fleet:
+        await fleet.__aenter__()
+    try:
+        service = Service(settings, site)
+        app = create_app(settings, site, service=service)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port,
+                                               log_config=None, lifespan="on",
+                                               timeout_graceful_shutdown=5))
+        task = asyncio.create_task(server.serve(), name="e2e: uvicorn")
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+            url = f"http://127.0.0.1:{settings.port}"
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {PILOT}"},
+                                         timeout=30.0) as client:
+                yield Running(fleet, service, url, client)
+        finally:
+            server.should_exit = True
+            await task
+    finally:
+        if own_fleet:
+            await fleet.__aexit__(None, None, None)
+
+
+async def wait_for(predicate_coro: Any, timeout_s: float, what: str, interval_s: float = 0.2) -> Any:
+    """Poll an async predicate until it returns something truthy."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                value = await predicate_coro()
+                if value:
+                    return value
+                await asyncio.sleep(interval_s)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
