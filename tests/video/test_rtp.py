@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dfr.errors import VideoError
 from dfr.video.h264 import NalType
@@ -143,3 +145,18 @@ def test_late_duplicate_packet_is_ignored() -> None:
     units = feed(dep, [*packets, packets[-1], *sender.unit([slice_()], 3000)])
     assert [u.rtp_timestamp for u in units] == [0, 3000]
     assert dep.lost_packets == 0
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=4000), min_size=1, max_size=6),
+    st.integers(min_value=100, max_value=1400),
+)
+def test_packetize_then_depacketize_gives_the_same_units(sizes: list[int], mtu: int) -> None:
+    sender, dep = Sender(seq=65000), H264Depacketizer()
+    body = [
+        bytes([0x41 if i else 0x65]) + bytes([i + 1]) * (size - 1) for i, size in enumerate(sizes)
+    ]
+    keyframe_nals = [SPS, PPS, *body]
+    units = feed(dep, sender.unit(keyframe_nals, 0, mtu) + sender.unit([slice_()], 3000, mtu))
+    assert [u.nals for u in units] == [tuple(keyframe_nals), (slice_(),)]
+    assert all(len(p.payload) <= mtu for p in sender.unit(keyframe_nals, 6000, mtu))
