@@ -117,6 +117,7 @@ class Service:
                 shift_port(drone.mavlink_url, self.settings.mavlink_port_offset),
                 on_state=self._on_drone_state,
                 on_mission_progress=self._progress_handler(drone.id),
+                on_status_text=self._status_text_handler(drone.id),
                 position_rate_hz=self.settings.position_rate_hz,
             )
             self.links[drone.id] = link
@@ -137,6 +138,12 @@ class Service:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _status_text_handler(self, drone_id: str) -> Callable[[str, str], None]:
+        def handle(severity: str, text: str) -> None:
+            self.sorties.on_status_text(drone_id, severity, text)
+
+        return handle
 
     def _progress_handler(self, drone_id: str) -> Callable[[MissionProgress], None]:
         def handle(progress: MissionProgress) -> None:

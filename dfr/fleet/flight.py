@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dfr.errors import InvalidStateError, LinkError
 from dfr.fleet.drone_state import DroneState, LandedState
@@ -48,7 +48,10 @@ ALLOWED: dict[FlightPhase, frozenset[FlightPhase]] = {
     P.ABORTED: frozenset(),
 }
 TERMINAL = frozenset({P.DOCKED, P.ABORTED})
-VEHICLE_FAILSAFE_MODES = frozenset({"return_to_launch", "land"})
+# A mode change nobody asked for, in these phases, means the vehicle acted on its own
+# (geofence, battery, link-loss or GPS failsafe).
+WATCHED_PHASES = frozenset({P.ENROUTE, P.ON_SCENE, P.RETURNING})
+HomeMission = Callable[[], Sequence[MissionItemLike] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class Flight:
         on_phase: Callable[[FlightPhase, str], Awaitable[None]],
         phase: FlightPhase = FlightPhase.DOCKED,
         armable_timeout_s: float = 30.0,
+        home_mission: HomeMission | None = None,
     ) -> None:
         self.flight_id = flight_id
         self.link = link
@@ -88,7 +92,9 @@ class Flight:
         self._armable_timeout_s = armable_timeout_s
         self._changed = asyncio.Event()
         self._progress = MissionProgress(0, 0)
-        self._expected_mode: str | None = None
+        self._expected: frozenset[str] = frozenset()
+        self._home_mission = home_mission
+        self.unexpected_mode: str | None = None  # the mode the vehicle chose by itself
         self._on_scene_since: float | None = None
 
     # -- the machine ---------------------------------------------------------------------
@@ -141,7 +147,7 @@ class Flight:
             return
         await self._set_phase(FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable")
         try:
-            self._expected_mode = "mission"
+            self._expect("mission")
             await self.link.arm()
             await self.link.start_mission()
         except Exception as exc:
@@ -186,10 +192,13 @@ class Flight:
             ):
                 await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
             elif (
-                self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE)
-                and state.mode in VEHICLE_FAILSAFE_MODES
-                and state.mode != self._expected_mode
+                self.phase in WATCHED_PHASES
+                and self._expected
+                and state.mode not in self._expected
+                and state.mode != "unknown"
             ):
+                self.unexpected_mode = state.mode
+                self._expected = frozenset({state.mode})
                 await self._set_phase(FlightPhase.FAILSAFE, f"vehicle switched to {state.mode} by itself")
             self._changed.clear()
             try:
@@ -201,28 +210,48 @@ class Flight:
 
     # -- pilot and monitor actions -----------------------------------------------------
 
+    def _expect(self, *modes: str) -> None:
+        self._expected = frozenset(modes)
+
+    async def fly_mission(self, mission: Sequence[MissionItemLike], *, scene_seq: int | None = None) -> None:
+        """Replace the vehicle's mission (a legal route from here) and fly it; ``scene_seq``:
+        the item whose arrival means "on scene" in the new mission."""
+        self._expect("mission")
+        if scene_seq is not None:
+            self.plan = replace(self.plan, last_route_seq=scene_seq)
+            self._progress = MissionProgress(0, 0)
+        await self.link.upload_mission(mission)
+        await self.link.start_mission()
+
     async def orbit(
         self, lat_deg: float, lon_deg: float, alt_amsl_m: float, radius_m: float, speed_mps: float
     ) -> None:
-        self._expected_mode = "posctl"  # MAVSDK shows PX4's Orbit as POSCTL
+        self._expect("posctl")  # MAVSDK shows PX4's Orbit as POSCTL
         await self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps)
 
     async def goto(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> None:
-        self._expected_mode = "hold"
+        self._expect("hold")
         await self.link.reposition(lat_deg, lon_deg, alt_amsl_m)
 
     async def hold(self) -> None:
-        self._expected_mode = "hold"
+        self._expect("hold")
         await self.link.hold()
 
     async def return_home(self, reason: str) -> None:
-        self._expected_mode = "return_to_launch"
-        await self.link.return_to_launch()
+        mission = self._home_mission() if self._home_mission is not None else None
+        if mission:
+            # along the legal route: PX4's RTL flies straight home, through zones if need be
+            self._expect("mission", "return_to_launch")
+            await self.link.upload_mission(mission)
+            await self.link.start_mission()
+        else:
+            self._expect("return_to_launch")
+            await self.link.return_to_launch()
         if self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.FAILSAFE, FlightPhase.LAUNCHING):
             await self._set_phase(FlightPhase.RETURNING, reason)
 
     async def land(self, reason: str) -> None:
-        self._expected_mode = "land"
+        self._expect("land")
         await self.link.land()
         if self.phase not in (FlightPhase.LANDING, *TERMINAL):
             await self._set_phase(FlightPhase.LANDING, reason)

@@ -26,7 +26,7 @@ from dfr.errors import CommandError, CommandTimeout, InvalidInput, InvalidStateE
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.flight import TERMINAL, Flight, FlightPlan
 from dfr.fleet.link import DroneLink, MissionProgress
-from dfr.fleet.mission_encoding import RawItem, encode_geofence, encode_mission
+from dfr.fleet.mission_encoding import MAV_FRAME_MISSION, RawItem, encode_geofence, encode_mission
 from dfr.fleet.monitor import AlertSpec, battery_check, deviation_check, zone_check
 from dfr.planning.mission import MAV_CMD_NAV_TAKEOFF, MAV_CMD_NAV_WAYPOINT, MissionItem
 from dfr.planning.planner import Candidate, Planner
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 TRACK_INTERVAL_S = 1.0
 MONITOR_INTERVAL_S = 2.0
 COMMAND_TYPES = ("orbit", "goto", "altitude", "hold", "return", "land")
+MAV_CMD_NAV_RETURN_TO_LAUNCH = 20
+ALERT_SEVERITIES = frozenset({"emergency", "alert", "critical", "error"})
 AIRBORNE = frozenset(
     {FlightPhase.LAUNCHING, FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.RETURNING,
      FlightPhase.LANDING, FlightPhase.FAILSAFE}
@@ -173,12 +175,40 @@ class Sorties:
         async def on_phase(new_phase: FlightPhase, why: str) -> None:
             await self._phase_changed(holder["active"], new_phase, why)
 
-        flight = Flight(record.id, link, plan, on_phase=on_phase, phase=phase)
+        flight = Flight(
+            record.id, link, plan, on_phase=on_phase, phase=phase,
+            home_mission=lambda: self._home_mission(record.drone_id),
+        )  # fmt: skip
         active = ActiveFlight(record, flight, line)
         holder["active"] = active
         self.active[record.id] = active
         assert self._spawn is not None, "sorties not attached to the service"
         self._spawn(self._run(active), f"{record.drone_id}: flight {record.id}")
+
+    def _home_mission(self, drone_id: str) -> list[RawItem] | None:
+        """The legal way home from here as a mission ending in RTL; None when the straight
+        line home is legal (then PX4's own RTL is the way)."""
+        state = self.links[drone_id].state
+        if not state.has_position:
+            return None
+        home = self.planner.energy_to_home(
+            drone_id, state.lat_deg, state.lon_deg, max(0.0, state.alt_rel_m), wind=self._wind()
+        )
+        if len(home.points_xy) <= 2:
+            return None
+        drone = self.planner.drone(drone_id)
+        alt = self.planner.cruise_alt_rel_m
+        items = []
+        for x, y in home.points_xy[1:-1]:
+            lat, lon = self.planner.frame.to_latlon(x, y)
+            items.append(MissionItem(len(items), MAV_CMD_NAV_WAYPOINT, lat, lon, alt,
+                                     drone.performance.cruise_speed_mps, param2=10.0))  # fmt: skip
+        if not items:
+            return None
+        raw = encode_mission(items)
+        raw.append(RawItem(len(raw), MAV_FRAME_MISSION, MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 1,
+                           math.nan, math.nan, math.nan, math.nan, 0, 0, math.nan, 0))  # fmt: skip
+        return raw
 
     async def _run(self, active: ActiveFlight) -> None:
         record = active.record
@@ -202,6 +232,7 @@ class Sorties:
         self._on_drone_free(record.drone_id)
 
     async def _phase_changed(self, active: ActiveFlight, phase: FlightPhase, reason: str) -> None:
+        previous = active.record.phase
         record = await self.store.set_flight_phase(active.record.id, phase, reason, _now())
         active.record = record
         self._publish(
@@ -214,6 +245,26 @@ class Sorties:
                 "reason": reason,
             }
         )
+        if phase is FlightPhase.FAILSAFE:
+            mode = active.flight.unexpected_mode or "?"
+            if previous is FlightPhase.RETURNING and mode == "hold":
+                action = "re-sending the return along the legal route"
+            else:
+                action = "the vehicle's own failsafe is flying it; pilot: check it and take over"
+            await self._alert(active, AlertSpec(
+                "mode_change", "critical",
+                f"the vehicle switched to {mode} by itself while {previous.value} "
+                f"(last vehicle message: {self.links[record.drone_id].state.status_text or 'none'})",
+                action,
+            ))  # fmt: skip
+            if previous is FlightPhase.RETURNING and mode == "hold":
+                try:
+                    await active.flight.return_home("returning again after the vehicle held")
+                except Exception as exc:  # an alert, not a crash: the pilot takes over
+                    await self._alert(active, AlertSpec(
+                        "return_failed", "critical", f"could not re-send the return: {exc}",
+                        "pilot: fly it home",
+                    ))  # fmt: skip
 
     # -- resume after a restart ------------------------------------------------------------
 
@@ -267,6 +318,16 @@ class Sorties:
                 self._spawn_alert(active, AlertSpec(
                     "link_back", "info", "MAVLink link back", "monitoring resumed",
                 ))  # fmt: skip
+
+    def on_status_text(self, drone_id: str, severity: str, text: str) -> None:
+        """The vehicle's own warnings (failsafes, geofence) reach the pilot as alerts."""
+        active = self.flight_of_drone(drone_id)
+        if active is None or severity not in ALERT_SEVERITIES:
+            return
+        self._spawn_alert(active, AlertSpec(
+            "vehicle", "critical" if severity != "error" else "warning",
+            f"vehicle: {text}", "shown to the pilot; the flight follows the vehicle's mode",
+        ))  # fmt: skip
 
     def on_mission_progress(self, drone_id: str, current: int, total: int) -> None:
         active = self.flight_of_drone(drone_id)
@@ -433,6 +494,14 @@ class Sorties:
             if not state.has_position:
                 raise InvalidStateError("no position yet: cannot change altitude")
             self.planner.check_altitude(state.lat_deg, state.lon_deg, alt)
+            plan = flight.plan
+            if flight.phase is FlightPhase.ON_SCENE:  # keep orbiting, at the new height
+                return lambda: flight.orbit(plan.scene_lat_deg, plan.scene_lon_deg, home_amsl + alt,
+                                            plan.orbit_radius_m, plan.orbit_speed_mps)  # fmt: skip
+            if flight.phase is FlightPhase.ENROUTE:  # keep going to the scene, at the new height
+                route = self._check_path(active, state, plan.scene_lat_deg, plan.scene_lon_deg)
+                mission = encode_mission(_mission_from_air(self.planner.mission_items(route), alt))
+                return lambda: flight.fly_mission(mission, scene_seq=len(mission) - 1)
             return lambda: flight.goto(state.lat_deg, state.lon_deg, home_amsl + alt)
         lat = number("lat", lo=-90, hi=90)
         lon = number("lon", lo=-180, hi=180)
@@ -451,11 +520,7 @@ class Sorties:
             return lambda: flight.goto(lat, lon, home_amsl + alt)
         mission = encode_mission(_mission_from_air(self.planner.mission_items(route), alt))
 
-        async def fly_route() -> None:
-            await flight.link.upload_mission(mission)
-            await flight.link.start_mission()
-
-        return fly_route
+        return lambda: flight.fly_mission(mission)
 
     def _check_path(self, active: ActiveFlight, state: DroneState, lat: float, lon: float) -> Route:
         """A legal route from here; raises PlanningError when there is none."""
