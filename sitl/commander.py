@@ -38,6 +38,7 @@ INT32_MAX = 0x7FFFFFFF
 MAV_FRAME_GLOBAL_INT = 5
 FORCE_MAGIC = 21196
 FENCE_CHECK_INTERVAL_S = 0.1
+FENCE_BACKOFF_M = 3.0
 UNANSWERABLE_MESSAGES = {395, 397, 435}   # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
 
 
@@ -169,6 +170,7 @@ class Commander:
         self._battery_reported = WarningLevel.NONE
         self._fence_breached = False
         self._next_fence_check_s = 0.0
+        self._last_inside_ne: tuple[float, float] | None = None
 
     # --- status ----------------------------------------------------------------------------
     @property
@@ -691,6 +693,7 @@ class Commander:
                     self._condition(Reason.GEOFENCE, action)
         if not breached:
             self._conditions.discard(Reason.GEOFENCE)
+            self._last_inside_ne = (m.north_m, m.east_m)
         self._fence_breached = breached
 
     # --- failsafe framework ----------------------------------------------------------------
@@ -733,3 +736,19 @@ class Commander:
             v.motor_failed = True
         if v.nav_state is not state or state is NavState.HOLD:
             self.set_nav_state(state)
+        if state is NavState.HOLD and reason is Reason.GEOFENCE:
+            self._hold_inside_fence()
+
+    def _hold_inside_fence(self) -> None:
+        """Like PX4's breach avoidance for multicopters: brake and hold at a point back
+        inside the fence (the last position seen inside, moved a little further in)."""
+        inside = self._last_inside_ne
+        if inside is None:
+            return
+        m = self.v.motion
+        dn, de = inside[0] - m.north_m, inside[1] - m.east_m
+        dist = math.hypot(dn, de)
+        if dist > 0.01:
+            k = FENCE_BACKOFF_M / dist
+            inside = (inside[0] + dn * k, inside[1] + de * k)
+        self.v.navigator.reposition(inside[0], inside[1], m.up_m, None, None)

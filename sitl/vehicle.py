@@ -129,6 +129,7 @@ class Vehicle:
         # commands wait for the next tick, as PX4's commander handles them in its own loop:
         # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
         self._commands: list[tuple[Link, Any, bool]] = []
+        self._changed_params: list[str] = []
         self._announced: tuple[NavState, bool, LandedState] = (
             self.nav_state, self.armed, self.landed_state
         )
@@ -264,6 +265,11 @@ class Vehicle:
             for link, msg, is_int in commands:
                 self.commander.handle_command(link, msg, is_int=is_int)
             self._announce_state_change()
+        if self._changed_params:
+            names, self._changed_params = self._changed_params, []
+            for name in dict.fromkeys(names):
+                for link in self.links:
+                    link.send(self._param_value_msg(link, name))
         self.commander.update_real(now_real_s)
         self.transfer.update(now_real_s)
         if self._reached_repeats:
@@ -391,3 +397,7 @@ class Vehicle:
             self.statustext(SEV_ERROR, f"Parameter {name}: {exc}"[:50])
         for link in self.links:
             link.send(self._param_value_msg(link, name))
+        # PX4 also announces every changed parameter once more from its parameter-update
+        # loop; MAVSDK's param subscriptions (e.g. the Failure plugin's SYS_FAILURE_EN) are
+        # fed by PARAM_VALUEs that do not answer its own PARAM_SET.
+        self._changed_params.append(name)

@@ -177,9 +177,18 @@ async def test_geofence_breach_holds_and_blocks_arming_when_disarmed() -> None:
         await _fly_away(rig, 0.001, 10.0)                      # 111 m north, fence at 40 m
         await p.wait_for("STATUSTEXT", lambda m: m.text == "Geofence violation", since=since,
                          timeout_s=10)
-        snap = await _until(v, lambda s: s.failsafe and s.nav_state == "hold", timeout_s=5)
+        await _until(v, lambda s: s.failsafe and s.nav_state == "hold", timeout_s=5)
+        await asyncio.sleep(0.5)
+        snap = await _until(v, lambda s: s.ground_speed_mps < 0.1, timeout_s=10)
         n, _ = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
-        assert 40 < n < 60                                     # stopped near the fence
+        assert 30 < n < 40                        # braked, then held back inside the fence
         assert (await p.command_long(21)).result == ACCEPTED
         await _until(v, lambda s: not s.armed, timeout_s=30)
-        assert (await p.command_long(400, 1)).result == TEMP_REJECTED   # still outside
+        assert (await p.command_long(400, 1)).result == ACCEPTED        # landed inside
+        assert (await p.command_long(400, 0)).result == ACCEPTED
+        assert (await p.command_long(179, 0, NAN, NAN, NAN, *HOME)).result == ACCEPTED
+        p.send(p.mav.param_set_encode(1, 1, b"GF_MAX_HOR_DIST", 10.0, 9))  # now outside
+        await p.wait_for("STATUSTEXT", lambda m: m.text == "Geofence violation")
+        assert (await p.command_long(400, 1)).result == TEMP_REJECTED
+        status = await p.wait_for("SYS_STATUS")
+        assert not status.onboard_control_sensors_health & 0x10000000     # not armable
