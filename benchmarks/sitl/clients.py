@@ -23,7 +23,7 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from pymavlink.dialects.v20 import common as mavlink2
 
@@ -51,8 +51,7 @@ class ApiClient(asyncio.DatagramProtocol):
         self.bytes_in = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.addr = addr

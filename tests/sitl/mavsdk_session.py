@@ -21,6 +21,7 @@ import math
 import os
 import random
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -256,6 +257,10 @@ class MavsdkSession:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop watching and destroy the Mavsdk instance (idempotent); frees the UDP port."""
         await self._close()
 
     async def _close(self) -> None:
@@ -434,7 +439,9 @@ class SimRig:
         speed_factor: float = 20.0,
         home: tuple[float, float, float] = ZURICH_HOME,
         spacing_east_m: float = 10.0,
+        gcs_link: bool = False,
     ) -> None:
+        self.with_gcs_link = gcs_link
         self.vehicle_count = vehicles
         self.params = dict(params or {})
         self.speed_factor = speed_factor
@@ -465,6 +472,13 @@ class SimRig:
             )
         self.ports = PortPlan().shifted(self.port_offset)
         try:
+            if self.with_gcs_link:
+                from tests.sitl.qgc_link import QgcLink
+
+                transport, self.gcs = await asyncio.get_running_loop().create_datagram_endpoint(
+                    QgcLink, local_addr=(self.ports.host, self.ports.gcs_remote)
+                )
+                self._stack.callback(transport.close)
             self.fleet = await self._stack.enter_async_context(
                 Fleet(specs, ports=self.ports, speed_factor=self.speed_factor, wind=Wind())
             )
@@ -483,9 +497,51 @@ class SimRig:
     def session(self) -> MavsdkSession:
         return self.sessions[0]
 
+    async def reconnect(self, instance: int = 0) -> MavsdkSession:
+        """Close vehicle ``instance``'s session and open a fresh one on the same port."""
+        await self.sessions[instance].aclose()
+        session = MavsdkSession(self.ports.api_remote_base + instance)
+        self.sessions[instance] = await self._stack.enter_async_context(session)
+        return session
+
     @property
     def vehicle(self) -> Any:
         return self.fleet.vehicles[0]
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+async def refused_action_result(
+    api_port: int, what: str, lat_deg: float, lon_deg: float, alt_amsl_m: float
+) -> str:
+    """Run ``Action.goto_location`` (``what="goto"``) or ``Action.do_orbit`` (``"orbit"``)
+    in a throwaway process (see ``tests/sitl/mavsdk_refusal.py`` for why) and return the
+    ActionResult name it got. The API port must be free (close the session first)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.sitl.mavsdk_refusal",
+        str(api_port),
+        what,
+        repr(lat_deg),
+        repr(lon_deg),
+        repr(alt_amsl_m),
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(STEP_TIMEOUT_S):
+            line = (await proc.stdout.readline()).decode().strip()
+            await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert line.startswith("result "), f"mavsdk_refusal printed {line!r}"
+    return line.removeprefix("result ")
 
 
 async def wait_snapshot(

@@ -11,10 +11,12 @@ import math
 
 import pytest
 from mavsdk.asyncio import Autopilot, Vehicle
-from mavsdk.asyncio.plugins.action import ActionError, ActionResult, OrbitYawBehavior
+from mavsdk.asyncio.plugins.action import ActionError, ActionResult
 from mavsdk.asyncio.plugins.telemetry import FlightMode, LandedState
 
 from tests.sitl.mavsdk_session import (
+    MAV_CMD_DO_ORBIT,
+    MAV_CMD_DO_REPOSITION,
     MAV_FRAME_GLOBAL,
     MAV_FRAME_GLOBAL_RELATIVE_ALT,
     MAV_RESULT_ACCEPTED,
@@ -23,6 +25,7 @@ from tests.sitl.mavsdk_session import (
     distance_m,
     is_subsequence,
     offset_deg,
+    refused_action_result,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -55,7 +58,7 @@ async def test_boot_state_as_mavsdk_reports_it() -> None:
 
 
 async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
-    async with SimRig(speed_factor=20.0) as rig:
+    async with SimRig(speed_factor=20.0, gcs_link=True) as rig:
         s = rig.session
         home_lat, home_lon, home_amsl_m = rig.home
         await s.wait_health_all_ok()
@@ -68,50 +71,47 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         await s.action.set_takeoff_altitude(TAKEOFF_ALT_M)
         assert await s.action.get_takeoff_altitude() == pytest.approx(TAKEOFF_ALT_M)
         assert await s.param.get_param_float("MIS_TAKEOFF_ALT") == pytest.approx(TAKEOFF_ALT_M)
+        # Take off right after arming: COM_DISARM_PRFLT (10 s simulated) is 0.5 s at 20x.
         await s.action.arm()
-        await s.armed.wait_for(True)
         await s.action.takeoff()
         await s.wait_alt_rel(lambda alt: alt >= TAKEOFF_ALT_M - 0.5, what="takeoff altitude")
         await s.mode.wait_for(FlightMode.HOLD)
         await s.landed.wait_for(LandedState.IN_AIR)
+        assert await s.armed.wait_for(True) is True
         settled = await s.position.wait_updates(20)
         assert settled.relative_altitude_m == pytest.approx(TAKEOFF_ALT_M, abs=1.0)
-        assert is_subsequence(
-            [FlightMode.HOLD, FlightMode.TAKEOFF, FlightMode.HOLD], s.mode.since(mode_mark)
-        ), s.mode.since(mode_mark)
-        assert is_subsequence(
-            [LandedState.ON_GROUND, LandedState.TAKING_OFF, LandedState.IN_AIR],
-            s.landed.since(landed_mark),
-        ), s.landed.since(landed_mark)
+        takeoff_modes, takeoff_landed = s.mode.since(mode_mark), s.landed.since(landed_mark)
 
-        # mavsdk's own goto_location / do_orbit send frames PX4 main refuses (§0): refused,
-        # reported by mavsdk 4.1.0 as UNKNOWN, and the vehicle does not move.
+        # mavsdk's own goto_location / do_orbit send frames PX4 main refuses (§0): refused
+        # with result 9, which mavsdk 4.1.0 reports as UNKNOWN. Result 9 wedges that Mavsdk
+        # instance (tests/sitl/mavsdk_refusal.py), so each call runs in its own process.
         before = s.position.latest
         assert before is not None
         far_lat, far_lon = offset_deg(home_lat, home_lon, 80.0, 60.0)
-        with pytest.raises(ActionError) as refused:
-            await s.action.goto_location(far_lat, far_lon, home_amsl_m + CRUISE_ALT_REL_M, 0.0)
-        assert refused.value.result == ActionResult.UNKNOWN
-        with pytest.raises(ActionError) as refused_orbit:
-            await s.action.do_orbit(
-                20.0,
-                3.0,
-                OrbitYawBehavior.HOLD_FRONT_TO_CIRCLE_CENTER,
-                far_lat,
-                far_lon,
-                home_amsl_m + CRUISE_ALT_REL_M,
+        far_alt_amsl_m = home_amsl_m + CRUISE_ALT_REL_M
+        await s.aclose()
+        for what in ("goto", "orbit"):
+            result = await refused_action_result(s.api_port, what, far_lat, far_lon, far_alt_amsl_m)
+            assert result == ActionResult.UNKNOWN.name, (what, result)
+        # The same refusals on the wire (QGC-style link): every frame but GLOBAL_INT.
+        for command, params, frame in (
+            (MAV_CMD_DO_REPOSITION, (-1.0, 1.0, 0.0, 0.0), MAV_FRAME_GLOBAL),
+            (MAV_CMD_DO_REPOSITION, (-1.0, 1.0, 0.0, 0.0), MAV_FRAME_GLOBAL_RELATIVE_ALT),
+            (MAV_CMD_DO_REPOSITION, (-1.0, 1.0, 0.0, 0.0), 6),  # GLOBAL_RELATIVE_ALT_INT
+            (MAV_CMD_DO_ORBIT, (20.0, 3.0, 0.0, 0.0), MAV_FRAME_GLOBAL_RELATIVE_ALT),
+        ):
+            ack = await rig.gcs.command_int_ack(
+                command, frame, params, far_lat, far_lon, far_alt_amsl_m
             )
-        assert refused_orbit.value.result == ActionResult.UNKNOWN
-        for frame in (MAV_FRAME_GLOBAL, MAV_FRAME_GLOBAL_RELATIVE_ALT, 6):
-            ack = await s.reposition(far_lat, far_lon, home_amsl_m + CRUISE_ALT_REL_M, frame=frame)
-            assert ack.result == MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME, (frame, ack)
+            assert ack.result == MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME, (command, frame, ack)
+        s = await rig.reconnect()
         after = await s.position.wait_updates(30)
         moved_m = distance_m(
             before.latitude_deg, before.longitude_deg, after.latitude_deg, after.longitude_deg
         )
         assert moved_m < 1.0, f"vehicle moved {moved_m:.1f} m after refused commands"
         assert after.relative_altitude_m == pytest.approx(TAKEOFF_ALT_M, abs=1.0)
-        assert s.mode.latest == FlightMode.HOLD
+        assert await s.mode.wait_for(FlightMode.HOLD) == FlightMode.HOLD
 
         # DO_REPOSITION as COMMAND_INT, frame GLOBAL_INT, z AMSL: accepted, flown.
         ack = await s.reposition(far_lat, far_lon, home_amsl_m + CRUISE_ALT_REL_M)
@@ -188,6 +188,15 @@ async def test_takeoff_reposition_orbit_speed_hold_rtl() -> None:
         assert FlightMode.RETURN_TO_LAUNCH in s.mode.since(mode_mark)
         assert await s.telemetry.armed() is False
         assert rig.vehicle.snapshot().armed is False
+
+        # The takeoff transitions, as MAVSDK reported them (checked last so that a missed
+        # transient does not hide the rest of the flight).
+        assert is_subsequence(
+            [FlightMode.HOLD, FlightMode.TAKEOFF, FlightMode.HOLD], takeoff_modes
+        ), takeoff_modes
+        assert is_subsequence(
+            [LandedState.ON_GROUND, LandedState.TAKING_OFF, LandedState.IN_AIR], takeoff_landed
+        ), takeoff_landed
 
 
 async def test_land_command_lands_and_disarms() -> None:
