@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--port-offset", type=int, help="added to every drone's MAVLink port")
         if name == "demo":
             cmd.add_argument("--speed", type=_positive, default=1.0, help="simulator speed factor")
+            cmd.add_argument("--no-camera", action="store_true", help="no simulated video")
 
     return parser
 
@@ -135,7 +136,7 @@ def _run_service(args: argparse.Namespace) -> int:
 
     def ready(url: str, token: str) -> None:
         print(f"dfr {args.command}: site {site.name!r}, {len(site.drones)} drones", flush=True)
-        print(f"  console:  {url}", flush=True)
+        print(f"  console:  {url}#token={token}", flush=True)
         print(f"  API docs: {url}docs", flush=True)
         if generated:
             print(f"  pilot token (generated): {token}", flush=True)
@@ -147,7 +148,8 @@ def _run_service(args: argparse.Namespace) -> int:
         )
 
     speed = args.speed if args.command == "demo" else None
-    asyncio.run(run_server(settings, site, fleet_speed=speed, on_ready=ready))
+    camera = args.command == "demo" and not args.no_camera
+    asyncio.run(run_server(settings, site, fleet_speed=speed, fleet_camera=camera, on_ready=ready))
     return 0
 
 

@@ -23,8 +23,11 @@ class Settings(BaseSettings):
     )
     viewer_token: SecretStr | None = Field(None, description="an optional read-only token")
     mavlink_port_offset: int = Field(
-        0, description="added to the port of every drone's udpin:// URL (tests, side-by-side fleets)"
+        0,
+        description="added to the port of every drone's MAVLink and video URL "
+        "(tests, side-by-side fleets)",
     )
+    video: bool = Field(True, description="relay and record the drones' video")
     connect_timeout_s: float = Field(30.0, gt=0)
     position_rate_hz: float = Field(10.0, gt=0, le=50)
 

@@ -38,6 +38,11 @@ async def run_server(
             fleet = Fleet.from_site(site, ports=ports, speed_factor=fleet_speed)
             await stack.enter_async_context(fleet)
             logger.info("demo: simulated fleet of %d at %gx speed", len(site.drones), fleet_speed)
+            if fleet_camera:
+                from sitl.fleet_cameras import enter_cameras
+
+                await enter_cameras(stack, fleet)
+                logger.info("demo: a simulated camera per drone (RTP/H.264 to port %d+i)", ports.video_base)
         service = Service(settings, site)
         app = create_app(settings, site, service=service)
         config = uvicorn.Config(

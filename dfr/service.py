@@ -16,7 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import TracebackType
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,7 +36,8 @@ from dfr.planning.planner import Planner
 from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
-from dfr.store.records import Flight, Incident, IncidentStatus
+from dfr.store.records import Flight, Incident, IncidentStatus, Recording
+from dfr.video.relay import DroneVideo
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +90,11 @@ class Service:
             publish_event=self.publish_event,
             wind=lambda: self.wind,
             on_drone_free=self._drone_free,
+            on_flight_start=self._flight_started,
+            on_flight_end=self._flight_ended,
         )
+        self.videos: dict[str, DroneVideo] = {}
+        self._stack = AsyncExitStack()
         self._dispatch_lock = asyncio.Lock()
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -107,6 +114,12 @@ class Service:
         loop.set_default_executor(self._executor)
         self._setup_tokens()
         await self.store.open()
+        if self.settings.video:
+            for drone in self.site.drones:
+                if drone.video_url:
+                    url = shift_port(drone.video_url, self.settings.mavlink_port_offset)
+                    video = DroneVideo(drone.id, url)
+                    self.videos[drone.id] = await self._stack.enter_async_context(video)
         # building the visibility graph takes a moment for large airspaces: off the loop
         await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
@@ -157,6 +170,11 @@ class Service:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        for active in list(self.sorties.active.values()):
+            try:  # keep what was recorded so far; a restart records the rest as a new part
+                await self._flight_ended(active.record)
+            except Exception:
+                logger.exception("%s: could not close the recording", active.record.drone_id)
         group, self._group = self._group, None
         self.bus.close_all()
         try:
@@ -165,7 +183,10 @@ class Service:
                     task.cancel()
                 await group.__aexit__(None, None, None)
         finally:
-            await self.store.close()
+            try:
+                await self._stack.aclose()
+            finally:
+                await self.store.close()
 
     def _setup_tokens(self) -> None:
         if self.settings.api_token is not None:
@@ -328,6 +349,39 @@ class Service:
         _decision, flight = await self.dispatch(incident, pilot=by, drone_id=drone_id)
         assert flight is not None
         return flight
+
+    # -- video -------------------------------------------------------------------------
+
+    def recording_dir(self) -> Path:
+        return self.settings.data_dir / "recordings"
+
+    def _flight_started(self, flight: Flight) -> None:
+        video = self.videos.get(flight.drone_id)
+        if video is None or video.recording is not None:
+            return
+        self.recording_dir().mkdir(parents=True, exist_ok=True)
+        part = 1
+        while (path := self.recording_dir() / f"{flight.id}-{part}.mp4").exists():
+            part += 1  # a restart mid-flight starts a new part; the earlier one stays
+        video.start_recording(path)
+
+    async def _flight_ended(self, flight: Flight) -> None:
+        video = self.videos.get(flight.drone_id)
+        if video is None or video.recording is None:
+            return
+        info = await video.stop_recording()
+        recording = await self.store.add_recording(
+            Recording(
+                0, flight.id, flight.drone_id, str(info.path), info.duration_s, info.size_bytes,
+                info.sha256_hex, info.frame_count, info.started_at, info.ended_at,
+            )  # fmt: skip
+        )
+        logger.info(
+            "%s: recorded %s (%.0f s, sha256 %s)", flight.drone_id, info.path, info.duration_s, info.sha256_hex
+        )
+        self.publish_event({"type": "recording", "flight_id": flight.id, "drone_id": flight.drone_id,
+                            "recording_id": recording.id, "duration_s": round(info.duration_s, 1),
+                            "sha256": info.sha256_hex})  # fmt: skip
 
     def _drone_free(self, drone_id: str) -> None:
         """A flight ended: serve the oldest most urgent queued call."""

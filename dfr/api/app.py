@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypedDict
 
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketState
 
@@ -41,6 +41,7 @@ from dfr.errors import (
 )
 from dfr.service import Service, iso_utc
 from dfr.site import Site
+from dfr.video.websocket import VideoFormat, serve_websocket
 from dfr.store.records import Flight
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,24 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
             raise NotFound(f"drone {drone_id} does not exist (drones: {', '.join(service.links)})")
         return _drone_body(service, drone_id)
 
+    @app.get("/api/v1/drones/{drone_id}/snapshot.jpg")
+    async def snapshot(drone_id: str, request: Request, who: Authed) -> Response:
+        """A JPEG of the drone's latest video keyframe."""
+        video = service_of(request).videos.get(drone_id)
+        if video is None:
+            raise NotFound(f"drone {drone_id} has no video")
+        return Response(await video.snapshot_jpeg(), media_type="image/jpeg")
+
+    @app.get("/api/v1/me")
+    async def me(who: Authed) -> dict[str, str]:
+        """Who this token is, and its role (the console shows pilot controls by it)."""
+        return {"name": who.name, "role": who.role.label}
+
+    @app.get("/api/v1/site")
+    async def site_info(request: Request, who: Authed) -> dict[str, Any]:
+        site = service_of(request).site
+        return {"name": site.name, "timezone": site.data.timezone, "policy": site.policy.model_dump()}
+
     @app.get("/api/v1/docks")
     async def list_docks(request: Request, who: Authed) -> list[dict[str, Any]]:
         site = service_of(request).site
@@ -274,7 +293,32 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
             for a in await store.list_alerts(flight_id=flight_id)
         ]
         body["route"] = flight.route
+        body["recordings"] = [
+            {
+                "id": r.id,
+                "duration_s": round(r.duration_s, 2),
+                "size_bytes": r.size_bytes,
+                "sha256": r.sha256,
+                "frame_count": r.frame_count,
+                "started_at": iso_utc(r.started_at) if r.started_at else None,
+                "ended_at": iso_utc(r.ended_at) if r.ended_at else None,
+                "url": f"/api/v1/flights/{flight_id}/recordings/{r.id}.mp4",
+            }
+            for r in await store.list_recordings(flight_id)
+        ]
         return body
+
+    @app.get("/api/v1/flights/{flight_id}/recordings/{recording_id}.mp4")
+    async def get_recording(flight_id: str, recording_id: int, request: Request, who: Authed) -> FileResponse:
+        """The flight's video as recorded (MP4, remuxed, never transcoded)."""
+        require_role(who, Role.SUPERVISOR, "downloading flight video")
+        for r in await service_of(request).store.list_recordings(flight_id):
+            if r.id == recording_id:
+                return FileResponse(
+                    r.path, media_type="video/mp4", filename=f"{flight_id}-{r.id}.mp4",
+                    headers={"X-Content-SHA256": r.sha256},
+                )  # fmt: skip
+        raise NotFound(f"flight {flight_id} has no recording {recording_id}")
 
     @app.post("/api/v1/flights/{flight_id}/commands")
     async def command(flight_id: str, body: CommandIn, request: Request, who: Authed) -> JSONResponse:
@@ -319,6 +363,27 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     @app.websocket("/ws/events")
     async def ws_events(websocket: WebSocket) -> None:
         await _stream(websocket, Topic.EVENTS, latest_only=False)
+
+    @app.websocket("/ws/video/{drone_id}")
+    async def ws_video(websocket: WebSocket, drone_id: str) -> None:
+        """Live video: a JSON codec message, then fMP4 (init segment, then fragments from a
+        keyframe) for Media Source Extensions, or ``?format=annexb`` for WebCodecs."""
+        service: Service = websocket.state.service
+        token = websocket.query_params.get("token") or bearer_from_header(
+            websocket.headers.get("authorization")
+        )
+        try:
+            service.tokens.authenticate(token)
+        except AccessDenied as exc:
+            await websocket.close(code=1008, reason=str(exc)[:120])
+            return
+        video = service.videos.get(drone_id)
+        fmt_text = websocket.query_params.get("format", "fmp4")
+        if video is None or fmt_text not in {f.value for f in VideoFormat}:
+            await websocket.close(code=1008, reason=f"no video for {drone_id!r} in format {fmt_text!r}")
+            return
+        await websocket.accept()
+        await serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
 
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")

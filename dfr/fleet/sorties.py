@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +82,8 @@ class Sorties:
         publish_event: Callable[[dict[str, Any]], None],
         wind: Callable[[], Wind],
         on_drone_free: Callable[[str], None],
+        on_flight_start: Callable[[FlightRecord], None] = lambda _r: None,
+        on_flight_end: Callable[[FlightRecord], Awaitable[None]] | None = None,
     ) -> None:
         self.site = site
         self.store = store
@@ -90,6 +92,8 @@ class Sorties:
         self._publish = publish_event
         self._wind = wind
         self._on_drone_free = on_drone_free
+        self._on_flight_start = on_flight_start
+        self._on_flight_end = on_flight_end
         self.active: dict[str, ActiveFlight] = {}
         self._spawn: Spawn | None = None
         self._link_seen: dict[str, LinkState] = {}
@@ -184,6 +188,7 @@ class Sorties:
         self.active[record.id] = active
         assert self._spawn is not None, "sorties not attached to the service"
         self._spawn(self._run(active), f"{record.drone_id}: flight {record.id}")
+        self._on_flight_start(record)
 
     def _home_mission(self, drone_id: str) -> list[RawItem] | None:
         """The legal way home from here as a mission ending in RTL; None when the straight
@@ -223,7 +228,12 @@ class Sorties:
                                                 "the vehicle continues on its own; take control"))  # fmt: skip
             await self._phase_changed(active, FlightPhase.ABORTED, f"flight control failed: {exc}")
         await self._flush_track(active)
-        await self.store.end_flight(record.id, final.value, _now())
+        ended = await self.store.end_flight(record.id, final.value, _now())
+        if self._on_flight_end is not None:
+            try:
+                await self._on_flight_end(ended)
+            except Exception:
+                logger.exception("%s: closing flight %s failed", record.drone_id, record.id)
         if record.incident_id is not None:
             incident = await self.store.get_incident(record.incident_id)
             if incident is not None and incident.status is IncidentStatus.DISPATCHED:

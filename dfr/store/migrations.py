@@ -102,4 +102,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX alerts_flight ON alerts(flight_id);
     """,
+    # 2: flight video recordings
+    """
+    CREATE TABLE recordings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        flight_id TEXT NOT NULL REFERENCES flights(id),
+        drone_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        duration_s REAL NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        frame_count INTEGER NOT NULL,
+        started_at TEXT,
+        ended_at TEXT
+    );
+    CREATE INDEX recordings_flight ON recordings(flight_id);
+    """,
 )

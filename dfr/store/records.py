@@ -149,3 +149,17 @@ class Alert:
     message: str  # what happened
     action: str  # what the system is doing about it
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    id: int
+    flight_id: str
+    drone_id: str
+    path: str
+    duration_s: float
+    size_bytes: int
+    sha256: str
+    frame_count: int
+    started_at: datetime | None
+    ended_at: datetime | None

@@ -29,6 +29,7 @@ from dfr.store.records import (
     Incident,
     IncidentStatus,
     PhaseChange,
+    Recording,
     TrackPoint,
 )
 
@@ -622,5 +623,49 @@ class SqliteStore:
                     (flight_id, limit),
                 )
             return [_alert(r) for r in rows]
+
+        return await self._run(work)
+
+    # -- recordings --------------------------------------------------------------------
+
+    async def add_recording(self, recording: Recording) -> Recording:
+        def work() -> Recording:
+            cur = self._write(
+                "INSERT INTO recordings (flight_id, drone_id, path, duration_s, size_bytes, sha256,"
+                " frame_count, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    recording.flight_id,
+                    recording.drone_id,
+                    recording.path,
+                    recording.duration_s,
+                    recording.size_bytes,
+                    recording.sha256,
+                    recording.frame_count,
+                    _ts(recording.started_at) if recording.started_at else None,
+                    _ts(recording.ended_at) if recording.ended_at else None,
+                ),
+            )
+            assert cur.lastrowid is not None
+            return Recording(
+                cur.lastrowid, recording.flight_id, recording.drone_id, recording.path,
+                recording.duration_s, recording.size_bytes, recording.sha256,
+                recording.frame_count, recording.started_at, recording.ended_at,
+            )  # fmt: skip
+
+        return await self._run(work)
+
+    async def list_recordings(self, flight_id: str) -> list[Recording]:
+        def work() -> list[Recording]:
+            rows = self._db.execute(
+                "SELECT * FROM recordings WHERE flight_id = ? ORDER BY id", (flight_id,)
+            )
+            return [
+                Recording(
+                    r["id"], r["flight_id"], r["drone_id"], r["path"], r["duration_s"],
+                    r["size_bytes"], r["sha256"], r["frame_count"],
+                    _opt_dt(r["started_at"]), _opt_dt(r["ended_at"]),
+                )  # fmt: skip
+                for r in rows
+            ]
 
         return await self._run(work)

@@ -17,6 +17,7 @@ from dfr.store.records import (
     Incident,
     IncidentStatus,
     PhaseChange,
+    Recording,
     TrackPoint,
 )
 
@@ -111,3 +112,8 @@ class Store(Protocol):
     ) -> Alert: ...
 
     async def list_alerts(self, *, flight_id: str | None = None, limit: int = 200) -> list[Alert]: ...
+
+    # recordings
+    async def add_recording(self, recording: Recording) -> Recording: ...
+
+    async def list_recordings(self, flight_id: str) -> list[Recording]: ...
