@@ -61,11 +61,6 @@ async def test_geofence_upload_download_clear_all_kinds() -> None:
         cleared = await s.geofence.download_geofence()
         assert cleared.polygons == [] and cleared.circles == []
 
-        # The MAVSDK-Python example's dummy zero-radius circle at (0, 0) is accepted (§4.1).
-        await s.geofence.upload_geofence(
-            GeofenceData(polygons=[inclusion], circles=[Circle(Point(0.0, 0.0), 0.0)])
-        )
-
 
 async def test_inclusion_polygon_breach_holds_then_land() -> None:
     async with SimRig(speed_factor=20.0) as rig:

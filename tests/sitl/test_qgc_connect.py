@@ -305,6 +305,20 @@ async def test_qgc_uploads_and_downloads_mission_fence_rally() -> None:
                 p1=30.0,
             )
         )
+        # The MAVSDK-Python geofence example's dummy circle: (0, 0), radius 0 (§4.1: accept).
+        fence.append(
+            _item(
+                link,
+                5,
+                M.MAV_MISSION_TYPE_FENCE,
+                M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION,
+                M.MAV_FRAME_GLOBAL,
+                0.0,
+                0.0,
+                0.0,
+                p1=0.0,
+            )
+        )
         rally = [
             _item(
                 link,
