@@ -1,18 +1,12 @@
-"""PX4 Commander, simulated: commands → COMMAND_ACK, arming, mode changes, failsafes.
+"""PX4 Commander, simulated: commands → COMMAND_ACK, arming, mode changes, landing.
 
 Every COMMAND_LONG/COMMAND_INT addressed to the vehicle gets exactly one
 COMMAND_ACK targeted at the requester. Unset parameters arrive as NaN (MAVSDK's
 PX4 convention) and are treated as unset. COMMAND_INT is refused with
 ``MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME`` (9) unless its frame is
-``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408.
-
-Failsafes follow PX4's framework: a condition (data link lost, battery critical or
-emergency, geofence breach, position lost, motor failure) maps to an action through
-its parameter; the vehicle holds for ``COM_FAIL_ACT_T`` (vehicle time) before
-acting, except where holding is impossible (no position → Descend, motor failure →
-Termination). While a failsafe action is pending or active, HEARTBEAT reports
-``MAV_STATE_CRITICAL``. A condition acts once per occurrence (it must clear before it
-can act again); the battery acts only when its warning got worse than at arming.
+``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408. Landing detection and
+auto-disarm (``COM_DISARM_LAND``, ``COM_DISARM_PRFLT``) live here too; failsafes are in
+:mod:`sitl.failsafe`.
 """
 
 from __future__ import annotations
@@ -20,10 +14,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sitl.battery import Thresholds, WarningLevel
+from sitl.battery import WarningLevel
+from sitl.failsafe import Failsafes
 from sitl.geofence import Geofence
 from sitl.link import Link
 from sitl.modes import LandedState, NavState, requested_state
@@ -37,8 +32,6 @@ logger = logging.getLogger(__name__)
 INT32_MAX = 0x7FFFFFFF
 MAV_FRAME_GLOBAL_INT = 5
 FORCE_MAGIC = 21196
-FENCE_CHECK_INTERVAL_S = 0.1
-FENCE_BACKOFF_M = 3.0
 UNANSWERABLE_MESSAGES = {395, 397, 435}   # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
 
 
@@ -73,52 +66,6 @@ class Cmd(IntEnum):
     SET_MESSAGE_INTERVAL = 511
     REQUEST_MESSAGE = 512
     REQUEST_AUTOPILOT_CAPABILITIES = 520
-
-
-class FailsafeAction(StrEnum):
-    WARN = "warn"
-    HOLD = "hold"
-    RTL = "return"
-    LAND = "land"
-    DESCEND = "descend"
-    TERMINATE = "terminate"
-    DISARM = "disarm"
-
-
-_SEVERITY = {
-    FailsafeAction.WARN: 0, FailsafeAction.HOLD: 1, FailsafeAction.RTL: 2,
-    FailsafeAction.LAND: 3, FailsafeAction.DESCEND: 4, FailsafeAction.DISARM: 5,
-    FailsafeAction.TERMINATE: 6,
-}
-_ACTION_STATE = {
-    FailsafeAction.HOLD: NavState.HOLD, FailsafeAction.RTL: NavState.RTL,
-    FailsafeAction.LAND: NavState.LAND, FailsafeAction.DESCEND: NavState.DESCEND,
-    FailsafeAction.TERMINATE: NavState.TERMINATION,
-}
-
-
-class Reason(StrEnum):
-    DATA_LINK = "data link lost"
-    BATTERY_CRITICAL = "critical battery"
-    BATTERY_EMERGENCY = "emergency battery"
-    GEOFENCE = "geofence violation"
-    POSITION = "no global position"
-    MOTOR = "motor failure"
-
-
-def _nav_action(value: int) -> FailsafeAction | None:
-    """NAV_DLL_ACT / GF_ACTION style codes → action (None = disabled)."""
-    return {
-        1: FailsafeAction.HOLD, 2: FailsafeAction.RTL, 3: FailsafeAction.LAND,
-        5: FailsafeAction.TERMINATE, 6: FailsafeAction.DISARM,
-    }.get(value)
-
-
-def _gf_action(value: int) -> FailsafeAction | None:
-    return {
-        1: FailsafeAction.WARN, 2: FailsafeAction.HOLD, 3: FailsafeAction.RTL,
-        4: FailsafeAction.TERMINATE, 5: FailsafeAction.LAND,
-    }.get(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,32 +104,31 @@ def _finite(value: float) -> bool:
 class Commander:
     def __init__(self, vehicle: Vehicle) -> None:
         self.v = vehicle
-        self.geofence = Geofence()
-        self._pending: tuple[Reason, FailsafeAction, float] | None = None
-        self._active: tuple[Reason, FailsafeAction] | None = None
-        self._conditions: set[Reason] = set()
-        self._last_gcs_heartbeat_s: float | None = None
-        self._dl_lost = False
+        self.failsafes = Failsafes(vehicle)
         self._armed_at_s = 0.0
         self._took_off = False
         self._landed_at_s: float | None = None
-        self._battery_level_at_arming = WarningLevel.NONE
-        self._battery_reported = WarningLevel.NONE
-        self._fence_breached = False
-        self._next_fence_check_s = 0.0
-        self._last_inside_ne: tuple[float, float] | None = None
 
     # --- status ----------------------------------------------------------------------------
     @property
     def failsafe(self) -> bool:
-        return self._pending is not None or self._active is not None
+        return self.failsafes.active
+
+    @property
+    def geofence(self) -> Geofence:
+        return self.failsafes.geofence
+
+    def set_geofence(self, fence: Geofence) -> None:
+        self.failsafes.set_geofence(fence)
 
     def battery_warning(self) -> WarningLevel:
-        p = self.v.params
-        return self.v.battery.warning(
-            Thresholds(p.get_float("BAT_LOW_THR"), p.get_float("BAT_CRIT_THR"),
-                       p.get_float("BAT_EMERGEN_THR"))
-        )
+        return self.failsafes.battery_warning()
+
+    def gcs_heartbeat(self, now_real_s: float) -> None:
+        self.failsafes.gcs_heartbeat(now_real_s)
+
+    def update_real(self, now_real_s: float) -> None:
+        self.failsafes.update_real(now_real_s)
 
     def arming_problem(self) -> str | None:
         """Why arming would be refused now, or None (the PREARM bit mirrors this)."""
@@ -191,7 +137,7 @@ class Commander:
             return "Arming denied: no valid global position"
         if v.motor_failed:
             return "Arming denied: motor failure"
-        if self._fence_breached:
+        if self.failsafes.fence_breached:
             return "Arming denied: Geofence violation"
         if self.battery_warning() >= WarningLevel.CRITICAL:
             return "Arming denied: battery level too low"
@@ -238,7 +184,7 @@ class Commander:
         self._armed_at_s = v.time_s
         self._took_off = v.in_air()
         self._landed_at_s = None
-        self._battery_level_at_arming = self.battery_warning()
+        self.failsafes.on_armed()
         lat, lon = v.lat_lon()
         from sitl.vehicle import Home
 
@@ -257,8 +203,7 @@ class Commander:
             return Result.TEMPORARILY_REJECTED
         v.armed = False
         v.statustext(6, why)
-        self._pending = None
-        self._active = None
+        self.failsafes.clear()
         if v.nav_state in (NavState.LAND, NavState.RTL, NavState.TAKEOFF, NavState.DESCEND,
                            NavState.ORBIT):
             self.set_nav_state(NavState.HOLD)
@@ -281,17 +226,10 @@ class Commander:
         elif state is NavState.MISSION and not v.navigator.has_mission():
             v.statustext(4, "Mission rejected: no valid mission")
             return Result.TEMPORARILY_REJECTED
-        if user and self.failsafe and state is not NavState.LAND:
-            assert self._active is not None or self._pending is not None
-            reason = self._active[0] if self._active else self._pending[0]  # type: ignore[index]
-            action = self._active[1] if self._active else self._pending[1]  # type: ignore[index]
-            if reason in self._conditions and action in (
-                FailsafeAction.LAND, FailsafeAction.DESCEND, FailsafeAction.TERMINATE
-            ):
-                return Result.TEMPORARILY_REJECTED
+        if user and state is not NavState.LAND and self.failsafes.holds_control():
+            return Result.TEMPORARILY_REJECTED
         if user:
-            self._pending = None
-            self._active = None
+            self.failsafes.clear()
         self.set_nav_state(state)
         return Result.ACCEPTED
 
@@ -410,10 +348,9 @@ class Commander:
         if _finite(p.p5) and _finite(p.p6):
             center = v.frame.to_ne(p.p5, p.p6)
         up = self._target_up(p.p7) if _finite(p.p7) else m.up_m
-        if self.failsafe and self._active is not None and self._active[0] in self._conditions:
+        if self.failsafes.holds_control():
             return Result.TEMPORARILY_REJECTED
-        self._pending = None
-        self._active = None
+        self.failsafes.clear()
         v.navigator.set_orbit(center, abs(radius), 1 if radius > 0 else -1, speed,
                               max(up, 1.0), yaw_behaviour)
         self.set_nav_state(NavState.ORBIT)
@@ -447,7 +384,7 @@ class Commander:
         if not v.armed:
             return Result.DENIED
         if _finite(p.p1) and p.p1 > 0.5:
-            self._execute(Reason.MOTOR, FailsafeAction.TERMINATE, announce=False)
+            self.failsafes.terminate()
             v.statustext(2, "Flight termination active")
         return Result.ACCEPTED
 
@@ -564,25 +501,6 @@ class Commander:
     }
 
     # --- periodic checks -------------------------------------------------------------------
-    def gcs_heartbeat(self, now_real_s: float) -> None:
-        self._last_gcs_heartbeat_s = now_real_s
-        if self._dl_lost:
-            self._dl_lost = False
-            self.v.statustext(6, "Data link regained")
-            self._conditions.discard(Reason.DATA_LINK)
-
-    def update_real(self, now_real_s: float) -> None:
-        """Checks on real time: data-link loss (COM_DL_LOSS_T is real seconds, see vehicle)."""
-        last = self._last_gcs_heartbeat_s
-        if last is None or self._dl_lost:
-            return
-        if now_real_s - last > self.v.params.get_int("COM_DL_LOSS_T"):
-            self._dl_lost = True
-            self.v.statustext(2, "Connection to ground station lost")
-            action = _nav_action(self.v.params.get_int("NAV_DLL_ACT"))
-            if action is not None and self.v.nav_state not in (NavState.LAND, NavState.PRECLAND):
-                self._condition(Reason.DATA_LINK, action)
-
     def update_vehicle(self, dt_s: float) -> None:
         """Per physics step (vehicle time): landing detection, auto-disarm, failsafes."""
         v = self.v
@@ -597,25 +515,7 @@ class Commander:
                 limit = v.params.get_float("COM_DISARM_LAND")
                 if limit >= 0 and v.time_s - self._landed_at_s > limit:
                     self.disarm(forced=True, why="Disarmed by landing")
-                    if v.nav_state is NavState.TERMINATION:
-                        pass
-        self._check_battery()
-        if v.time_s >= self._next_fence_check_s:
-            self._next_fence_check_s = v.time_s + FENCE_CHECK_INTERVAL_S
-            self._check_geofence()
-        if v.gps_failed:
-            if v.armed and v.in_air() and v.nav_state not in (
-                NavState.LAND, NavState.DESCEND, NavState.TERMINATION
-            ):
-                self._condition(Reason.POSITION, FailsafeAction.DESCEND)
-        else:
-            self._conditions.discard(Reason.POSITION)
-        if v.motor_failed and v.armed and v.in_air():
-            self._condition(Reason.MOTOR, FailsafeAction.TERMINATE)
-        if self._pending is not None and v.time_s >= self._pending[2]:
-            reason, action, _ = self._pending
-            self._pending = None
-            self._execute(reason, action)
+        self.failsafes.update_vehicle()
 
     def _update_landed_state(self) -> None:
         v = self.v
@@ -645,110 +545,3 @@ class Commander:
             self.set_landed_state(LandedState.TAKEOFF)
         else:
             self.set_landed_state(LandedState.IN_AIR)
-
-    def _check_battery(self) -> None:
-        v = self.v
-        level = self.battery_warning()
-        if level <= self._battery_reported:
-            if level < self._battery_reported and not v.armed:
-                self._battery_reported = level
-            return
-        self._battery_reported = level
-        text = {
-            WarningLevel.LOW: "Low battery level! Return advised",
-            WarningLevel.CRITICAL: "Critical battery level! Land now",
-            WarningLevel.EMERGENCY: "Emergency battery level! Landing immediately",
-        }.get(level)
-        if text:
-            v.statustext(2 if level >= WarningLevel.CRITICAL else 4, text)
-        if not v.armed or level <= self._battery_level_at_arming:
-            return
-        act = v.params.get_int("COM_LOW_BAT_ACT")
-        if level is WarningLevel.CRITICAL and act in (1, 2, 3):
-            action = FailsafeAction.LAND if act == 2 else FailsafeAction.RTL
-            self._condition(Reason.BATTERY_CRITICAL, action)
-        elif level >= WarningLevel.EMERGENCY and act in (1, 2, 3):
-            self._condition(Reason.BATTERY_EMERGENCY, FailsafeAction.LAND)
-
-    def set_geofence(self, fence: Geofence) -> None:
-        self.geofence = fence
-        self._check_geofence()
-
-    def _check_geofence(self) -> None:
-        v = self.v
-        m = v.motion
-        breached = self.geofence.breached(m.north_m, m.east_m)
-        max_hor = v.params.get_float("GF_MAX_HOR_DIST")
-        max_ver = v.params.get_float("GF_MAX_VER_DIST")
-        if max_hor > 0:
-            hn, he = v.home_ne()
-            breached = breached or math.hypot(m.north_m - hn, m.east_m - he) > max_hor
-        if max_ver > 0:
-            breached = breached or v.alt_rel_m() > max_ver
-        if breached and not self._fence_breached:
-            v.statustext(2, "Geofence violation")
-            if v.armed:
-                action = _gf_action(v.params.get_int("GF_ACTION"))
-                if action is not None:
-                    self._condition(Reason.GEOFENCE, action)
-        if not breached:
-            self._conditions.discard(Reason.GEOFENCE)
-            self._last_inside_ne = (m.north_m, m.east_m)
-        self._fence_breached = breached
-
-    # --- failsafe framework ----------------------------------------------------------------
-    def _condition(self, reason: Reason, action: FailsafeAction) -> None:
-        """A failsafe condition is present; act on its rising edge."""
-        if reason in self._conditions:
-            return
-        self._conditions.add(reason)
-        v = self.v
-        if not v.armed:
-            return
-        if action is FailsafeAction.WARN:
-            return
-        current = self._active[1] if self._active else (self._pending[1] if self._pending else None)
-        if current is not None and _SEVERITY[current] >= _SEVERITY[action]:
-            return
-        delay = v.params.get_float("COM_FAIL_ACT_T")
-        immediate = action in (FailsafeAction.HOLD, FailsafeAction.DESCEND,
-                               FailsafeAction.TERMINATE, FailsafeAction.DISARM)
-        if immediate or delay <= 0 or not v.in_air():
-            self._pending = None
-            self._execute(reason, action)
-            return
-        v.statustext(2, f"Failsafe activated: {reason}, {action} in {delay:g} s")
-        self._pending = (reason, action, v.time_s + delay)
-        self._active = None
-        if v.nav_state is not NavState.HOLD:
-            self.set_nav_state(NavState.HOLD)
-
-    def _execute(self, reason: Reason, action: FailsafeAction, *, announce: bool = True) -> None:
-        v = self.v
-        if announce:
-            v.statustext(2, f"Failsafe activated: {reason}, {action}")
-        if action is FailsafeAction.DISARM:
-            self.disarm(forced=True, why="Disarmed by failsafe")
-            return
-        self._active = (reason, action)
-        state = _ACTION_STATE[action]
-        if state is NavState.TERMINATION:
-            v.motor_failed = True
-        if v.nav_state is not state or state is NavState.HOLD:
-            self.set_nav_state(state)
-        if state is NavState.HOLD and reason is Reason.GEOFENCE:
-            self._hold_inside_fence()
-
-    def _hold_inside_fence(self) -> None:
-        """Like PX4's breach avoidance for multicopters: brake and hold at a point back
-        inside the fence (the last position seen inside, moved a little further in)."""
-        inside = self._last_inside_ne
-        if inside is None:
-            return
-        m = self.v.motion
-        dn, de = inside[0] - m.north_m, inside[1] - m.east_m
-        dist = math.hypot(dn, de)
-        if dist > 0.01:
-            k = FENCE_BACKOFF_M / dist
-            inside = (inside[0] + dn * k, inside[1] + de * k)
-        self.v.navigator.reposition(inside[0], inside[1], m.up_m, None, None)
