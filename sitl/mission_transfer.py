@@ -226,8 +226,8 @@ class MissionTransfer:
         if not is_int:
             self._use_int = False
         try:
-            x = int(msg.x) if is_int else int(round(msg.x * 1e7))
-            y = int(msg.y) if is_int else int(round(msg.y * 1e7))
+            x = int(msg.x) if is_int else round(msg.x * 1e7)
+            y = int(msg.y) if is_int else round(msg.y * 1e7)
         except (ValueError, OverflowError):
             self._ack(link, partner, MissionResult.INVALID, self._type)
             self._set_state(TransferState.IDLE)

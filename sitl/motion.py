@@ -83,9 +83,20 @@ class Motion:
     """Position (local frame, metres) and velocity of one vehicle."""
 
     __slots__ = (
-        "north_m", "east_m", "up_m", "vn_mps", "ve_mps", "vu_mps", "heading_deg",
-        "acc_hor_mps2", "acc_up_mps2", "acc_down_mps2", "yaw_rate_dps", "roll_rad", "pitch_rad",
+        "acc_down_mps2",
+        "acc_hor_mps2",
+        "acc_up_mps2",
+        "east_m",
+        "heading_deg",
         "max_air_mps",
+        "north_m",
+        "pitch_rad",
+        "roll_rad",
+        "up_m",
+        "ve_mps",
+        "vn_mps",
+        "vu_mps",
+        "yaw_rate_dps",
     )
 
     def __init__(self, *, max_air_mps: float = 12.0) -> None:
