@@ -1,6 +1,6 @@
 """Dispatch benchmark: call received -> launch decision, through the running service.
 
-    .venv/bin/python -m benchmarks.dispatch.bench_dispatch                 # 50 drones, 500 zones, 250 calls
+    .venv/bin/python -m benchmarks.dispatch.bench_dispatch        # 50 drones, 500 zones, 250 calls
     .venv/bin/python -m benchmarks.dispatch.bench_dispatch --calls 40 --zones 100   # quick
 
 A synthetic site (``benchmarks/dispatch/scene.py``) is written to a temporary
@@ -74,7 +74,12 @@ async def post_calls(
 ) -> list[CallTiming]:
     out = []
     for i, (lat, lon) in enumerate(calls):
-        body = {"cad_id": f"{prefix}-{i}", "nature": "bench", "priority": 3, "location": {"lat": lat, "lon": lon}}
+        body = {
+            "cad_id": f"{prefix}-{i}",
+            "nature": "bench",
+            "priority": 3,
+            "location": {"lat": lat, "lon": lon},
+        }
         started = time.perf_counter()
         response = await client.post("/api/v1/calls", json=body)
         round_trip_s = time.perf_counter() - started
@@ -85,7 +90,9 @@ async def post_calls(
         if len(decisions) != 1:
             raise RuntimeError(f"call {i}: {len(decisions)} decisions stored")
         d = decisions[0]
-        out.append(CallTiming(incident_id, round_trip_s, d.elapsed_ms, d.outcome, d.chosen_drone_id))
+        out.append(
+            CallTiming(incident_id, round_trip_s, d.elapsed_ms, d.outcome, d.chosen_drone_id)
+        )
     return out
 
 
@@ -102,7 +109,9 @@ def compare_straight_line(service: Service, calls: list[tuple[float, float]]) ->
     planner = service.planner
     frame = planner.frame
     drones = list(service.site.drones)
-    docks_xy = {d.id: frame.to_xy(service.site.dock_of(d).lat, service.site.dock_of(d).lon) for d in drones}
+    docks_xy = {
+        d.id: frame.to_xy(service.site.dock_of(d).lat, service.site.dock_of(d).lon) for d in drones
+    }
     charge = {d.id: 1.0 for d in drones}
     planner_s, straight_s, penalty = [], [], []
     differs = infeasible = 0
@@ -112,7 +121,9 @@ def compare_straight_line(service: Service, calls: list[tuple[float, float]]) ->
         planner_s.append(time.perf_counter() - started)
         started = time.perf_counter()
         gx, gy = frame.to_xy(lat, lon)
-        nearest = min(drones, key=lambda d: math.hypot(docks_xy[d.id][0] - gx, docks_xy[d.id][1] - gy))
+        nearest = min(
+            drones, key=lambda d: math.hypot(docks_xy[d.id][0] - gx, docks_xy[d.id][1] - gy)
+        )
         straight_s.append(time.perf_counter() - started)
         best = ranked[0]
         if nearest.id != best.drone_id:
@@ -134,32 +145,59 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         site = load_site(scene.directory)
         settings = Settings(
-            _env_file=None, data_dir=Path(tmp) / "var", port=0, video=False, api_token=SecretStr(TOKEN),
-            wind_from_deg=args.wind_from_deg, wind_speed_mps=args.wind_mps,
+            _env_file=None,
+            data_dir=Path(tmp) / "var",
+            port=0,
+            video=False,
+            api_token=SecretStr(TOKEN),
+            wind_from_deg=args.wind_from_deg,
+            wind_speed_mps=args.wind_mps,
         )  # type: ignore[call-arg]
-        print(f"site: {args.drones} drones, {args.zones} zones in {args.size_m / 1000:.0f} km square; starting the service (planner prepare) ...", flush=True)
+        print(
+            f"site: {args.drones} drones, {args.zones} zones in {args.size_m / 1000:.0f} km "
+            "square; starting the service (planner prepare) ...",
+            flush=True,
+        )
         started = time.perf_counter()
         async with served(settings, site) as (service, base_url):
             start_s = time.perf_counter() - started
             for drone_id, link in service.links.items():
                 link.state = ready_state(service, drone_id)
             headers = {"authorization": f"Bearer {TOKEN}"}
-            async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30.0) as client:
+            async with httpx.AsyncClient(
+                base_url=base_url, headers=headers, timeout=30.0
+            ) as client:
                 await post_calls(client, service, scene.calls_latlon[: args.warmup], "warmup")
                 cpu0, wall0 = cpu_seconds_self(), time.perf_counter()
-                timings = await post_calls(client, service, scene.calls_latlon[args.warmup :], "call")
+                timings = await post_calls(
+                    client, service, scene.calls_latlon[args.warmup :], "call"
+                )
                 cpu_per_wall = (cpu_seconds_self() - cpu0) / (time.perf_counter() - wall0)
             bad = [t for t in timings if t.outcome != "awaiting_pilot" or t.chosen is None]
             if bad:
-                raise RuntimeError(f"{len(bad)} calls did not end awaiting a pilot with a chosen drone: {bad[:3]}")
-            peer = await asyncio.to_thread(compare_straight_line, service, scene.calls_latlon[args.warmup :])
-    return {"args": vars(args), "start_s": start_s, "timings": timings, "peer": peer, "cpu_per_wall": cpu_per_wall}
+                raise RuntimeError(
+                    f"{len(bad)} calls did not end awaiting a pilot with a chosen drone: {bad[:3]}"
+                )
+            peer = await asyncio.to_thread(
+                compare_straight_line, service, scene.calls_latlon[args.warmup :]
+            )
+    return {
+        "args": vars(args),
+        "start_s": start_s,
+        "timings": timings,
+        "peer": peer,
+        "cpu_per_wall": cpu_per_wall,
+    }
 
 
 def cpu_seconds_self() -> float:
     import os
 
     return cpu_seconds(os.getpid())
+
+
+def row(label: str, q: tuple[float, float, float], digits: int) -> str:
+    return f"| {label} | {q[0]:.{digits}f} | {q[1]:.{digits}f} | {q[2]:.{digits}f} |"
 
 
 def report(result: dict[str, Any]) -> str:
@@ -171,28 +209,38 @@ def report(result: dict[str, Any]) -> str:
     pl = summary_ms(peer.planner_s)
     sl = summary_ms(peer.straight_s)
     n = len(timings)
+    budget = rt[1] / 50.0
+    head = (
+        f"dispatch: {a['drones']} drones, {a['zones']} zones, wind {a['wind_mps']:g} m/s "
+        f"from {a['wind_from_deg']:g} deg, {n} calls at distinct locations (service start "
+        f"incl. planner prepare {result['start_s']:.1f} s; service process CPU "
+        f"{result['cpu_per_wall']:.2f} core during the calls)"
+    )
+    if peer.eta_penalty_s:
+        late = summary_ms(peer.eta_penalty_s)
+        later = (
+            f"the others arrive later by median {late[0] / 1e3:.0f} s, "
+            f"p95 {late[1] / 1e3:.0f} s, max {max(peer.eta_penalty_s):.0f} s."
+        )
+    else:
+        later = "none arrive later."
     lines = [
-        f"dispatch: {a['drones']} drones, {a['zones']} zones, wind {a['wind_mps']:g} m/s from {a['wind_from_deg']:g} deg, {n} calls at distinct locations "
-        f"(service start incl. planner prepare {result['start_s']:.1f} s; service process CPU "
-        f"{result['cpu_per_wall']:.2f} core during the calls)",
+        head,
         "",
         "| measure | p50 ms | p95 ms | p99 ms | target p95 |",
         "|---|---|---|---|---|",
-        f"| HTTP POST /api/v1/calls round trip (call received -> decision stored -> 201) | {rt[0]:.1f} | {rt[1]:.1f} | {rt[2]:.1f} | <= 50 |",
-        f"| decision elapsed_ms (as stored) | {dec[0]:.1f} | {dec[1]:.1f} | {dec[2]:.1f} | |",
-        f"| planner ETA ranking, in process (Planner.rank, all drones) | {pl[0]:.2f} | {pl[1]:.2f} | {pl[2]:.2f} | |",
-        f"| peer: straight-line nearest dock, in process | {sl[0]:.3f} | {sl[1]:.3f} | {sl[2]:.3f} | |",
+        row("HTTP POST /api/v1/calls round trip (received -> decision stored -> 201)", rt, 1)
+        + " <= 50 |",
+        row("decision elapsed_ms (as stored with the decision)", dec, 1) + " |",
+        row("planner ETA ranking in process (Planner.rank, all drones)", pl, 2) + " |",
+        row("peer: straight-line nearest dock, in process", sl, 3) + " |",
         "",
-        f"ETA ranking costs {pl[0] / sl[0]:.0f}x the straight-line pick at p50 ({pl[1] / sl[1]:.0f}x at p95); "
-        f"the HTTP round trip is {rt[1] / 50.0:.2f} of the 50 ms p95 budget.",
+        f"ETA ranking costs {pl[0] / sl[0]:.0f}x the straight-line pick at p50 "
+        f"({pl[1] / sl[1]:.0f}x at p95); the HTTP round trip p95 uses {budget:.2f} of the "
+        "50 ms budget.",
         f"straight-line choice is not the ETA-best drone in {peer.differs}/{n} calls "
-        f"({100.0 * peer.differs / n:.0f} %); of those, {peer.straight_infeasible} could not fly it at all, "
-        + (
-            f"the others arrive later by median {summary_ms(peer.eta_penalty_s)[0] / 1e3:.0f} s, "
-            f"p95 {summary_ms(peer.eta_penalty_s)[1] / 1e3:.0f} s, max {max(peer.eta_penalty_s):.0f} s."
-            if peer.eta_penalty_s
-            else "none arrive later."
-        ),
+        f"({100.0 * peer.differs / n:.0f} %); of those, {peer.straight_infeasible} could not "
+        f"fly it at all, {later}",
     ]
     return "\n".join(lines)
 
@@ -203,8 +251,10 @@ def main() -> None:
     parser.add_argument("--zones", type=int, default=500)
     parser.add_argument("--calls", type=int, default=250, help="timed calls (distinct locations)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls first")
-    parser.add_argument("--size-m", type=float, default=20_000.0, help="side of the square holding docks and zones")
-    parser.add_argument("--wind-mps", type=float, default=6.0, help="service wind (the ETA ranking uses it)")
+    parser.add_argument(
+        "--size-m", type=float, default=20_000.0, help="side of the square of docks/zones"
+    )
+    parser.add_argument("--wind-mps", type=float, default=6.0, help="service wind (ETA uses it)")
     parser.add_argument("--wind-from-deg", type=float, default=200.0)
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
     args = parser.parse_args()

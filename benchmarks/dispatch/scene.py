@@ -47,11 +47,18 @@ def write_scene(
     features = []
     for i, poly in enumerate(polys):
         lonlat = frame.xy_to_lonlat(shapely.get_coordinates(poly.exterior) - half_m)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [lonlat.tolist()]},
-            "properties": {"kind": "no_fly", "name": f"zone {i}", "id": f"z{i}", "buffer_m": ZONE_BUFFER_M},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [lonlat.tolist()]},
+                "properties": {
+                    "kind": "no_fly",
+                    "name": f"zone {i}",
+                    "id": f"z{i}",
+                    "buffer_m": ZONE_BUFFER_M,
+                },
+            }
+        )
     clear = [p.buffer(ZONE_BUFFER_M + 25.0) for p in polys]
     docks_xy = random_free_points(clear, n_drones, seed=seed + 1, size_m=size_m)
     calls_xy = random_free_points(clear, n_calls, seed=seed + 2, size_m=size_m)
@@ -59,7 +66,13 @@ def write_scene(
     for i, (x, y) in enumerate(docks_xy):
         lat, lon = frame.to_latlon(x - half_m, y - half_m)
         docks.append({"id": f"dock{i}", "lat": lat, "lon": lon, "ground_alt_amsl_m": 200.0})
-        drones.append({"id": f"uav{i}", "dock": f"dock{i}", "mavlink_url": f"udpin://127.0.0.1:{udp_base + i}"})
+        drones.append(
+            {
+                "id": f"uav{i}",
+                "dock": f"dock{i}",
+                "mavlink_url": f"udpin://127.0.0.1:{udp_base + i}",
+            }
+        )
     site = {
         "name": f"bench {n_drones} drones {n_zones} zones",
         "docks": docks,

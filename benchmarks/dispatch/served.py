@@ -49,12 +49,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def served(settings: Settings, site: Site, *, startup_timeout_s: float = 120.0) -> AsyncIterator[tuple[Service, str]]:
+async def served(
+    settings: Settings, site: Site, *, startup_timeout_s: float = 120.0
+) -> AsyncIterator[tuple[Service, str]]:
     service = Service(settings, site)
     app = create_app(settings, site, service=service)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on",
-        ws_ping_interval=None, timeout_graceful_shutdown=3,
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        log_config=None,
+        lifespan="on",
+        ws_ping_interval=None,
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
     async with asyncio.TaskGroup() as tg:
