@@ -101,6 +101,10 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
+def _is_msg_id(value: float) -> bool:
+    return math.isfinite(value) and 0 <= value <= 0xFFFFFF and value == int(value)
+
+
 class Commander:
     def __init__(self, vehicle: Vehicle) -> None:
         self.v = vehicle
@@ -250,7 +254,7 @@ class Commander:
         else:
             try:
                 result = handler(self, link, msg, p)
-            except ValueError as exc:
+            except (ValueError, ArithmeticError) as exc:   # e.g. inf/1e30 where an int is due
                 logger.info("%s: command %d refused: %s", self.v.name, p.command, exc)
                 result = Result.DENIED
         if result is not None:
@@ -439,7 +443,7 @@ class Commander:
         return Result.ACCEPTED if ok else Result.FAILED
 
     def _cmd_get_interval(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
-        if not _finite(p.p1):
+        if not _is_msg_id(p.p1):
             return Result.DENIED
         interval = self.v.streams[link].interval_s(int(p.p1))
         self.v.ack(link, msg, p.command, Result.ACCEPTED)

@@ -292,7 +292,8 @@ class StreamSchedule:
         }
 
     def can_stream(self, msg_id: int) -> bool:
-        return msg_id in ENCODERS and msg_id != AUTOPILOT_VERSION
+        """HEARTBEAT is a constant-rate stream in PX4: it cannot be changed or disabled."""
+        return msg_id in ENCODERS and msg_id not in (AUTOPILOT_VERSION, HEARTBEAT)
 
     def set_interval(self, msg_id: int, interval_us: float, now_s: float) -> bool:
         """SET_MESSAGE_INTERVAL semantics: −1 disable, 0 default, else µs. False = impossible."""

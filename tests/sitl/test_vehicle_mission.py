@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -180,3 +181,48 @@ async def test_mission_flies_every_item_then_returns_lands_and_disarms(rig: Prob
     assert "Takeoff detected" in texts and "Landing detected" in texts
     # the DO_CHANGE_SPEED override ends with the flight
     assert v.navigator.cruise_speed_mps() == pytest.approx(5.0)   # reset at disarm
+
+
+async def test_random_items_always_end_with_one_ack(rig: ProbeRig) -> None:
+    """Fuzz: uploads of random commands/frames/parameters (NaN, inf, huge) of every plan type
+    end with exactly one MISSION_ACK each, and the vehicle keeps answering."""
+    import random
+
+    p = rig.probe
+    rng = random.Random(99)
+    values = [NAN, math.inf, -1.0, 0.0, 2.0, 5.0, 1e30]
+    for _ in range(12):
+        mission_type = rng.choice([0, 1, 2])
+        count = rng.randint(1, 4)
+        items = [
+            p.mav.mission_item_int_encode(
+                1, 1, seq, rng.choice([0, 1, 2, 3, 5, 6, 10, 99]),
+                rng.choice([16, 20, 21, 22, 93, 178, 5001, 5003, 5100, 31000]),
+                1 if seq == 0 else 0, 1, *(rng.choice(values) for _ in range(4)),
+                rng.choice([0, 473977420, 2**31 - 1]), rng.choice([0, 85455940, -(2**31)]),
+                rng.choice(values), mission_type)
+            for seq in range(count)
+        ]
+        since = p.mark()
+        p.send(p.mav.mission_count_encode(1, 1, count, mission_type))
+
+        async def requested(seq: int, since: int = since) -> bool:
+            """True when item ``seq`` is asked for, False once the upload was acknowledged."""
+            async with asyncio.timeout(2.0):
+                while True:
+                    if p.of_type("MISSION_ACK", since):
+                        return False
+                    if any(m.seq == seq for m in p.of_type("MISSION_REQUEST_INT", since)):
+                        return True
+                    await asyncio.sleep(0.01)
+
+        for seq, item in enumerate(items):
+            if not await requested(seq):
+                break
+            p.send(item)
+        ack = await p.wait_for("MISSION_ACK", since=since)
+        assert ack.mission_type == mission_type
+        await asyncio.sleep(0.05)
+        assert len(p.of_type("MISSION_ACK", since)) == 1
+        assert rig.vehicle.transfer.state == "idle"
+    assert (await p.command_long(512, 148)).result == ACCEPTED

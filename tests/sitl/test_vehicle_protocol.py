@@ -246,3 +246,36 @@ async def test_param_list_has_every_index_and_hash_check(rig: ProbeRig) -> None:
     p.send(p.mav.param_request_read_encode(1, 1, b"", 3))
     by_index = await p.wait_for("PARAM_VALUE", since=since)
     assert by_index.param_index == 3
+
+
+async def test_random_command_parameters_always_get_exactly_one_ack(rig: ProbeRig) -> None:
+    """Fuzz: every handled command id with NaN/inf/huge/negative/fractional parameters, in
+    both COMMAND_LONG and COMMAND_INT (frame 5) form, gets one ACK and never a crash."""
+    import random
+
+    p = rig.probe
+    rng = random.Random(1234)
+    values = [NAN, math.inf, -math.inf, 1e30, -1e30, 0.0, 1.0, -1.0, 0.5, 21196.0, 3.0, 4.0,
+              65535.0, 1e7, -7.25]
+    commands = [20, 21, 22, 34, 176, 178, 179, 185, 192, 224, 246, 300, 400, 420, 510, 511,
+                512, 520, 31000]
+    sent: list[int] = []
+    for command in commands:
+        for _ in range(8):
+            params = [rng.choice(values) for _ in range(7)]
+            if rng.random() < 0.5:
+                p.send(p.mav.command_long_encode(1, 1, command, 0, *params))
+            else:
+                x, y = (rng.choice([0, 2**31 - 1, -(2**31), 473977420])
+                        for _ in range(2))
+                p.send(p.mav.command_int_encode(1, 1, 5, command, 0, 0, *params[:4], x, y,
+                                                params[6]))
+            sent.append(command)
+            await asyncio.sleep(0.002)
+    await asyncio.sleep(0.5)
+    since = 0
+    acks = [m.command for m in p.of_type("COMMAND_ACK", since)]
+    assert sorted(acks) == sorted(sent)
+    # and the vehicle still works normally afterwards
+    assert (await p.command_long(512, 148)).result == ACCEPTED
+    await p.wait_for("HEARTBEAT")
