@@ -47,6 +47,9 @@ KEEPS_UP_RATIO = 0.97
 KEEPS_UP_LAG_P95_MS = 50.0
 TARGET_VEHICLES = 20
 TARGET_SPEED = 20.0
+# Vehicle i sends its API stream to api_remote_base + i (14540 + i); from i = 10 on that
+# is 14550, PX4's GCS port. Move the GCS port out of the way so 40 vehicles fit.
+GCS_PORT = 13550
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,7 @@ def _port_offset(vehicles: int) -> int:
     rng = random.Random(os.urandom(8))
     for _ in range(50):
         offset = rng.randrange(20_000, 40_000, 100)
-        ports = [14550 + offset] + [
+        ports = [GCS_PORT + offset] + [
             b + offset + i for b in (14540, 14580, 18570) for i in range(vehicles)
         ]
         if all(_udp_free(p) for p in ports):
@@ -133,13 +136,15 @@ async def run_case(
     from sitl.fleet import Fleet, PortPlan, VehicleSpec, Wind
 
     offset = _port_offset(vehicles)
-    ports = PortPlan().shifted(offset)
+    ports = PortPlan(gcs_remote=GCS_PORT).shifted(offset)
     cmd = [
         sys.executable,
         "-m",
         "benchmarks.sitl.clients",
-        "--offset",
-        str(offset),
+        "--gcs-port",
+        str(ports.gcs_remote),
+        "--api-base",
+        str(ports.api_remote_base),
         "--vehicles",
         str(vehicles),
     ]
@@ -183,8 +188,7 @@ async def run_case(
             stop.set()
             await probe
             drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
+            await asyncio.gather(drain, return_exceptions=True)
         wall_s = wall1 - wall0
         sim_s = statistics.fmean(b - a for a, b in zip(sim0, sim1, strict=True))
         lag_sorted = sorted(lag_ms) or [0.0]
@@ -239,6 +243,8 @@ async def main_async(args: argparse.Namespace) -> int:
         f"{clients_cpu if clients_cpu is not None else sim_cpu} "
         f"({os.cpu_count()} CPUs, other load on the machine counts against us)"
     )
+    load_1m, _, _ = os.getloadavg()
+    print(f"load average (1 min) at start: {load_1m:.2f}")
     print(f"{args.duration_s:g} s measured per case, after every vehicle is airborne\n")
 
     results: list[CaseResult] = []

@@ -10,7 +10,7 @@ measured flying, streaming and answering, not idle on the ground:
 Prints ``airborne <k>`` once k vehicles are orbiting (the parent waits for k == N), then
 keeps draining until stdin closes.
 
-    python -m benchmarks.sitl.clients --offset 30000 --vehicles 5 [--cpu 1]
+    python -m benchmarks.sitl.clients --gcs-port 43550 --api-base 44540 --vehicles 5 [--cpu 1]
 """
 
 from __future__ import annotations
@@ -191,17 +191,15 @@ async def fly_with_mavsdk(api_port: int, flying: asyncio.Event) -> None:
                 plugin.destroy()
 
 
-async def run(offset: int, vehicles: int) -> None:
+async def run(gcs_port: int, api_base: int, vehicles: int) -> None:
     loop = asyncio.get_running_loop()
     transports: list[asyncio.BaseTransport] = []
-    gcs_transport, _ = await loop.create_datagram_endpoint(
-        Sink, local_addr=("127.0.0.1", 14550 + offset)
-    )
+    gcs_transport, _ = await loop.create_datagram_endpoint(Sink, local_addr=("127.0.0.1", gcs_port))
     transports.append(gcs_transport)
     clients: list[ApiClient] = []
     for i in range(1, vehicles):
         api_transport, client = await loop.create_datagram_endpoint(
-            functools.partial(ApiClient, i + 1), local_addr=("127.0.0.1", 14540 + offset + i)
+            functools.partial(ApiClient, i + 1), local_addr=("127.0.0.1", api_base + i)
         )
         transports.append(api_transport)
         clients.append(client)
@@ -223,7 +221,7 @@ async def run(offset: int, vehicles: int) -> None:
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
     tasks: set[asyncio.Task[Any]] = {
-        loop.create_task(fly_with_mavsdk(14540 + offset, mavsdk_flying), name="mavsdk v0")
+        loop.create_task(fly_with_mavsdk(api_base, mavsdk_flying), name="mavsdk v0")
     }
     tasks |= {loop.create_task(c.fly(), name=f"pymavlink v{c.sysid}") for c in clients}
     tasks.add(loop.create_task(report(), name="report"))
@@ -249,14 +247,17 @@ async def run(offset: int, vehicles: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--offset", type=int, required=True)
+    parser.add_argument(
+        "--gcs-port", type=int, required=True, help="where the fleet's GCS link sends"
+    )
+    parser.add_argument("--api-base", type=int, required=True, help="vehicle i's API port - i")
     parser.add_argument("--vehicles", type=int, required=True)
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one CPU")
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args.offset, args.vehicles))
+        asyncio.run(run(args.gcs_port, args.api_base, args.vehicles))
 
 
 if __name__ == "__main__":

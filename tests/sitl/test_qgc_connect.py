@@ -55,8 +55,8 @@ async def qgc_with_vehicle(speed_factor: float = 5.0) -> AsyncIterator[QgcLink]:
     finally:
         if heartbeat_task is not None:
             heartbeat_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat_task
+            # gather() hands back the task's own CancelledError; ours still propagates.
+            await asyncio.gather(heartbeat_task, return_exceptions=True)
         transport.close()
 
 
