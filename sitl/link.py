@@ -28,6 +28,27 @@ class LinkMode(StrEnum):
     ONBOARD = "onboard"   # API / offboard link (MAVSDK)
 
 
+class Extended:
+    """A pymavlink message plus extension fields newer than pymavlink 2.4.50's dialect
+    (MISSION_ACK/MISSION_COUNT ``opaque_id``, MISSION_CURRENT ``mission_id``/``fence_id``/
+    ``rally_points_id``), appended to its payload in wire order. The CRC extra covers only
+    the base fields, so the frame stays valid; older decoders ignore the extra bytes."""
+
+    __slots__ = ("_extension", "_msg")
+
+    def __init__(self, msg: Any, extension: bytes) -> None:
+        self._msg = msg
+        self._extension = extension
+
+    def get_type(self) -> str:
+        return str(self._msg.get_type())
+
+    def pack(self, mav: Any) -> bytes:
+        msg = self._msg
+        payload = msg.unpacker.pack(*(getattr(msg, name) for name in msg.ordered_fieldnames))
+        return bytes(msg._pack(mav, msg.crc_extra, payload + self._extension))
+
+
 class Link(asyncio.DatagramProtocol):
     """A UDP MAVLink endpoint; ``on_message(link, msg)`` gets every decoded message."""
 

@@ -11,9 +11,10 @@ are). Download: MISSION_REQUEST_LIST → MISSION_COUNT, then one MISSION_ITEM_IN
 request. MISSION_CLEAR_ALL clears one type or all; MISSION_SET_CURRENT moves the
 mission's current item.
 
-Opaque ids: the plan's id is the CRC32 of its items (kept in :attr:`MissionTransfer.ids`);
-the pymavlink 2.4.50 dialect has no ``opaque_id``/``mission_id`` fields, so they are
-not put on the wire.
+Opaque ids: a plan's id is the CRC32 of its items (:attr:`MissionTransfer.ids`, 0 when
+empty), sent as ``opaque_id`` in the final MISSION_ACK and in MISSION_COUNT, and as
+``mission_id``/``fence_id``/``rally_points_id`` in MISSION_CURRENT (appended with
+:class:`sitl.link.Extended`, since pymavlink 2.4.50's dialect lacks these fields).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sitl.geofence import FenceError, FenceVertex, Geofence
-from sitl.link import Link
+from sitl.link import Extended, Link
 from sitl.mission_item import ACCEPTED_FRAMES, MissionItem, MissionType
 
 if TYPE_CHECKING:
@@ -106,8 +107,15 @@ class MissionTransfer:
         self.state = new
 
     # --- sending ---------------------------------------------------------------------------
-    def _ack(self, link: Link, target: tuple[int, int], result: int, mission_type: int) -> None:
-        link.send(link.mav.mission_ack_encode(target[0], target[1], result, mission_type))
+    def _ack(
+        self, link: Link, target: tuple[int, int], result: int, mission_type: int,
+        opaque_id: int | None = None,
+    ) -> None:
+        ack = link.mav.mission_ack_encode(target[0], target[1], result, mission_type)
+        if opaque_id is None:
+            link.send(ack)
+        else:
+            link.send(Extended(ack, struct.pack("<I", opaque_id)))
 
     def _request(self) -> None:
         link = self._link
@@ -167,7 +175,7 @@ class MissionTransfer:
             return
         if msg.count == 0:
             self._store(mtype, [])
-            self._ack(link, partner, MissionResult.ACCEPTED, mtype)
+            self._ack(link, partner, MissionResult.ACCEPTED, mtype, 0)
             if self.state is TransferState.RECEIVING:
                 self._set_state(TransferState.IDLE)
             return
@@ -213,7 +221,7 @@ class MissionTransfer:
         if self.state is not TransferState.RECEIVING or link is not self._link:
             done = self._completed
             if done is not None and done[0] is link and msg.seq == done[2] - 1:
-                self._ack(link, partner, MissionResult.ACCEPTED, done[1])
+                self._ack(link, partner, MissionResult.ACCEPTED, done[1], self.ids[done[1]])
             return
         if getattr(msg, "mission_type", 0) != self._type:
             self._ack(link, partner, MissionResult.ERROR, self._type)
@@ -258,7 +266,7 @@ class MissionTransfer:
             self._ack(link, partner, MissionResult.ERROR, self._type)
             return
         self._completed = (link, self._type, self._count)
-        self._ack(link, partner, MissionResult.ACCEPTED, self._type)
+        self._ack(link, partner, MissionResult.ACCEPTED, self._type, self.ids[self._type])
 
     def _store(self, mtype: MissionType, items: list[MissionItem]) -> None:
         if mtype is MissionType.FENCE:
@@ -281,7 +289,8 @@ class MissionTransfer:
         if mtype is None or mtype is MissionType.ALL:
             self._ack(link, partner, MissionResult.UNSUPPORTED, getattr(msg, "mission_type", 0))
             return
-        link.send(link.mav.mission_count_encode(*partner, len(self.plans[mtype]), mtype))
+        count = link.mav.mission_count_encode(*partner, len(self.plans[mtype]), mtype)
+        link.send(Extended(count, struct.pack("<I", self.ids[mtype])))
 
     def _on_request(self, link: Link, msg: Any) -> None:
         mtype = self._mission_type(msg)
@@ -316,7 +325,7 @@ class MissionTransfer:
         types = list(MAX_ITEMS) if mtype is MissionType.ALL else [mtype]
         for each in types:
             self._store(each, [])
-        self._ack(link, partner, MissionResult.ACCEPTED, mtype)
+        self._ack(link, partner, MissionResult.ACCEPTED, mtype, 0)
 
     def _on_set_current(self, link: Link, msg: Any) -> None:
         if not self.v.navigator.set_current(msg.seq):

@@ -11,12 +11,14 @@ tick rate. Intervals are real time, independent of the speed factor.
 from __future__ import annotations
 
 import math
+import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sitl.battery import MAV_BATTERY_CHARGE_STATE
-from sitl.link import Link, LinkMode
+from sitl.link import Extended, Link, LinkMode
+from sitl.mission_item import MissionType
 from sitl.modes import MAV_LANDED_STATE, NavState, base_mode, custom_mode
 
 if TYPE_CHECKING:
@@ -179,7 +181,10 @@ def global_position_int(v: Vehicle, mav: Any) -> Any:
 
 def mission_current(v: Vehicle, mav: Any) -> Any:
     seq, total, state, mode = v.navigator.mission_status()
-    return mav.mission_current_encode(seq, total, state, mode)
+    ids = v.transfer.ids
+    plan_ids = struct.pack("<III", ids[MissionType.MISSION], ids[MissionType.FENCE],
+                           ids[MissionType.RALLY])
+    return Extended(mav.mission_current_encode(seq, total, state, mode), plan_ids)
 
 
 def vfr_hud(v: Vehicle, mav: Any) -> Any:

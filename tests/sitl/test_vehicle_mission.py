@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import struct
 
 import pytest
 
@@ -38,6 +39,14 @@ async def _upload(p: Probe, items: list[object], mission_type: int = 0) -> objec
     return await p.wait_for("MISSION_ACK", since=since)
 
 
+def _extension_u32(msg: object, offset: int) -> int:
+    """A uint32 extension field newer than pymavlink's dialect, read from the raw frame
+    (MAVLink 2 header is 10 bytes; trailing zero bytes are trimmed on the wire)."""
+    raw = bytes(msg.get_msgbuf())  # type: ignore[attr-defined]
+    payload = raw[10:-2].ljust(offset + 4, b"\0")
+    return int(struct.unpack_from("<I", payload, offset)[0])
+
+
 def _sortie(p: Probe) -> list[object]:
     return [
         _item(p, 0, 22, z=10.0),
@@ -55,10 +64,16 @@ async def test_upload_download_roundtrip(rig: ProbeRig) -> None:
     ack = await _upload(p, items)
     assert (ack.type, ack.mission_type) == (ACCEPTED, 0)
     assert (ack.target_system, ack.target_component) == (245, 190)
+    plan_id = rig.vehicle.transfer.ids[0]
+    assert plan_id != 0
+    assert _extension_u32(ack, 4) == plan_id                  # MISSION_ACK.opaque_id
     since = p.mark()
     p.send(p.mav.mission_request_list_encode(1, 1, 0))
     count = await p.wait_for("MISSION_COUNT", since=since)
     assert count.count == len(items)
+    assert _extension_u32(count, 5) == plan_id                # MISSION_COUNT.opaque_id
+    current = await p.wait_for("MISSION_CURRENT", since=since)
+    assert _extension_u32(current, 6) == plan_id              # MISSION_CURRENT.mission_id
     for seq, sent in enumerate(items):
         since = p.mark()
         p.send(p.mav.mission_request_int_encode(1, 1, seq, 0))
