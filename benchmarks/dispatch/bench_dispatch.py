@@ -42,7 +42,7 @@ from benchmarks.dispatch.stats import summary_ms
 from dfr.config import Settings
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.service import Service
-from dfr.site import load_site
+from dfr.site import Dock, load_site
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ class CallTiming:
     chosen: str | None
 
 
-def ready_state(service: Service, drone_id: str) -> DroneState:
-    dock = service.site.dock_of(service.drones[drone_id])
+def ready_state(drone_id: str, dock: Dock) -> DroneState:
+    """A drone ready on its dock: link up, healthy, armable, full battery."""
     return DroneState(
         drone_id=drone_id, link=LinkState.UP, updated_at=datetime.now(UTC),
         lat_deg=dock.lat, lon_deg=dock.lon, alt_amsl_m=dock.ground_alt_amsl_m, alt_rel_m=0.0,
@@ -67,6 +67,12 @@ def ready_state(service: Service, drone_id: str) -> DroneState:
         armed=False, landed=LandedState.ON_GROUND, health_ok=True, armable=True,
         home_lat_deg=dock.lat, home_lon_deg=dock.lon, home_alt_amsl_m=dock.ground_alt_amsl_m,
     )  # fmt: skip
+
+
+def set_ready(service: Service) -> None:
+    """Every link of the service reports a ready drone (no vehicle needed)."""
+    for drone_id, link in service.links.items():
+        link.state = ready_state(drone_id, service.site.dock_of(service.drones[drone_id]))
 
 
 async def post_calls(
@@ -161,8 +167,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         async with served(settings, site) as (service, base_url):
             start_s = time.perf_counter() - started
-            for drone_id, link in service.links.items():
-                link.state = ready_state(service, drone_id)
+            set_ready(service)
             headers = {"authorization": f"Bearer {TOKEN}"}
             async with httpx.AsyncClient(
                 base_url=base_url, headers=headers, timeout=30.0

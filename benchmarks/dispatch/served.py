@@ -14,6 +14,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import uvicorn
+from uvicorn._types import ASGIApplication
 
 from dfr.api.app import create_app
 from dfr.config import Settings
@@ -49,15 +50,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def served(
-    settings: Settings, site: Site, *, startup_timeout_s: float = 120.0
-) -> AsyncIterator[tuple[Service, str]]:
-    service = Service(settings, site)
-    app = create_app(settings, site, service=service)
+async def serve_app(
+    app: ASGIApplication, *, startup_timeout_s: float = 120.0
+) -> AsyncIterator[str]:
+    """Real uvicorn for ``app`` on 127.0.0.1, a free port; yields the base URL."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=settings.port,
+        port=0,
         log_config=None,
         lifespan="on",
         ws_ping_interval=None,
@@ -73,6 +73,14 @@ async def served(
                         raise RuntimeError("uvicorn stopped during start-up")
                     await asyncio.sleep(0.05)
             port = next(s.getsockname()[1] for srv in server.servers for s in srv.sockets)
-            yield service, f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}"
         finally:
             server.should_exit = True
+
+
+@contextlib.asynccontextmanager
+async def served(settings: Settings, site: Site) -> AsyncIterator[tuple[Service, str]]:
+    """The service (its lifespan run by uvicorn) on 127.0.0.1, a free port."""
+    service = Service(settings, site)
+    async with serve_app(create_app(settings, site, service=service)) as base_url:
+        yield service, base_url
