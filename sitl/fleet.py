@@ -28,6 +28,21 @@ DEFAULT_PORTS = PortPlan()
 CALM = Wind()
 
 
+def _check_ports(ports: PortPlan, instances: Sequence[int]) -> None:
+    """Refuse plans where two sockets would bind the same port; warn where an API link
+    would send to the GCS port (PX4 SITL has the same clash from instance 10 on, and works
+    round it by sending every instance > 9 to 14549)."""
+    local = [ports.gcs_local_base + i for i in instances]
+    local += [ports.api_local_base + i for i in instances]
+    if len(set(local)) != len(local):
+        raise ValueError(f"port plan {ports} binds the same port twice for instances {instances}")
+    clash = [i for i in instances if ports.api_remote_base + i == ports.gcs_remote]
+    if clash:
+        logger.warning("instance %s sends its API link to the GCS port %d; use a PortPlan "
+                       "with a different gcs_remote for more than 10 vehicles", clash,
+                       ports.gcs_remote)
+
+
 class Fleet:
     """Async context manager: binds all sockets on enter, stops everything cleanly on exit."""
 
@@ -45,6 +60,7 @@ class Fleet:
         instances = [s.instance for s in specs]
         if len(set(instances)) != len(instances):
             raise ValueError(f"vehicle instances must be unique, got {instances}")
+        _check_ports(ports, instances)
         self.ports = ports
         self.speed_factor = speed_factor
         self.vehicles: Sequence[Vehicle] = tuple(

@@ -96,3 +96,13 @@ def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
     text = "".join(lines) + (rest or "")
     assert "sysid 1" in text and "sysid 2" in text
     assert "fleet stopped" in text
+
+
+def test_port_plans_that_bind_a_port_twice_are_refused() -> None:
+    specs = [VehicleSpec(i, 47.0, 8.0, 400.0) for i in range(12)]
+    clashing = PortPlan(gcs_local_base=14585)        # overlaps api_local_base + 5
+    with pytest.raises(ValueError, match="twice"):
+        Fleet(specs, ports=clashing)
+    with pytest.raises(ValueError, match="unique"):
+        Fleet([specs[0], specs[0]])
+    Fleet(specs)   # 12 vehicles on default ports: allowed, with a warning about instance 10
