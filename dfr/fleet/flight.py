@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 from dfr.errors import InvalidStateError, LinkError
 from dfr.fleet.drone_state import DroneState, LandedState
+from dfr.geo.frame import geodesic_distance_m
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
 from dfr.store.records import FlightPhase
 
@@ -48,6 +49,7 @@ ALLOWED: dict[FlightPhase, frozenset[FlightPhase]] = {
     P.ABORTED: frozenset(),
 }
 TERMINAL = frozenset({P.DOCKED, P.ABORTED})
+ARRIVAL_RADIUS_M = 25.0
 # A mode change nobody asked for, in these phases, means the vehicle acted on its own
 # (geofence, battery, link-loss or GPS failsafe).
 WATCHED_PHASES = frozenset({P.ENROUTE, P.ON_SCENE, P.RETURNING})
@@ -163,11 +165,7 @@ class Flight:
             state = self.link.state
             if self.phase is FlightPhase.LAUNCHING and state.landed is LandedState.IN_AIR:
                 await self._set_phase(FlightPhase.ENROUTE, "airborne")
-            elif (
-                self.phase is FlightPhase.ENROUTE
-                and self._progress.current >= self.plan.last_route_seq
-                and self._progress.total > 0
-            ):
+            elif self.phase is FlightPhase.ENROUTE and self._arrived(state):
                 await self._set_phase(FlightPhase.ON_SCENE, "reached the scene")
                 self._on_scene_since = loop.time()
                 await self.orbit(
@@ -207,6 +205,18 @@ class Flight:
             except TimeoutError:
                 pass
         return self.phase
+
+    def _arrived(self, state: DroneState) -> bool:
+        """Over the scene: the mission says so, or (after a restart, when the mission's
+        progress is not known yet) the position does."""
+        if self._progress.total > 0 and self._progress.current >= self.plan.last_route_seq:
+            return True
+        if not state.has_position:
+            return False
+        distance_m = geodesic_distance_m(
+            state.lat_deg, state.lon_deg, self.plan.scene_lat_deg, self.plan.scene_lon_deg
+        )
+        return distance_m <= ARRIVAL_RADIUS_M
 
     # -- pilot and monitor actions -----------------------------------------------------
 

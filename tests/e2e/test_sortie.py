@@ -19,43 +19,15 @@ import websockets
 from shapely.geometry import Point, Polygon
 
 from dfr.geo.frame import LocalFrame
-from tests.e2e.harness import PILOT, VIEWER, port_offset, running_dfr, wait_for, write_site
+from tests.e2e.harness import VIEWER, port_offset, running_dfr, wait_for
+from tests.e2e.scenes import DOCK_B, SCENE, WALL, WALL_BUFFER_M, wall_site
 
-SCENE = (47.40, 8.55)
-M_PER_DEG_LAT = 111_200.0
-M_PER_DEG_LON = 75_300.0  # at 47.4° N
-DOCK_A = (SCENE[0] - 1500 / M_PER_DEG_LAT, SCENE[1])
-DOCK_B = (SCENE[0], SCENE[1] + 2500 / M_PER_DEG_LON)
-WALL_BUFFER_M = 50.0
-
-
-def _ll(x_m: float, y_m: float) -> list[float]:
-    return [SCENE[1] + x_m / M_PER_DEG_LON, SCENE[0] + y_m / M_PER_DEG_LAT]
-
-
-WALL = [_ll(-3000, -900), _ll(3000, -900), _ll(3000, -600), _ll(-3000, -600), _ll(-3000, -900)]
 ETA_TOLERANCE = 1.25  # on scene within 125 % of the planned ETA …
 ETA_SLACK_S = 30.0  # … plus 30 s (vehicle time) for arming and the simulator's takeoff
 
 
 def _site(tmp_path: Path) -> Path:
-    return write_site(
-        tmp_path / "site",
-        docks=[
-            {"id": "a", "lat": DOCK_A[0], "lon": DOCK_A[1], "ground_alt_amsl_m": 488.0},
-            {"id": "b", "lat": DOCK_B[0], "lon": DOCK_B[1], "ground_alt_amsl_m": 488.0},
-        ],
-        drones=[{"id": "near", "dock": "a"}, {"id": "far", "dock": "b"}],
-        airspace=[
-            {
-                "type": "Feature",
-                "properties": {"kind": "no_fly", "name": "test wall", "buffer_m": WALL_BUFFER_M},
-                "geometry": {"type": "Polygon", "coordinates": [WALL]},
-            }
-        ],
-        policy={"auto_launch_max_priority": 2, "on_scene_time_s": 0, "orbit_radius_m": 60,
-                "orbit_speed_mps": 5, "cruise_alt_agl_m": 60},
-    )
+    return wall_site(tmp_path / "site")
 
 
 async def _all_ready(client: Any) -> bool:

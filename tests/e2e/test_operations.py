@@ -1,0 +1,217 @@
+"""Policy, queueing, airspace checks and faults, each through the running service and
+the simulated fleet over real UDP and the real MAVSDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from dfr.store.records import CommandState
+from tests.e2e.harness import VIEWER, port_offset, running_dfr, wait_for
+from tests.e2e.scenes import INSIDE_WALL, SCENE, call, offset_ll, wall_site
+
+SPEED = 20.0
+
+
+async def _ready(client: httpx.AsyncClient) -> bool:
+    drones = (await client.get("/api/v1/drones")).json()
+    return all(d["link"] == "up" and d["armable"] and d["health_ok"] for d in drones)
+
+
+async def _flight(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/flights/{flight_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _wait_phase(client: httpx.AsyncClient, flight_id: str, phase: str, timeout_s: float = 120) -> None:
+    async def reached() -> bool:
+        return (await _flight(client, flight_id))["phase"] == phase
+
+    await wait_for(reached, timeout_s, f"flight {flight_id} in phase {phase}")
+
+
+async def _wait_ended(client: httpx.AsyncClient, flight_id: str, timeout_s: float = 180) -> dict[str, Any]:
+    async def ended() -> dict[str, Any] | None:
+        body = await _flight(client, flight_id)
+        return body if body["ended_at"] else None
+
+    result: dict[str, Any] = await wait_for(ended, timeout_s, f"flight {flight_id} ended")
+    return result
+
+
+async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
+    offset = port_offset()
+    async with running_dfr(wall_site(tmp_path / "site"), tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drones ready")
+        made = (await client.post("/api/v1/calls", json=call("P3", priority=3))).json()
+        assert made["status"] == "awaiting_pilot"
+        incident = (await client.get(f"/api/v1/incidents/{made['id']}")).json()
+        assert incident["decision"]["outcome"] == "awaiting_pilot"
+        assert incident["decision"]["chosen_drone_id"] == "far"  # proposed, not launched
+        assert (await client.get("/api/v1/flights")).json() == []
+
+        viewer = {"Authorization": f"Bearer {VIEWER}"}
+        refused = await client.post(f"/api/v1/incidents/{made['id']}/launch", headers=viewer)
+        assert refused.status_code == 403
+        assert (await client.get("/api/v1/flights")).json() == []
+
+        unknown = await client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "nope"})
+        assert unknown.status_code == 404
+
+        # the pilot picks the other drone on purpose
+        launched = await client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "near"})
+        assert launched.status_code == 201, launched.text
+        flight = launched.json()
+        assert flight["drone_id"] == "near"
+        again = await client.post(f"/api/v1/incidents/{made['id']}/launch")
+        assert again.status_code == 409  # already dispatched
+        await _wait_phase(client, flight["id"], "enroute")
+        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        record = await _wait_ended(client, flight["id"])
+        assert record["phases"][-1]["phase"] == "docked"
+
+
+async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_path: Path) -> None:
+    offset = port_offset()
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drone ready")
+        first = (await client.post("/api/v1/calls", json=call("Q1"))).json()
+        assert first["status"] == "dispatched"
+        second = (await client.post("/api/v1/calls", json=call("Q2", where=offset_ll(500, 500)))).json()
+        assert second["status"] == "queued"
+        queued = (await client.get(f"/api/v1/incidents/{second['id']}")).json()
+        assert "already on a flight" in queued["decision"]["rejections"][0]["reason"]
+
+        (flight,) = (await client.get("/api/v1/flights")).json()
+        await _wait_phase(client, flight["id"], "on_scene")
+
+        # into the no-fly wall: refused before anything is sent, nothing recorded
+        into_zone = await client.post(
+            f"/api/v1/flights/{flight['id']}/commands",
+            json={"type": "goto", "lat": INSIDE_WALL[0], "lon": INSIDE_WALL[1]},
+        )
+        assert into_zone.status_code == 422
+        assert "test wall" in into_zone.json()["detail"]
+        orbit_through = await client.post(
+            f"/api/v1/flights/{flight['id']}/commands",
+            json={"type": "orbit", "lat": INSIDE_WALL[0], "lon": INSIDE_WALL[1] + 0.01, "radius_m": 300},
+        )
+        assert orbit_through.status_code in (200, 422)
+        bad = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "barrel_roll"})
+        assert bad.status_code == 422
+        record = await _flight(client, flight["id"])
+        assert all(c["type"] != "goto" for c in record["commands"])
+
+        # a legal goto is flown and answered by the vehicle
+        legal = offset_ll(300, 300)
+        moved = await client.post(
+            f"/api/v1/flights/{flight['id']}/commands", json={"type": "goto", "lat": legal[0], "lon": legal[1]}
+        )
+        assert moved.status_code == 200 and moved.json()["state"] == "accepted", moved.text
+        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        await _wait_ended(client, flight["id"])
+
+        # the drone is home: the queued call is served by itself
+        async def dispatched() -> bool:
+            body = (await client.get(f"/api/v1/incidents/{second['id']}")).json()
+            return body["status"] == "dispatched"
+
+        await wait_for(dispatched, 60, "queued call dispatched")
+        flights = (await client.get("/api/v1/flights")).json()
+        assert {f["incident_id"] for f in flights} == {first["id"], second["id"]}
+
+
+async def test_low_battery_forces_return(tmp_path: Path) -> None:
+    offset = port_offset()
+    small = {"battery_wh": 60.0, "hover_power_w": 300.0, "cruise_power_w": 330.0, "climb_power_w": 450.0}
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b", "performance": small}])
+    async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drone ready")
+        made = (await client.post("/api/v1/calls", json=call("B1"))).json()
+        assert made["status"] == "dispatched", made
+        (flight,) = (await client.get("/api/v1/flights")).json()
+        await _wait_phase(client, flight["id"], "on_scene")
+        # nobody sends it home: the monitor must, while it still can get there
+        record = await _wait_ended(client, flight["id"], timeout_s=240)
+        phases = [p["phase"] for p in record["phases"]]
+        assert phases[-3:] == ["returning", "landing", "docked"]
+        returning = next(p for p in record["phases"] if p["phase"] == "returning")
+        assert "battery" in returning["reason"]
+        assert any(a["kind"] == "battery_reserve" for a in record["alerts"])
+        assert dfr.fleet.vehicles[0].snapshot().battery_remaining_pct > 5.0  # home with some left
+
+
+async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
+    offset = port_offset()
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drone ready")
+        (await client.post("/api/v1/calls", json=call("L1"))).raise_for_status()
+        (flight,) = (await client.get("/api/v1/flights")).json()
+        await _wait_phase(client, flight["id"], "on_scene")
+
+        vehicle = dfr.fleet.vehicles[0]
+        vehicle.set_link_blocked(True)
+
+        async def link_is(state: str) -> bool:
+            return (await client.get("/api/v1/drones/far")).json()["link"] == state
+
+        await wait_for(lambda: link_is("lost"), 30, "link lost seen by the service")
+        refused = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "hold"})
+        assert refused.status_code == 503  # cannot send over a dead link, and says so
+        vehicle.set_link_blocked(False)
+        await wait_for(lambda: link_is("up"), 30, "link back")
+
+        record = await _flight(client, flight["id"])
+        kinds = [a["kind"] for a in record["alerts"]]
+        assert kinds.count("link_lost") == 1 and kinds.count("link_back") == 1
+        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        record = await _wait_ended(client, flight["id"])
+        assert record["outcome"] == "docked"
+
+
+async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
+    offset = port_offset()
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    data = tmp_path / "data"
+    from sitl.fleet import Fleet, PortPlan
+    from dfr.site import load_site
+
+    fleet = Fleet.from_site(load_site(site), ports=PortPlan().shifted(offset), speed_factor=10.0)
+    async with fleet:
+        async with running_dfr(site, data, offset=offset, speed=10.0, fleet=fleet) as first:
+            client = first.client
+            await wait_for(lambda: _ready(client), 60, "drone ready")
+            (await client.post("/api/v1/calls", json=call("R1"))).raise_for_status()
+            (flight,) = (await client.get("/api/v1/flights")).json()
+            await _wait_phase(client, flight["id"], "enroute")
+            # a command whose answer never came back before the service died
+            await first.service.store.add_command(
+                flight_id=flight["id"], drone_id="far", type="hold", params={}, issued_by="pilot",
+                issued_at=first.service.started_at,
+            )  # fmt: skip
+        assert fleet.vehicles[0].snapshot().armed  # the drone flew on while the service was down
+
+        async with running_dfr(site, data, offset=offset, speed=10.0, fleet=fleet) as second:
+            client = second.client
+            record = await _flight(client, flight["id"])
+            assert record["ended_at"] is None
+            (unknown,) = [c for c in record["commands"] if c["type"] == "hold"]
+            assert unknown["state"] == CommandState.UNKNOWN.value  # marked, never re-sent
+            await _wait_phase(client, flight["id"], "on_scene", timeout_s=180)
+            assert fleet.vehicles[0].snapshot().nav_state.value != "hold"  # the hold was not re-sent
+            (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+            record = await _wait_ended(client, flight["id"])
+            phases = [p["phase"] for p in record["phases"]]
+            assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
+            incident = (await client.get(f"/api/v1/incidents/{record['incident_id']}")).json()
+            assert incident["status"] == "closed"
