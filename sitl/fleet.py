@@ -36,11 +36,11 @@ def _check_ports(ports: PortPlan, instances: Sequence[int]) -> None:
     local += [ports.api_local_base + i for i in instances]
     if len(set(local)) != len(local):
         raise ValueError(f"port plan {ports} binds the same port twice for instances {instances}")
-    clash = [i for i in instances if ports.api_remote_base + i == ports.gcs_remote]
+    clash = [i for i in instances if ports.api_remote(i) == ports.gcs_remote]
     if clash:
-        logger.warning("instance %s sends its API link to the GCS port %d; use a PortPlan "
-                       "with a different gcs_remote for more than 10 vehicles", clash,
-                       ports.gcs_remote)
+        logger.warning("instance %s sends its API link to the GCS port %d; for more than 10 "
+                       "vehicles use PortPlan(api_remote_shared_from=9) (PX4's rule) or "
+                       "another gcs_remote", clash, ports.gcs_remote)
 
 
 class Fleet:

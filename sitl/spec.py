@@ -19,6 +19,10 @@ class PortPlan:
     api_remote_base: int = 14540   # ... and sends to host:api_remote_base+i
     video_base: int = 5600         # camera of vehicle i sends RTP to host:video_base+i
     host: str = "127.0.0.1"        # where to send before first receive; sockets bind host too
+    # PX4's px4-rc.mavlink sends the API link of every instance >= 9 to 14549 (one shared
+    # port, clients tell vehicles apart by sysid). None (default) keeps api_remote_base+i
+    # for every instance, which from instance 10 on reaches the GCS port (Fleet warns).
+    api_remote_shared_from: int | None = None
 
     def shifted(self, offset: int) -> PortPlan:
         """Every port + ``offset``."""
@@ -29,7 +33,15 @@ class PortPlan:
             api_remote_base=self.api_remote_base + offset,
             video_base=self.video_base + offset,
             host=self.host,
+            api_remote_shared_from=self.api_remote_shared_from,
         )
+
+    def api_remote(self, instance: int) -> int:
+        """Where vehicle ``instance`` sends its API (ONBOARD) link before it hears a client."""
+        shared = self.api_remote_shared_from
+        if shared is not None and instance >= shared:
+            return self.api_remote_base + shared
+        return self.api_remote_base + instance
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,7 @@ class Vehicle:
         self.api_link = Link(
             name=f"{self.name} api", mode=LinkMode.ONBOARD, sysid=self.sysid,
             local=(host, ports.api_local_base + spec.instance),
-            default_remote=(host, ports.api_remote_base + spec.instance),
+            default_remote=(host, ports.api_remote(spec.instance)),
             on_message=self._on_message,
         )
         self.links = (self.gcs_link, self.api_link)

@@ -106,3 +106,11 @@ def test_port_plans_that_bind_a_port_twice_are_refused() -> None:
     with pytest.raises(ValueError, match="unique"):
         Fleet([specs[0], specs[0]])
     Fleet(specs)   # 12 vehicles on default ports: allowed, with a warning about instance 10
+
+
+def test_px4_shared_api_port_from_instance_9_is_available() -> None:
+    ports = PortPlan(api_remote_shared_from=9).shifted(100)
+    assert [ports.api_remote(i) for i in (0, 8, 9, 10, 30)] == [14640, 14648, 14649, 14649, 14649]
+    assert PortPlan().api_remote(12) == 14552
+    fleet = Fleet([VehicleSpec(i, 47.0, 8.0, 400.0) for i in range(12)], ports=ports)
+    assert fleet.vehicles[11].api_link.remote == ("127.0.0.1", 14649)
