@@ -323,10 +323,10 @@ class Commander:
         flags = int(p.p2) if _finite(p.p2) else 0
         if not (flags & 1) or flags & ~1:
             return Result.UNSUPPORTED
-        if not v.armed or not v.in_air():
-            return Result.TEMPORARILY_REJECTED
+        # PX4: the commander only switches to Hold; the navigator takes the point only
+        # while armed (armed on the ground, the vehicle lifts off towards it)
         result = self.request_mode(NavState.HOLD)
-        if result is not Result.ACCEPTED:
+        if result is not Result.ACCEPTED or not v.armed:
             return result
         m = v.motion
         north, east = m.north_m, m.east_m

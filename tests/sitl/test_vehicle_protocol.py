@@ -103,10 +103,14 @@ async def test_command_int_frames_other_than_global_int_are_refused(rig: ProbeRi
     assert v.snapshot().nav_state == "hold"
 
 
-async def test_reposition_on_the_ground_is_temporarily_rejected(rig: ProbeRig) -> None:
-    ack = await rig.probe.command_int(192, 5, -1, 1, 0, NAN, int(HOME[0] * 1e7),
+async def test_reposition_while_disarmed_is_accepted_and_ignored(rig: ProbeRig) -> None:
+    ack = await rig.probe.command_int(192, 5, -1, 1, 0, NAN, int((HOME[0] + 0.001) * 1e7),
                                       int(HOME[1] * 1e7), HOME[2] + 5)
-    assert ack.result == TEMP_REJECTED
+    assert ack.result == ACCEPTED                      # PX4 switches to Hold ...
+    await asyncio.sleep(0.3)
+    snap = rig.vehicle.snapshot()                      # ... and flies nowhere disarmed
+    assert snap.nav_state == "hold" and snap.alt_rel_m == 0.0
+    assert snap.lat_deg == pytest.approx(HOME[0], abs=1e-9)
 
 
 async def test_orbit_switches_to_orbit_mode_and_streams_status(rig: ProbeRig) -> None:
