@@ -216,6 +216,8 @@ class Service:
             "armed": state.armed,
             "landed": state.landed.value,
             "link": state.link.value,
+            "health_ok": state.health_ok,
+            "armable": state.armable,
             "flight_id": active.record.id if active else None,
             "phase": active.flight.phase.value if active else "docked",
         }

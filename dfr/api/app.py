@@ -42,7 +42,7 @@ from dfr.errors import (
 from dfr.service import Service, iso_utc
 from dfr.site import Site
 from dfr.video.websocket import VideoFormat, serve_websocket
-from dfr.store.records import Flight
+from dfr.store.records import Flight, Incident
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
 
     async def _take(service: Service, call: CallData) -> JSONResponse:
         result = await service.take_call(call)
-        body = IncidentOut.of(result.incident).model_dump(mode="json")
+        body = (await incident_out(service, result.incident)).model_dump(mode="json")
         body["changed"] = list(result.changed)
         return JSONResponse(body, status_code=201 if result.created else 200)
 
@@ -159,8 +159,12 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
 
     @app.get("/api/v1/incidents", response_model=list[IncidentOut])
     async def list_incidents(request: Request, who: Authed) -> list[IncidentOut]:
-        incidents = await service_of(request).store.list_incidents()
-        return [IncidentOut.of(i) for i in incidents]
+        store = service_of(request).store
+        flight_of = {}
+        for flight in reversed(await store.list_flights(limit=1000)):
+            if flight.incident_id is not None:
+                flight_of[flight.incident_id] = flight.id  # newest wins
+        return [IncidentOut.of(i, flight_id=flight_of.get(i.id)) for i in await store.list_incidents()]
 
     @app.get("/api/v1/incidents/{incident_id}", response_model=IncidentOut)
     async def get_incident(incident_id: str, request: Request, who: Authed) -> IncidentOut:
@@ -168,19 +172,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         incident = await service.store.get_incident(incident_id)
         if incident is None:
             raise NotFound(f"incident {incident_id} does not exist")
-        decisions = await service.store.list_decisions(incident_id)
-        decision = None
-        if decisions:
-            last = decisions[-1]
-            decision = {
-                "outcome": last.outcome,
-                "chosen_drone_id": last.chosen_drone_id,
-                "ranking": last.ranking,
-                "rejections": last.rejections,
-                "decided_at": iso_utc(last.decided_at),
-                "elapsed_ms": last.elapsed_ms,
-            }
-        return IncidentOut.of(incident, decision=decision)
+        return await incident_out(service, incident)
 
     @app.post("/api/v1/incidents/{incident_id}/launch", status_code=201)
     async def launch(
@@ -388,6 +380,24 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")
     return app
+
+
+async def incident_out(service: Service, incident: Incident) -> IncidentOut:
+    """An incident with its latest dispatch decision and its newest flight."""
+    decisions = await service.store.list_decisions(incident.id)
+    decision = None
+    if decisions:
+        last = decisions[-1]
+        decision = {
+            "outcome": last.outcome,
+            "chosen_drone_id": last.chosen_drone_id,
+            "ranking": last.ranking,
+            "rejections": last.rejections,
+            "decided_at": iso_utc(last.decided_at),
+            "elapsed_ms": last.elapsed_ms,
+        }
+    flights = [f for f in await service.store.list_flights(limit=1000) if f.incident_id == incident.id]
+    return IncidentOut.of(incident, flight_id=flights[0].id if flights else None, decision=decision)
 
 
 def flight_body(flight: Flight) -> dict[str, Any]:
