@@ -48,8 +48,10 @@ KEEPS_UP_LAG_P95_MS = 50.0
 TARGET_VEHICLES = 20
 TARGET_SPEED = 20.0
 # Vehicle i sends its API stream to api_remote_base + i (14540 + i); from i = 10 on that
-# is 14550, PX4's GCS port. Move the GCS port out of the way so 40 vehicles fit.
+# hits PX4's GCS port 14550 and from i = 40 the vehicles' own 14580 + i. Move both remote
+# ports out of the way so that any N fits (up to ~1000 vehicles).
 GCS_PORT = 13550
+API_REMOTE_BASE = 11540
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,9 @@ def _port_offset(vehicles: int) -> int:
     """A port offset (20000..40000, step 100) whose listener ports are all free."""
     rng = random.Random(os.urandom(8))
     for _ in range(50):
-        offset = rng.randrange(20_000, 40_000, 100)
+        offset = rng.randrange(20_000, 40_000 - vehicles, 100)
         ports = [GCS_PORT + offset] + [
-            b + offset + i for b in (14540, 14580, 18570) for i in range(vehicles)
+            b + offset + i for b in (API_REMOTE_BASE, 14580, 18570) for i in range(vehicles)
         ]
         if all(_udp_free(p) for p in ports):
             return offset
@@ -136,7 +138,7 @@ async def run_case(
     from sitl.fleet import Fleet, PortPlan, VehicleSpec, Wind
 
     offset = _port_offset(vehicles)
-    ports = PortPlan(gcs_remote=GCS_PORT).shifted(offset)
+    ports = PortPlan(gcs_remote=GCS_PORT, api_remote_base=API_REMOTE_BASE).shifted(offset)
     cmd = [
         sys.executable,
         "-m",
