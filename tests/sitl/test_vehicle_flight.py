@@ -192,3 +192,29 @@ async def test_geofence_breach_holds_and_blocks_arming_when_disarmed() -> None:
         assert (await p.command_long(400, 1)).result == TEMP_REJECTED
         status = await p.wait_for("SYS_STATUS")
         assert not status.onboard_control_sensors_health & 0x10000000     # not armable
+
+
+async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> None:
+    async with _rig(SYS_FAILURE_EN=1, NAV_DLL_ACT=3, COM_DL_LOSS_T=1, COM_FAIL_ACT_T=0.0) as rig:
+        v, p = rig.vehicle, rig.probe
+
+        async def gcs_heartbeats() -> None:
+            while True:
+                p.heartbeat()
+                await asyncio.sleep(0.2)
+
+        async with asyncio.TaskGroup() as group:
+            beats = group.create_task(gcs_heartbeats(), name="test: gcs heartbeats")
+            await _airborne(rig, 10.0)
+            assert (await p.command_long(420, 105, 1)).result == ACCEPTED
+            since = p.mark()
+            text = await p.wait_for("STATUSTEXT", lambda m: "ground station lost" in m.text,
+                                    since=since, timeout_s=5)
+            assert text.severity <= 2
+            await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == LAND, since=since)
+            # it still talks (telemetry flows) but no longer listens: commands go unanswered
+            with pytest.raises(TimeoutError):
+                await p.command_long(512, 148, timeout_s=0.5)
+            await _until(v, lambda s: not s.armed, timeout_s=30)
+            beats.cancel()
+        assert v.api_link.rx_dropped
