@@ -28,7 +28,7 @@ from dfr.config import Settings
 from dfr.dispatch.dispatcher import Decision, Outcome, decide
 from dfr.dispatch.incidents import IntakeResult, take_call
 from dfr.dispatch.intake import CallData
-from dfr.errors import ConfigError, InvalidStateError, NotFound
+from dfr.errors import ConfigError, InvalidInput, InvalidStateError, NotFound
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.sorties import Sorties
@@ -342,10 +342,14 @@ class Service:
             )
             return decision, flight
 
-    async def launch(self, incident_id: str, by: str, drone_id: str | None = None) -> Flight:
+    async def launch(
+        self, incident_id: str, by: str, drone_id: str | None = None, *, divert: bool = False
+    ) -> Flight:
         incident = await self.store.get_incident(incident_id)
         if incident is None:
             raise NotFound(f"incident {incident_id} does not exist")
+        if divert:
+            return await self._divert(incident, by, drone_id)
         if incident.status not in (IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED):
             raise InvalidStateError(f"incident {incident_id} is {incident.status}: it cannot be launched")
         _decision, flight = await self.dispatch(incident, pilot=by, drone_id=drone_id)
@@ -384,6 +388,47 @@ class Service:
         self.publish_event({"type": "recording", "flight_id": flight.id, "drone_id": flight.drone_id,
                             "recording_id": recording.id, "duration_s": round(info.duration_s, 1),
                             "sha256": info.sha256_hex})  # fmt: skip
+
+    async def _divert(self, incident: Incident, by: str, drone_id: str | None) -> Flight:
+        """A pilot takes a flying drone from a less urgent call for this one."""
+        if drone_id is None:
+            raise InvalidInput("drone_id", "a diversion names the drone to take")
+        active = self.sorties.flight_of_drone(drone_id)
+        if active is None:
+            raise InvalidStateError(f"{drone_id} is not flying: launch it without divert")
+        if incident.status not in (IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED):
+            raise InvalidStateError(f"incident {incident.id} is {incident.status}: it cannot take a drone")
+        old = await self.store.get_incident(active.record.incident_id) if active.record.incident_id else None
+        if old is not None and old.priority <= incident.priority:
+            raise InvalidStateError(
+                f"{drone_id} flies priority-{old.priority} incident {old.id}; only a more urgent call "
+                f"(priority < {old.priority}) may take it, this one is {incident.priority}"
+            )
+        state = self.links[drone_id].state
+        if not state.has_position:
+            raise InvalidStateError(f"{drone_id} has no position yet")
+        route = self.planner.plan_route(
+            drone_id, incident.lat_deg, incident.lon_deg, start=(state.lat_deg, state.lon_deg), wind=self.wind
+        )
+        now = datetime.now(UTC)
+        reason = f"diverted by {by} from {old.id if old else 'its flight'} to {incident.id}"
+        async with self._dispatch_lock:
+            flight = await self.sorties.divert(active, incident.id, route, reason)
+            await self.store.add_decision(
+                incident.id, outcome=Outcome.PILOT_LAUNCH.value, chosen_drone_id=drone_id,
+                ranking=[], rejections=[], elapsed_ms=0.0, decided_at=now,
+            )  # fmt: skip
+            await self.store.update_incident(replace(incident, status=IncidentStatus.DISPATCHED, updated_at=now))
+            if old is not None:
+                await self.store.update_incident(replace(old, status=IncidentStatus.QUEUED, updated_at=now))
+        self.publish_event({"type": "dispatch", "incident_id": incident.id, "outcome": "diverted",
+                            "chosen_drone_id": drone_id, "flight_id": flight.id,
+                            "from_incident_id": old.id if old else None})  # fmt: skip
+        if old is not None:  # the call it left behind looks for another drone
+            refreshed = await self.store.get_incident(old.id)
+            if refreshed is not None:
+                await self.dispatch(refreshed)
+        return flight
 
     def _drone_free(self, drone_id: str) -> None:
         """A flight ended: serve the oldest most urgent queued call."""

@@ -181,7 +181,9 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         """A pilot launches a drone for the incident: the best one, or the one named."""
         require_role(who, Role.PILOT, "launching")
         service = service_of(request)
-        flight = await service.launch(incident_id, who.name, body.drone_id if body else None)
+        flight = await service.launch(
+            incident_id, who.name, body.drone_id if body else None, divert=bool(body and body.divert)
+        )
         return flight_body(flight)
 
     @app.get("/api/v1/airspace")

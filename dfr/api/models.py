@@ -79,6 +79,11 @@ class IncidentOut(BaseModel):
 class LaunchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     drone_id: str | None = Field(None, description="launch this drone instead of the best one")
+    divert: bool = Field(
+        False,
+        description="take drone_id from the flight it is on (only for a more urgent call): "
+        "it flies here from where it is and its old call is dispatched again",
+    )
 
 
 class CommandIn(BaseModel):

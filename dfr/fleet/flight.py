@@ -112,6 +112,10 @@ class Flight:
         self.phase = phase
         await self._on_phase(phase, reason)
 
+    async def set_phase(self, phase: FlightPhase, reason: str) -> None:
+        """A phase change decided outside the machine (e.g. a diversion)."""
+        await self._set_phase(phase, reason)
+
     def notify(self) -> None:
         """Call on every new drone state or mission progress; wakes the machine."""
         self._changed.set()

@@ -276,6 +276,23 @@ class Sorties:
                         "pilot: fly it home",
                     ))  # fmt: skip
 
+    async def divert(self, active: ActiveFlight, incident_id: str, route: Route, reason: str) -> FlightRecord:
+        """Send a flying drone to another scene along a legal route from where it is."""
+        flight = active.flight
+        mission = encode_mission(_mission_from_air(self.planner.mission_items(route), route.cruise_alt_rel_m))
+        dock = self.site.dock(active.record.dock_id)
+        plan, stored_plan = self._flight_plan(route, dock.ground_alt_amsl_m)
+        feature = route.to_geojson()
+        feature.setdefault("properties", {})["dfr_plan"] = {**stored_plan, "last_route_seq": len(mission) - 1}
+        flight.plan = replace(plan, mission=mission, last_route_seq=len(mission) - 1)
+        await flight.fly_mission(mission, scene_seq=len(mission) - 1)
+        active.route_xy = LineString(route.points_xy)
+        active.record = await self.store.retarget_flight(active.record.id, incident_id, feature, _now())
+        active.raised.clear()
+        if flight.phase is not FlightPhase.ENROUTE:
+            await flight.set_phase(FlightPhase.ENROUTE, reason)
+        return active.record
+
     # -- resume after a restart ------------------------------------------------------------
 
     async def resume(self) -> list[str]:

@@ -414,6 +414,18 @@ class SqliteStore:
 
         return await self._run(work)
 
+    async def retarget_flight(
+        self, flight_id: str, incident_id: str | None, route: dict[str, Any], at: datetime
+    ) -> Flight:
+        def work() -> Flight:
+            self._write(
+                "UPDATE flights SET incident_id = ?, route = ?, updated_at = ? WHERE id = ?",
+                (incident_id, json.dumps(route), _ts(at), flight_id),
+            )
+            return self._get_flight_sync(flight_id)
+
+        return await self._run(work)
+
     async def end_flight(self, flight_id: str, outcome: str, at: datetime) -> Flight:
         def work() -> Flight:
             self._write(

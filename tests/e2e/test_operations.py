@@ -215,3 +215,43 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
             assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
             incident = (await client.get(f"/api/v1/incidents/{record['incident_id']}")).json()
             assert incident["status"] == "closed"
+
+
+async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_path: Path) -> None:
+    offset = port_offset()
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drone ready")
+        minor = (await client.post("/api/v1/calls", json=call("D-minor", priority=3))).json()
+        flight = (await client.post(f"/api/v1/incidents/{minor['id']}/launch")).json()
+        await _wait_phase(client, flight["id"], "enroute")
+
+        urgent_at = offset_ll(800, 600)
+        urgent = (await client.post("/api/v1/calls", json=call("D-urgent", priority=1, where=urgent_at))).json()
+        assert urgent["status"] == "queued"  # never taken automatically
+        # less urgent cannot take it, even by a pilot
+        other = (await client.post("/api/v1/calls", json=call("D-other", priority=4, where=offset_ll(-500, 0)))).json()
+        refused = await client.post(
+            f"/api/v1/incidents/{other['id']}/launch", json={"drone_id": "far", "divert": True}
+        )
+        assert refused.status_code == 409
+
+        taken = await client.post(f"/api/v1/incidents/{urgent['id']}/launch", json={"drone_id": "far", "divert": True})
+        assert taken.status_code == 201, taken.text
+        assert taken.json()["id"] == flight["id"] and taken.json()["incident_id"] == urgent["id"]
+        assert (await client.get(f"/api/v1/incidents/{minor['id']}")).json()["status"] == "queued"
+
+        await _wait_phase(client, flight["id"], "on_scene")
+        position = (await client.get("/api/v1/drones/far")).json()
+        from dfr.geo.frame import geodesic_distance_m
+
+        assert geodesic_distance_m(position["lat"], position["lon"], *urgent_at) < 150
+        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        await _wait_ended(client, flight["id"])
+
+        async def served() -> bool:
+            body = (await client.get(f"/api/v1/incidents/{minor['id']}")).json()
+            return body["status"] in ("dispatched", "awaiting_pilot")
+
+        await wait_for(served, 60, "the left-behind call looked at again")
