@@ -319,10 +319,14 @@ class Vehicle:
             self.send_all(EXTENDED_SYS_STATE)
 
     # --- receiving -------------------------------------------------------------------------
-    def _addressed_to_me(self, msg: Any) -> bool:
+    def _addressed_to_me(self, msg: Any, kind: str) -> bool:
         target_system = getattr(msg, "target_system", 0)
         target_component = getattr(msg, "target_component", 0)
-        return target_system in (0, self.sysid) and target_component in (0, 1)
+        if target_system not in (0, self.sysid):
+            return False
+        # PX4's mission manager also takes MAV_COMP_ID_MISSIONPLANNER (190) as its own
+        return target_component in (0, 1) or (
+            target_component == 190 and kind.startswith("MISSION_"))
 
     def _on_message(self, link: Link, msg: Any) -> None:
         kind = msg.get_type()
@@ -330,7 +334,7 @@ class Vehicle:
             if msg.type == MAV_TYPE_GCS:
                 self.commander.gcs_heartbeat(time.monotonic())
             return
-        if not self._addressed_to_me(msg):
+        if not self._addressed_to_me(msg, kind):
             return
         if kind == "COMMAND_LONG":
             self._commands.append((link, msg, False))

@@ -241,3 +241,14 @@ async def test_random_items_always_end_with_one_ack(rig: ProbeRig) -> None:
         assert len(p.of_type("MISSION_ACK", since)) == 1
         assert rig.vehicle.transfer.state == "idle"
     assert (await p.command_long(512, 148)).result == ACCEPTED
+
+
+async def test_mission_messages_to_component_190_are_served_like_px4(rig: ProbeRig) -> None:
+    p = rig.probe
+    since = p.mark()
+    p.send(p.mav.mission_request_list_encode(1, 190, 0))
+    assert (await p.wait_for("MISSION_COUNT", since=since)).count == 0
+    since = p.mark()
+    p.send(p.mav.mission_request_list_encode(1, 55, 0))     # another component: not ours
+    await asyncio.sleep(0.3)
+    assert p.of_type("MISSION_COUNT", since) == []
