@@ -17,7 +17,7 @@ def _since(start: datetime, at: datetime | None) -> float | None:
 
 
 async def incident_metrics(store: Store) -> dict[str, Any]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for incident in await store.list_incidents(limit=1000):
         decisions = await store.list_decisions(incident.id)
         first_decision = decisions[0].decided_at if decisions else None
@@ -43,6 +43,6 @@ async def incident_metrics(store: Store) -> dict[str, Any]:
         )
     averages: dict[str, float | None] = {}
     for step in STEPS:
-        values = [r[step] for r in rows if r[step] is not None]
+        values: list[float] = [float(r[step]) for r in rows if r[step] is not None]
         averages[step] = round(sum(values) / len(values), 2) if values else None
     return {"incidents": rows, "averages": averages, "count": len(rows)}

@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -66,21 +66,34 @@ _LANDED = {
 
 
 class MissionItemLike(Protocol):
-    """A MAVLink MISSION_ITEM_INT as the planner produces it."""
+    """A MAVLink MISSION_ITEM_INT as the flight code builds it (read-only fields)."""
 
-    seq: int
-    frame: int
-    command: int
-    current: int
-    autocontinue: int
-    param1: float
-    param2: float
-    param3: float
-    param4: float
-    x: int
-    y: int
-    z: float
-    mission_type: int
+    @property
+    def seq(self) -> int: ...
+    @property
+    def frame(self) -> int: ...
+    @property
+    def command(self) -> int: ...
+    @property
+    def current(self) -> int: ...
+    @property
+    def autocontinue(self) -> int: ...
+    @property
+    def param1(self) -> float: ...
+    @property
+    def param2(self) -> float: ...
+    @property
+    def param3(self) -> float: ...
+    @property
+    def param4(self) -> float: ...
+    @property
+    def x(self) -> int: ...
+    @property
+    def y(self) -> int: ...
+    @property
+    def z(self) -> float: ...
+    @property
+    def mission_type(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +191,8 @@ class DroneLink:
 
     def _subscriptions(
         self, system: Any, tel: TelemetryAsync
-    ) -> list[tuple[str, Awaitable[None]]]:
-        subs: list[tuple[str, Awaitable[None]]] = [
+    ) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        subs: list[tuple[str, Coroutine[Any, Any, None]]] = [
             ("connection", self._follow(system.is_connected_state(), self._connection)),
             ("position", self._follow(tel.subscribe_position(), self._position)),
             ("home", self._follow(tel.subscribe_home(), self._home)),

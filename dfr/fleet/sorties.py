@@ -203,7 +203,7 @@ class Sorties:
             return None
         drone = self.planner.drone(drone_id)
         alt = self.planner.cruise_alt_rel_m
-        items = []
+        items: list[MissionItem] = []
         for x, y in home.points_xy[1:-1]:
             lat, lon = self.planner.frame.to_latlon(x, y)
             items.append(MissionItem(len(items), MAV_CMD_NAV_WAYPOINT, lat, lon, alt,
@@ -542,10 +542,10 @@ class Sorties:
             return lambda: flight.orbit(lat, lon, home_amsl + alt, radius, speed)
         # goto: fly there directly when the way is clear, else along the planned route
         self.planner.check_goto(lat, lon, alt)
-        route = self._check_path(active, state, lat, lon) if state.has_position else None
-        if route is None or len(route.waypoints) <= 2:
+        way = self._check_path(active, state, lat, lon) if state.has_position else None
+        if way is None or len(way.waypoints) <= 2:
             return lambda: flight.goto(lat, lon, home_amsl + alt)
-        mission = encode_mission(_mission_from_air(self.planner.mission_items(route), alt))
+        mission = encode_mission(_mission_from_air(self.planner.mission_items(way), alt))
 
         return lambda: flight.fly_mission(mission)
 
