@@ -105,6 +105,21 @@ class Service:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def __aenter__(self) -> Service:
+        # every URL is checked before anything is opened: a bad site fails fast and clean
+        urls = {
+            d.id: (
+                shift_port(d.mavlink_url, self.settings.mavlink_port_offset),
+                shift_port(d.video_url, self.settings.mavlink_port_offset) if d.video_url else "",
+            )
+            for d in self.site.drones
+        }
+        try:
+            return await self._start(urls)
+        except BaseException as exc:
+            await self.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    async def _start(self, urls: dict[str, tuple[str, str]]) -> Service:
         loop = asyncio.get_running_loop()
         # MAVSDK's asyncio wrapper runs every blocking call in the default executor; a
         # command can hold a thread for ~2 s, so give each drone a few.
@@ -116,9 +131,8 @@ class Service:
         await self.store.open()
         if self.settings.video:
             for drone in self.site.drones:
-                if drone.video_url:
-                    url = shift_port(drone.video_url, self.settings.mavlink_port_offset)
-                    video = DroneVideo(drone.id, url)
+                if urls[drone.id][1]:
+                    video = DroneVideo(drone.id, urls[drone.id][1])
                     self.videos[drone.id] = await self._stack.enter_async_context(video)
         # building the visibility graph takes a moment for large airspaces: off the loop
         await asyncio.to_thread(self.planner.prepare)
@@ -127,7 +141,7 @@ class Service:
         for drone in self.site.drones:
             link = DroneLink(
                 drone.id,
-                shift_port(drone.mavlink_url, self.settings.mavlink_port_offset),
+                urls[drone.id][0],
                 on_state=self._on_drone_state,
                 on_mission_progress=self._progress_handler(drone.id),
                 on_status_text=self._status_text_handler(drone.id),

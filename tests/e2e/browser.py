@@ -54,11 +54,12 @@ def write_site(directory: Path, *, keep_mavlink_ports: bool = False) -> Path:
     text = (FORT_WORTH / "site.yaml").read_text()
     if keep_mavlink_ports:  # PX4 SITL's ports; the service and the fleet shift them alike
         text = re.sub(r"udpin://[0-9.]+:", "udpin://127.0.0.1:", text)
+        text = re.sub(r"rtp://[0-9.]+:", "rtp://127.0.0.1:", text)
     else:
         text = re.sub(
             r"udpin://[0-9.]+:\d+", lambda _m: f"udpin://127.0.0.1:{free_udp_port()}", text
         )
-    text = re.sub(r"rtp://[0-9.]+:\d+", lambda _m: f"rtp://127.0.0.1:{free_udp_port()}", text)
+        text = re.sub(r"rtp://[0-9.]+:\d+", lambda _m: f"rtp://127.0.0.1:{free_udp_port()}", text)
     (directory / "site.yaml").write_text(text)
     for extra in FORT_WORTH.iterdir():
         if extra.name != "site.yaml" and extra.is_file():
