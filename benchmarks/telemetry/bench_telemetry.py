@@ -82,6 +82,7 @@ class CaseResult:
     cpu_cores: dict[str, float]
     fold_lag_s: list[float]
     note: str = ""
+    load_1min: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 async def inject(
@@ -200,7 +201,7 @@ async def measure(
         "--warmup-s", str(args.warmup_s), "--duration-s", str(args.duration_s),
     ] + (["--deflate"] if args.deflate else [])  # fmt: skip
     async with process(viewer_args, "viewers", timeout_s=180) as viewers:
-        pids = pids | {"viewers": viewers.pid, "service": os.getpid()}
+        pids = pids | {"service": os.getpid()}  # the viewers report their own CPU
         await asyncio.sleep(args.warmup_s)
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
         published0 = published()
@@ -216,7 +217,9 @@ async def measure(
             line = await viewers.stdout.readline()
         if not line:
             raise RuntimeError("the viewer process ended without a result")
-        return json.loads(line), published_per_s, cpu
+        result = json.loads(line)
+        cpu["viewers"] = result["cpu_cores"]
+        return result, published_per_s, cpu
 
 
 async def run_case(case: str, args: argparse.Namespace, tmp: Path) -> CaseResult:
@@ -316,6 +319,10 @@ def report(results: list[CaseResult]) -> str:
             + f" | {r.cpu_cores.get('viewers', 0):.2f} |"
         )
     notes = [f"{r.case}/{r.viewers['viewers']}: {r.note}" for r in results if r.note]
+    notes.append(
+        "load average (1 min) at the end of each case: "
+        + ", ".join(f"{r.case}/{r.viewers['viewers']} {r.load_1min:.1f}" for r in results)
+    )
     closed = [
         f"{r.case}: {r.viewers['closed_early']}" for r in results if r.viewers["closed_early"]
     ]
@@ -364,6 +371,11 @@ def main() -> None:
     parser.add_argument(
         "--deflate", action="store_true", help="viewers negotiate permessage-deflate"
     )
+    parser.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        help="sys.setswitchinterval for the service process (experiment; Python default 5 ms)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.cases = [c for c in args.cases.split(",") if c]
@@ -372,6 +384,8 @@ def main() -> None:
         parser.error(f"unknown cases {sorted(unknown)}; known: {CASES}")
     args.viewer_counts = [int(v) for v in args.viewers.split(",")]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.switch_interval_ms is not None:
+        sys.setswitchinterval(args.switch_interval_ms / 1000.0)
     results = asyncio.run(run(args))
     print()
     print(report(results))

@@ -7,8 +7,8 @@ Runs the site's simulated fleet for at most ``--duration-s`` seconds, vehicles o
 docks. The ports are given one by one: with 50 vehicles PX4's default GCS port
 (14550) would be vehicle 10's API port (14540 + 10), so the GCS port is moved out of
 the API range and a socket bound there swallows the GCS stream. Every
-GLOBAL_POSITION_INT leaves with its wall-clock send time in ``relative_alt`` (:mod:`benchmarks.telemetry.stamp`). The
-process prints ``ready`` once every socket is bound.
+GLOBAL_POSITION_INT leaves with its wall-clock send time in ``relative_alt``
+(:mod:`benchmarks.telemetry.stamp`). The process prints ``ready`` once every socket is bound.
 """
 
 from __future__ import annotations
