@@ -43,6 +43,18 @@ def _check_ports(ports: PortPlan, instances: Sequence[int]) -> None:
                        "another gcs_remote", clash, ports.gcs_remote)
 
 
+def _check_site_url(drone_id: str, url: str, instance: int) -> None:
+    """Warn when a site's ``udpin://host:port`` is not PX4 SITL's API port of the drone's
+    instance (the service would listen where this vehicle does not send)."""
+    port_text = url.rsplit(":", 1)[-1]
+    if not url.startswith("udp") or not port_text.isdigit():
+        return
+    expected = DEFAULT_PORTS.api_remote(instance)
+    if int(port_text) != expected:
+        logger.warning("%s: mavlink_url %s, but simulated instance %d sends to port %d "
+                       "(+ port offset)", drone_id, url, instance, expected)
+
+
 class Fleet:
     """Async context manager: binds all sockets on enter, stops everything cleanly on exit."""
 
@@ -77,6 +89,7 @@ class Fleet:
         """One vehicle per site drone, in order, home = its dock."""
         specs = []
         for i, drone in enumerate(site.drones):
+            _check_site_url(drone.id, drone.mavlink_url, i)
             dock = site.dock_of(drone)
             specs.append(
                 VehicleSpec(
