@@ -218,3 +218,27 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
             await _until(v, lambda s: not s.armed, timeout_s=30)
             beats.cancel()
         assert v.api_link.rx_dropped
+
+
+async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
+    from dfr.site import DronePerformance
+
+    perf = DronePerformance(cruise_speed_mps=15, max_speed_mps=18, climb_speed_mps=5,
+                            battery_wh=45, hover_power_w=300, cruise_power_w=330,
+                            climb_power_w=450)
+    spec = VehicleSpec(0, *HOME, performance=perf, params={"RTL_RETURN_ALT": 60.0})
+    async with ProbeRig([spec], speed_factor=50.0) as rig:
+        v, p = rig.vehicle, rig.probe
+        since = p.mark()
+        await _airborne(rig, 60.0)
+        await _fly_away(rig, 0.027, 60.0)                            # ~3 km north
+        out = await _until(v, lambda s: s.lat_deg > HOME[0] + 0.0269 and s.ground_speed_mps < 1,
+                           timeout_s=30)
+        used_out = 100.0 - out.battery_remaining_pct
+        # ~200 s at ~340 W plus the climb: 45 Wh pack -> roughly 45-55 % used
+        assert 35 < used_out < 65
+        assert (await p.command_long(20)).result == ACCEPTED
+        await _until(v, lambda s: not s.armed, timeout_s=30)
+        texts = [m.text for m in p.of_type("STATUSTEXT", since)]
+        assert any(t.startswith("Low battery level!") for t in texts)
+        assert v.snapshot().battery_remaining_pct < 15
