@@ -177,6 +177,8 @@ class Vehicle:
         """Radio cut: drop everything in both directions on both links (False restores)."""
         for link in self.links:
             link.blocked = blocked
+            if not blocked:
+                link.rx_dropped = False     # also ends an injected "MAVLink signal lost"
         logger.info("%s: radio %s", self.name, "cut" if blocked else "restored")
 
     def set_wind(self, wind: Wind) -> None:

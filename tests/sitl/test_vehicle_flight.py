@@ -216,8 +216,10 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
             with pytest.raises(TimeoutError):
                 await p.command_long(512, 148, timeout_s=0.5)
             await _until(v, lambda s: not s.armed, timeout_s=30)
+            assert v.api_link.rx_dropped
+            v.set_link_blocked(False)                       # the test rig's way back
+            assert (await p.command_long(512, 148)).result == ACCEPTED
             beats.cancel()
-        assert v.api_link.rx_dropped
 
 
 async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
