@@ -36,11 +36,13 @@ CMD_NAV_LOITER_TIME = 19
 CMD_NAV_RETURN_TO_LAUNCH = 20
 CMD_NAV_LAND = 21
 CMD_NAV_TAKEOFF = 22
+CMD_NAV_LOITER_TO_ALT = 31
 CMD_NAV_DELAY = 93
 CMD_CONDITION_DELAY = 112
+CMD_DO_JUMP = 177
 CMD_DO_CHANGE_SPEED = 178
 POSITION_COMMANDS = {CMD_NAV_WAYPOINT, CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TIME, CMD_NAV_LAND,
-                     CMD_NAV_TAKEOFF}
+                     CMD_NAV_TAKEOFF, CMD_NAV_LOITER_TO_ALT}
 UINT16_MAX = 65535
 
 
@@ -103,6 +105,7 @@ class Navigator:
         self._item_phase = ItemPhase.FLY
         self._wait_until = 0.0
         self._item_ne: tuple[float, float] | None = None
+        self._jumps_done: dict[int, int] = {}     # DO_JUMP seq -> jumps taken
 
     # --- speeds ----------------------------------------------------------------------------
     def _p(self, name: str) -> float:
@@ -382,6 +385,7 @@ class Navigator:
             if item.current:
                 self._current = item.seq
         self._state = MissionState.NOT_STARTED if items else MissionState.NO_MISSION
+        self._jumps_done = {}
         self._item_phase = ItemPhase.FLY
         self._item_ne = None
         if self.v.nav_state is NavState.MISSION and items and self.v.armed:
@@ -493,6 +497,9 @@ class Navigator:
                 self._state = MissionState.COMPLETE
                 v.commander.request_mode(NavState.RTL, user=False)
                 return Velocity(), None
+            if cmd == CMD_DO_JUMP:
+                self._do_jump(item)
+                continue
             if cmd in (CMD_NAV_DELAY, CMD_CONDITION_DELAY):
                 return self._wait_here(item, item.param1)
             if cmd in POSITION_COMMANDS:
@@ -500,6 +507,20 @@ class Navigator:
             # DO_* and other non-navigation items: done at once
             self._reached_and_advance()
         return self._update_hold()
+
+    def _do_jump(self, item: MissionItem) -> None:
+        """DO_JUMP: go to item param1, param2 times (then carry on after the jump item)."""
+        target = int(item.param1) if math.isfinite(item.param1) else -1
+        repeats = int(item.param2) if math.isfinite(item.param2) else 0
+        done = self._jumps_done.get(item.seq, 0)
+        if 0 <= target < len(self.mission) and target != item.seq and done < repeats:
+            self._jumps_done[item.seq] = done + 1
+            self._current = target
+            self._item_phase = ItemPhase.FLY
+            self._item_ne = None
+            self.v.send_all(MISSION_CURRENT)
+            return
+        self._reached_and_advance()
 
     def _wait_here(self, item: MissionItem, seconds: float) -> tuple[Velocity, float | None]:
         v = self.v

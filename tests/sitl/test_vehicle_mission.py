@@ -252,3 +252,21 @@ async def test_mission_messages_to_component_190_are_served_like_px4(rig: ProbeR
     p.send(p.mav.mission_request_list_encode(1, 55, 0))     # another component: not ours
     await asyncio.sleep(0.3)
     assert p.of_type("MISSION_COUNT", since) == []
+
+
+async def test_do_jump_repeats_the_loop_then_carries_on(rig: ProbeRig) -> None:
+    p = rig.probe
+    items = [
+        _item(p, 0, 16, lat=HOME[0] + 0.0002, lon=HOME[1], z=5.0, p2=2.0),
+        _item(p, 1, 16, lat=HOME[0] + 0.0002, lon=HOME[1] + 0.0003, z=5.0, p2=2.0),
+        _item(p, 2, 177, frame=2, p1=0, p2=1),          # jump to 0, once
+        _item(p, 3, 16, lat=HOME[0], lon=HOME[1], z=5.0, p2=2.0),
+    ]
+    assert (await _upload(p, items)).type == ACCEPTED
+    assert (await p.command_long(400, 1)).result == ACCEPTED
+    since = p.mark()
+    assert (await p.command_long(176, 1, 4, 4)).result == ACCEPTED
+    await p.wait_for("MISSION_CURRENT", lambda m: m.mission_state == 5, since=since, timeout_s=30)
+    seqs = [m.seq for m in p.of_type("MISSION_CURRENT", since)]
+    steps = [s for i, s in enumerate(seqs) if i == 0 or s != seqs[i - 1]]
+    assert steps == [0, 1, 2, 0, 1, 2, 3]
