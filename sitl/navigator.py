@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
-from sitl.mission_item import MissionItem
+from sitl.mission_item import MissionItem, MissionType
 from sitl.modes import NavState
 from sitl.motion import Velocity, velocity_towards
 from sitl.streams import MISSION_CURRENT
@@ -96,6 +96,8 @@ class Navigator:
         self._land_ne: tuple[float, float] | None = None
         self._rtl_phase = RtlPhase.DONE
         self._rtl_up = 0.0
+        self._rtl_dest: tuple[float, float, float] = (0.0, 0.0, 0.0)   # north, east, up
+        self._rtl_dest_name = "home"
         self._rtl_wait_until = 0.0
         self._orbit_heading: float | None = None
         self.mission: list[MissionItem] = []
@@ -286,19 +288,34 @@ class Navigator:
 
     # --- RTL -------------------------------------------------------------------------------
     def _start_rtl(self) -> None:
+        """RTL_TYPE 0: the closest of home and the rally points, straight, at the return
+        altitude limited by the cone (RTL_CONE_ANG) but not below RTL_DESCEND_ALT."""
         v = self.v
         m = v.motion
         if not v.armed or self._on_ground():
             self._rtl_phase = RtlPhase.DONE
             return
-        hn, he = v.home_ne()
-        dist = math.hypot(m.north_m - hn, m.east_m - he)
-        return_up = v.home_up_m() + self._p("RTL_RETURN_ALT")
+        dest_ne, dest_up, dest_name = v.home_ne(), v.home_up_m(), "home"
+        dist = math.hypot(m.north_m - dest_ne[0], m.east_m - dest_ne[1])
+        for rally in v.transfer.plans[MissionType.RALLY]:
+            ne = v.frame.to_ne(rally.lat_deg, rally.lon_deg)
+            d = math.hypot(m.north_m - ne[0], m.east_m - ne[1])
+            if d < dist:
+                up = rally.alt_up_m(ground_alt_amsl_m=v.ground_alt_amsl_m,
+                                    home_alt_amsl_m=v.home.alt_amsl_m)
+                dest_ne, dest_up, dest_name, dist = ne, max(0.0, up or 0.0), "rally point", d
+        self._rtl_dest = (dest_ne[0], dest_ne[1], dest_up)
+        self._rtl_dest_name = dest_name
+        height = self._p("RTL_RETURN_ALT")
+        cone_deg = self._p("RTL_CONE_ANG")
+        if 0 < cone_deg < 90:
+            height = min(height, dist / math.tan(math.radians(cone_deg)))
+        return_up = dest_up + max(height, self._p("RTL_DESCEND_ALT"))
         if dist < self._p("RTL_MIN_DIST"):
             return_up = m.up_m
         self._rtl_up = max(m.up_m, return_up)
         self._rtl_phase = RtlPhase.CLIMB
-        v.statustext(6, f"RTL: start return at {self._rtl_up - v.home_up_m():.0f} m above home")
+        v.statustext(6, f"RTL: return to {dest_name} at {self._rtl_up - dest_up:.0f} m")
 
     def _set_rtl_phase(self, phase: RtlPhase) -> None:
         logger.info("%s: RTL %s -> %s", self.v.name, self._rtl_phase, phase)
@@ -307,7 +324,7 @@ class Navigator:
     def _update_rtl(self) -> tuple[Velocity, float | None]:
         v = self.v
         m = v.motion
-        hn, he = v.home_ne()
+        hn, he, dest_up = self._rtl_dest
         phase = self._rtl_phase
         if phase is RtlPhase.DONE:
             return Velocity(), None
@@ -321,8 +338,8 @@ class Navigator:
                 self._set_rtl_phase(RtlPhase.DESCEND)
             else:
                 return self._fly_to(hn, he, self._rtl_up)
+        loiter_up = dest_up + self._p("RTL_DESCEND_ALT")
         if self._rtl_phase is RtlPhase.DESCEND:
-            loiter_up = v.home_up_m() + self._p("RTL_DESCEND_ALT")
             if m.up_m <= loiter_up + 0.5:
                 self._rtl_wait_until = v.time_s + self._p("RTL_LAND_DELAY")
                 self._set_rtl_phase(RtlPhase.LOITER)
@@ -331,8 +348,8 @@ class Navigator:
         if self._rtl_phase is RtlPhase.LOITER:
             delay = self._p("RTL_LAND_DELAY")
             if delay < 0 or v.time_s < self._rtl_wait_until:
-                return self._fly_to(hn, he, min(m.up_m, v.home_up_m() + self._p("RTL_DESCEND_ALT")))
-            v.statustext(6, "RTL: land at home")
+                return self._fly_to(hn, he, min(m.up_m, loiter_up))
+            v.statustext(6, f"RTL: land at {self._rtl_dest_name}")
             self._set_rtl_phase(RtlPhase.LAND)
         return self._descend_at((hn, he))
 

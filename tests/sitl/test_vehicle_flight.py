@@ -244,3 +244,31 @@ async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
         texts = [m.text for m in p.of_type("STATUSTEXT", since)]
         assert any(t.startswith("Low battery level!") for t in texts)
         assert v.snapshot().battery_remaining_pct < 15
+
+
+async def test_rtl_goes_to_the_closest_rally_point_under_the_cone() -> None:
+    async with _rig(RTL_RETURN_ALT=60.0, RTL_DESCEND_ALT=10.0, RTL_CONE_ANG=45.0,
+                    MPC_XY_CRUISE=12.0) as rig:
+        v, p = rig.vehicle, rig.probe
+        rally_lat = HOME[0] + 0.0030                                   # ~333 m north
+        since = p.mark()
+        p.send(p.mav.mission_count_encode(1, 1, 1, 2))
+        await p.wait_for("MISSION_REQUEST_INT", since=since)
+        p.send(p.mav.mission_item_int_encode(1, 1, 0, 6, 5100, 1, 1, 0, 0, 0, NAN,
+                                             int(rally_lat * 1e7), int(HOME[1] * 1e7), 0.0, 2))
+        assert (await p.wait_for("MISSION_ACK", since=since)).type == ACCEPTED
+        await _airborne(rig, 10.0)
+        await _fly_away(rig, 0.0027, 10.0)                            # ~300 m north
+        await _until(v, lambda s: s.lat_deg > HOME[0] + 0.00265 and s.ground_speed_mps < 0.5)
+        assert (await p.command_long(20)).result == ACCEPTED
+        peak = 0.0
+        async with asyncio.timeout(30):
+            while v.armed:
+                peak = max(peak, v.snapshot().alt_rel_m)
+                await asyncio.sleep(0.02)
+        snap = v.snapshot()
+        n, _ = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
+        rally_n, _ = v.frame.to_ne(rally_lat, HOME[1])
+        assert abs(n - rally_n) < 1.0                                  # landed at the rally point
+        # ~33 m from the rally point: the 45 degree cone caps the return height near 33 m
+        assert 25.0 < peak < 40.0
