@@ -116,8 +116,11 @@ async def test_data_link_loss_returns_home() -> None:
         finally:
             rig.vehicle.set_link_blocked(False)
 
+        reconnect_mark = s.mode.mark()
         await connected.wait_for(True)
         await s.wait_landed_disarmed()
+        # Back in contact, MAVSDK saw the failsafe's Return (RTL takes seconds even at 20x).
+        assert FlightMode.RETURN_TO_LAUNCH in s.mode.since(reconnect_mark), s.mode.history
         here = s.position.latest
         assert here is not None
         assert distance_m(here.latitude_deg, here.longitude_deg, home_lat, home_lon) < 3.0
