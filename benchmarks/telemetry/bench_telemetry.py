@@ -18,6 +18,9 @@ viewer process (``benchmarks/telemetry/viewers.py``: N websocket clients), and f
             drones x rate per second (no MAVSDK traffic): the fan-out alone.
 ``naive``   the peer, fed by the same injector: one unbounded ``asyncio.Queue`` per
             viewer and ``json.dumps`` per viewer per message, same uvicorn.
+``batched`` a prototype of a proposed change (``benchmarks/telemetry/batched.py``):
+            the service's ``EventBus`` and latest-value queues, but each viewer's
+            pending batch sent as one frame (a JSON array), same injector.
 
 Reported per case: latency p50/p95/p99 (sampled on every viewer), positions delivered
 per second over all viewers, the share delivered (the rest coalesced by the bus's
@@ -48,6 +51,7 @@ from benchmarks.dispatch.bench_dispatch import ready_state, set_ready
 from benchmarks.dispatch.scene import write_scene
 from benchmarks.dispatch.served import cpu_seconds, free_udp_base, serve_app, served
 from benchmarks.dispatch.stats import pct
+from benchmarks.telemetry.batched import BatchedHub, batched_app
 from benchmarks.telemetry.naive import NaiveHub, naive_app
 from benchmarks.telemetry.stamp import age_s, stamp_alt_m
 from dfr.bus import Message, Topic
@@ -59,7 +63,7 @@ from dfr.site import Site, load_site
 logger = logging.getLogger(__name__)
 
 TOKEN = "bench-telemetry-pilot-token-0123456789"
-CASES = ("sitl", "inject", "naive")
+CASES = ("sitl", "inject", "naive", "batched")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -233,9 +237,15 @@ async def run_case(case: str, args: argparse.Namespace, tmp: Path) -> CaseResult
     probe = Probe()
     async with AsyncExitStack() as stack:
         pids: dict[str, int] = {}
-        if case == "naive":
-            hub = NaiveHub()
-            base_url = await stack.enter_async_context(serve_app(naive_app(hub)))
+        if case in ("naive", "batched"):
+            hub: NaiveHub | BatchedHub
+            if case == "naive":
+                hub = NaiveHub()
+                app = naive_app(hub)
+            else:
+                hub = BatchedHub()
+                app = batched_app(hub)
+            base_url = await stack.enter_async_context(serve_app(app))
             states = synthetic_states(site)
 
             def publish_naive(state: DroneState) -> None:
@@ -297,8 +307,9 @@ def report(results: list[CaseResult]) -> str:
     lines = [
         "| case | drones x Hz | viewers | source -> viewer p50 / p95 / p99 ms | max ms "
         "| fold -> viewer p95 ms | send -> fold p50 / p95 ms | published /s | delivered /s "
+        "| frames /s "
         "| delivered share | CPU service | CPU fleet | CPU viewers |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         v = r.viewers
@@ -313,7 +324,8 @@ def report(results: list[CaseResult]) -> str:
             f"| {r.case} | {r.drones} x {r.rate_hz:g} | {v['viewers']} "
             f"| {fmt_q(v['send_to_viewer'])} "
             f"| {v['send_to_viewer']['max_ms']:.0f} | {v['fold_to_viewer']['p95_ms']:.0f} | {fold} "
-            f"| {r.published_per_s:.0f} | {v['per_s']:.0f} | {share:.2f} "
+            f"| {r.published_per_s:.0f} | {v['per_s']:.0f} | {v.get('frames_per_s', 0):.0f} "
+            f"| {share:.2f} "
             f"| {r.cpu_cores.get('service', 0):.2f} | "
             + (f"{r.cpu_cores['fleet']:.2f}" if "fleet" in r.cpu_cores else "-")
             + f" | {r.cpu_cores.get('viewers', 0):.2f} |"

@@ -49,6 +49,7 @@ class Window:
     def __init__(self) -> None:
         self.open = False
         self.received = 0
+        self.frames = 0
         self.fold_age_s = array("d")
         self.send_age_s = array("d")
         self.closed_early = 0
@@ -60,8 +61,22 @@ async def view(ws: ClientConnection, window: Window, sample: bool) -> None:
             if not window.open:
                 continue
             now = time.time()
+            if not isinstance(text, str):
+                continue
+            if text.startswith("["):  # a batch (the batched prototype): one frame, many positions
+                bodies = json.loads(text)
+                window.received += len(bodies)
+                window.frames += 1
+                if sample:
+                    for body in bodies:
+                        window.fold_age_s.append(
+                            now - datetime.fromisoformat(body["t"]).timestamp()
+                        )
+                        window.send_age_s.append(age_s(body["alt_rel_m"], now))
+                continue
             window.received += 1
-            if not sample or not isinstance(text, str):
+            window.frames += 1
+            if not sample:
                 continue
             t = field_text(text, T_KEY)
             if t:
@@ -112,6 +127,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "wall_s": wall_s,
         "received": window.received,
         "per_s": window.received / wall_s,
+        "frames_per_s": window.frames / wall_s,
         "cpu_cores": cpu_s / wall_s,
         "fold_to_viewer": q(window.fold_age_s),
         "send_to_viewer": q(window.send_age_s),
