@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import sys
 import tempfile
 import time
@@ -40,6 +41,8 @@ from benchmarks.dispatch.scene import write_scene
 from benchmarks.dispatch.served import cpu_seconds, free_udp_base, served
 from benchmarks.dispatch.stats import summary_ms
 from dfr.config import Settings
+from dfr.dispatch.incidents import IntakeResult
+from dfr.dispatch.intake import CallData
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.service import Service
 from dfr.site import Dock, load_site
@@ -168,6 +171,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with served(settings, site) as (service, base_url):
             start_s = time.perf_counter() - started
             set_ready(service)
+            served_s = time_take_call(service)
             headers = {"authorization": f"Bearer {TOKEN}"}
             async with httpx.AsyncClient(
                 base_url=base_url, headers=headers, timeout=30.0
@@ -187,12 +191,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 compare_straight_line, service, scene.calls_latlon[args.warmup :]
             )
     return {
+        "served_s": served_s[args.warmup :],
+        "load_1min": os.getloadavg()[0],
         "args": vars(args),
         "start_s": start_s,
         "timings": timings,
         "peer": peer,
         "cpu_per_wall": cpu_per_wall,
     }
+
+
+def time_take_call(service: Service) -> list[float]:
+    """Time ``Service.take_call`` (intake, store, decide, store) inside the server; the
+    instance attribute shadows the method, so the API's call goes through it."""
+    take_call = service.take_call
+    times: list[float] = []
+
+    async def timed(call: CallData) -> IntakeResult:
+        started = time.perf_counter()
+        try:
+            return await take_call(call)
+        finally:
+            times.append(time.perf_counter() - started)
+
+    service.take_call = timed  # type: ignore[method-assign]
+    return times
 
 
 def cpu_seconds_self() -> float:
@@ -211,6 +234,7 @@ def report(result: dict[str, Any]) -> str:
     a = result["args"]
     rt = summary_ms([t.round_trip_s for t in timings])
     dec = summary_ms([t.decision_ms / 1e3 for t in timings])
+    served = summary_ms(result["served_s"])
     pl = summary_ms(peer.planner_s)
     sl = summary_ms(peer.straight_s)
     n = len(timings)
@@ -219,7 +243,8 @@ def report(result: dict[str, Any]) -> str:
         f"dispatch: {a['drones']} drones, {a['zones']} zones, wind {a['wind_mps']:g} m/s "
         f"from {a['wind_from_deg']:g} deg, {n} calls at distinct locations (service start "
         f"incl. planner prepare {result['start_s']:.1f} s; service process CPU "
-        f"{result['cpu_per_wall']:.2f} core during the calls)"
+        f"{result['cpu_per_wall']:.2f} core during the calls; load average "
+        f"{result['load_1min']:.1f} at the end)"
     )
     if peer.eta_penalty_s:
         late = summary_ms(peer.eta_penalty_s)
@@ -236,6 +261,7 @@ def report(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         row("HTTP POST /api/v1/calls round trip (received -> decision stored -> 201)", rt, 1)
         + " <= 50 |",
+        row("Service.take_call in the server (intake, store, decide, store)", served, 1) + " |",
         row("decision elapsed_ms (as stored with the decision)", dec, 1) + " |",
         row("planner ETA ranking in process (Planner.rank, all drones)", pl, 2) + " |",
         row("peer: straight-line nearest dock, in process", sl, 3) + " |",
