@@ -22,7 +22,7 @@ viewer process (``benchmarks/telemetry/viewers.py``: N websocket clients), and f
             the service's ``EventBus`` and latest-value queues, but each viewer's
             pending batch sent as one frame (a JSON array), same injector.
 
-Reported per case: latency p50/p95/p99 (sampled on every viewer), positions delivered
+Reported per case: latency p50/p95/p99 (from every ``--sample-every``-th viewer), positions delivered
 per second over all viewers, the share delivered (the rest coalesced by the bus's
 latest-value queues, or still queued for the naive peer), and CPU of each process
 from ``/proc/<pid>/stat``.
@@ -203,6 +203,7 @@ async def measure(
     viewer_args = [
         "-m", "benchmarks.telemetry.viewers", "--url", ws_url, "--count", str(args.viewers),
         "--warmup-s", str(args.warmup_s), "--duration-s", str(args.duration_s),
+        "--sample-every", str(args.sample_every),
     ] + (["--deflate"] if args.deflate else [])  # fmt: skip
     async with process(viewer_args, "viewers", timeout_s=180) as viewers:
         pids = pids | {"service": os.getpid()}  # the viewers report their own CPU
