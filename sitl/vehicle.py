@@ -46,6 +46,7 @@ from sitl.streams import (
 logger = logging.getLogger(__name__)
 
 MAX_SUBSTEP_S = 0.05
+MAX_TICK_GAP_S = 0.1
 MAV_TYPE_GCS = 6
 ITEM_REACHED_REPEATS = 10
 
@@ -257,7 +258,9 @@ class Vehicle:
         last = self._last_tick_real_s
         self._last_tick_real_s = now_real_s
         if last is not None:
-            dt_v = min(now_real_s - last, 0.5) * self.speed_factor
+            # a late tick (loaded machine) slows the simulation rather than letting the
+            # vehicle jump: at most MAX_TICK_GAP_S of real time is simulated per tick
+            dt_v = min(now_real_s - last, MAX_TICK_GAP_S) * self.speed_factor
             steps = max(1, math.ceil(dt_v / MAX_SUBSTEP_S - 1e-9))
             sub = dt_v / steps
             for _ in range(steps):
