@@ -57,6 +57,7 @@ class Cmd(IntEnum):
     DO_SET_HOME = 179
     DO_FLIGHTTERMINATION = 185
     DO_REPOSITION = 192
+    DO_PAUSE_CONTINUE = 193
     DO_SET_MISSION_CURRENT = 224
     PREFLIGHT_REBOOT_SHUTDOWN = 246
     MISSION_START = 300
@@ -392,6 +393,12 @@ class Commander:
             v.statustext(2, "Flight termination active")
         return Result.ACCEPTED
 
+    def _cmd_pause_continue(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        """p1 0 = pause (Hold), 1 = continue the mission."""
+        if not _finite(p.p1) or round(p.p1) not in (0, 1):
+            return Result.DENIED
+        return self.request_mode(NavState.HOLD if round(p.p1) == 0 else NavState.MISSION)
+
     def _cmd_mission_current(self, link: Link, msg: Any, p: CommandParams) -> Result:
         if not _finite(p.p1) or not self.v.navigator.set_current(int(p.p1)):
             return Result.DENIED
@@ -491,6 +498,7 @@ class Commander:
         Cmd.DO_SET_MODE: _cmd_set_mode,
         Cmd.DO_REPOSITION: _cmd_reposition,
         Cmd.DO_ORBIT: _cmd_orbit,
+        Cmd.DO_PAUSE_CONTINUE: _cmd_pause_continue,
         Cmd.DO_CHANGE_SPEED: _cmd_change_speed,
         Cmd.DO_SET_HOME: _cmd_set_home,
         Cmd.DO_FLIGHTTERMINATION: _cmd_termination,

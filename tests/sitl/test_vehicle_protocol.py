@@ -146,6 +146,9 @@ async def test_invalid_params_denied_unknown_commands_unsupported(rig: ProbeRig)
 
 async def test_mission_mode_without_mission_is_rejected(rig: ProbeRig) -> None:
     assert (await rig.probe.command_long(176, 1, 4, 4)).result == TEMP_REJECTED
+    assert (await rig.probe.command_long(193, 1)).result == TEMP_REJECTED   # continue
+    assert (await rig.probe.command_long(193, 5)).result == DENIED
+    assert (await rig.probe.command_long(193, 0)).result == ACCEPTED        # pause = Hold
     assert rig.vehicle.snapshot().nav_state == "hold"
 
 
