@@ -118,7 +118,9 @@ async def test_live_video_plays_and_shows_latency(
     await expect(page.locator("#phase")).to_contain_text("docked")
     await expect(page.locator("#battery")).to_have_text("—")
     if mode == "mse":
-        painted = await page.evaluate("document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
+        painted = await page.evaluate(
+            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames"
+        )
         assert painted > 10
     else:
         # the canvas holds the picture: not a blank (all-black) canvas
@@ -137,7 +139,9 @@ async def test_refused_token_shows_the_error_state(
     setup: VideoSetup, browser: BrowserContext
 ) -> None:
     errors: list[str] = []
-    page = await open_viewer(browser, setup.viewer_url("webcodecs", token="not-a-token-0123456789"), errors)
+    page = await open_viewer(
+        browser, setup.viewer_url("webcodecs", token="not-a-token-0123456789"), errors
+    )
     await expect(page.locator("#banner")).to_have_attribute("data-state", "error")
     await expect(page.locator("#banner")).to_contain_text("token refused")
     assert await frames_shown(page) == 0
@@ -151,10 +155,14 @@ async def test_video_lost_then_back_without_reload(
     page = await open_viewer(browser, setup.viewer_url("webcodecs"), errors)
     await wait_for_frames(page, 5)
     setup.camera.enabled = False
-    await expect(page.locator("#banner")).to_have_attribute("data-state", "lost", timeout=FRAME_WAIT_MS)
+    await expect(page.locator("#banner")).to_have_attribute(
+        "data-state", "lost", timeout=FRAME_WAIT_MS
+    )
     await expect(page.locator("#banner")).to_contain_text("Video lost")
     shown = await frames_shown(page)
     setup.camera.enabled = True
     await wait_for_frames(page, shown + 5)
-    await expect(page.locator("#banner")).to_have_attribute("data-state", "live", timeout=FRAME_WAIT_MS)
+    await expect(page.locator("#banner")).to_have_attribute(
+        "data-state", "live", timeout=FRAME_WAIT_MS
+    )
     assert errors == []
