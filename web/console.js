@@ -161,7 +161,9 @@ async function start(drones) {
   state.canCommand = role.canCommand;
   $("role").replaceChildren(
     "signed in: ",
-    Object.assign(document.createElement("strong"), { textContent: role.name || role.role }),
+    Object.assign(document.createElement("strong"), {
+      textContent: role.name && role.role ? `${role.name} (${role.role})` : role.name || role.role,
+    }),
     role.canCommand ? "" : " — read only",
   );
   $("role").dataset.canCommand = String(role.canCommand);
