@@ -153,8 +153,10 @@ def _run_service(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING - 10 * verbosity if verbosity else logging.INFO
+def _configure_logging(verbosity: int, *, quiet: bool) -> None:
+    """INFO for the long-running commands, WARNING for one-shot ones; -v adds detail."""
+    base = logging.WARNING if quiet else logging.INFO
+    level = base - 10 * verbosity
     logging.basicConfig(
         level=max(level, logging.DEBUG),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
@@ -164,7 +166,7 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose, quiet=args.command == "plan")
     try:
         if args.command == "sim":
             from sitl.runner import run_sim
@@ -181,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `dfr plan … | head`
+        sys.stderr.close()
+        return 0
     raise AssertionError(f"unhandled command {args.command}")
 
 
