@@ -231,18 +231,27 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
 
     @app.get("/api/v1/docks")
     async def list_docks(request: Request, who: Authed) -> list[dict[str, Any]]:
-        site = service_of(request).site
-        return [
-            {
-                "id": d.id,
-                "name": d.name,
-                "lat": d.lat,
-                "lon": d.lon,
-                "ground_alt_amsl_m": d.ground_alt_amsl_m,
-                "drones": [dr.id for dr in site.drones if dr.dock == d.id],
-            }
-            for d in site.docks
-        ]
+        service = service_of(request)
+        site = service.site
+        out = []
+        for d in site.docks:
+            drones = [dr for dr in site.drones if dr.dock == d.id]
+            away = [dr.id for dr in drones if service.sorties.flight_of_drone(dr.id) is not None]
+            hold = any(service.wind.speed_mps > dr.performance.max_wind_mps for dr in drones)
+            out.append(
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "lat": d.lat,
+                    "lon": d.lon,
+                    "ground_alt_amsl_m": d.ground_alt_amsl_m,
+                    "drones": [dr.id for dr in drones],
+                    "drones_away": away,
+                    "weather_hold": hold,
+                    "state": "weather_hold" if hold else ("drone_away" if away else "ready"),
+                }
+            )
+        return out
 
     # -- flights -------------------------------------------------------------------------
 
