@@ -31,6 +31,7 @@ from dfr.dispatch.intake import CallData
 from dfr.errors import ConfigError, InvalidInput, InvalidStateError, NotFound
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.monitor import AlertSpec
 from dfr.fleet.sorties import Sorties
 from dfr.planning.planner import Planner
 from dfr.planning.wind import Wind
@@ -280,6 +281,18 @@ class Service:
                     ),
                 }
             )
+        if "cancelled" in result.changed:
+            await self.sorties.alert_incident_flight(incident.id, AlertSpec(
+                "call_cancelled", "warning", f"the CAD cancelled call {incident.cad_id}",
+                "the drone stays on task until a pilot sends it home",
+            ))  # fmt: skip
+        if result.pending_location:
+            await self.sorties.alert_incident_flight(incident.id, AlertSpec(
+                "location_update", "warning",
+                f"the CAD reports a new location for call {incident.cad_id}: "
+                f"{call.lat_deg:.6f}, {call.lon_deg:.6f}",
+                "not applied automatically; pilot: orbit or go there if it is right",
+            ))  # fmt: skip
         if result.created and incident.status is IncidentStatus.NEW:
             await self.dispatch(incident)
             refreshed = await self.store.get_incident(incident.id)

@@ -361,6 +361,14 @@ class Sorties:
         if active is not None:
             active.flight.mission_progress(MissionProgress(current, total))
 
+    async def alert_incident_flight(self, incident_id: str, spec: AlertSpec) -> bool:
+        """Raise an alert on the active flight serving ``incident_id``, if there is one."""
+        for active in list(self.active.values()):
+            if active.record.incident_id == incident_id:
+                await self._alert(active, spec)
+                return True
+        return False
+
     def _spawn_alert(self, active: ActiveFlight, spec: AlertSpec) -> None:
         assert self._spawn is not None
         self._spawn(self._alert(active, spec), f"{active.record.drone_id}: alert {spec.kind}")

@@ -71,9 +71,21 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
         again = await client.post(f"/api/v1/incidents/{made['id']}/launch")
         assert again.status_code == 409  # already dispatched
         await _wait_phase(client, flight["id"], "enroute")
+
+        # the CAD moves the call while it is flown: recorded and shown, never applied by itself
+        moved_to = offset_ll(200, 200)
+        update = await client.post("/api/v1/calls", json=call("P3", priority=3, where=moved_to))
+        assert update.status_code == 200 and update.json()["changed"] == ["location"]
+        assert update.json()["location"]["lat"] == SCENE[0]  # still the flown location
+        cancelled = await client.post("/api/v1/calls", json={**call("P3", priority=3, where=moved_to), "cancelled": True})
+        assert cancelled.json()["status"] == "cancelled"
+
         (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
         record = await _wait_ended(client, flight["id"])
         assert record["phases"][-1]["phase"] == "docked"
+        kinds = [a["kind"] for a in record["alerts"]]
+        assert "location_update" in kinds and "call_cancelled" in kinds
+        assert (await client.get(f"/api/v1/incidents/{made['id']}")).json()["status"] == "cancelled"
 
 
 async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_path: Path) -> None:
