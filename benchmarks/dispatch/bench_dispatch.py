@@ -161,7 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             api_token=SecretStr(TOKEN),
             wind_from_deg=args.wind_from_deg,
             wind_speed_mps=args.wind_mps,
-        )  # type: ignore[call-arg]
+        )
         print(
             f"site: {args.drones} drones, {args.zones} zones in {args.size_m / 1000:.0f} km "
             "square; starting the service (planner prepare) ...",

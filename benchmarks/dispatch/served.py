@@ -14,7 +14,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import uvicorn
-from uvicorn._types import ASGIApplication
+from starlette.types import ASGIApp
 
 from dfr.api.app import create_app
 from dfr.config import Settings
@@ -50,9 +50,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(
-    app: ASGIApplication, *, startup_timeout_s: float = 120.0
-) -> AsyncIterator[str]:
+async def serve_app(app: ASGIApp, *, startup_timeout_s: float = 120.0) -> AsyncIterator[str]:
     """Real uvicorn for ``app`` on 127.0.0.1, a free port; yields the base URL."""
     config = uvicorn.Config(
         app,

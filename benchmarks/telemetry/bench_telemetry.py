@@ -189,7 +189,7 @@ def settings_for(tmp: Path, rate_hz: float) -> Settings:
     return Settings(
         _env_file=None, data_dir=tmp / "var", port=0, video=False, api_token=SecretStr(TOKEN),
         position_rate_hz=rate_hz, connect_timeout_s=60.0,
-    )  # type: ignore[call-arg]  # fmt: skip
+    )  # fmt: skip
 
 
 async def measure(

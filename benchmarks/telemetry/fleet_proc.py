@@ -31,7 +31,8 @@ _encode_position = streams.ENCODERS[streams.GLOBAL_POSITION_INT]
 
 def stamped_position(vehicle: Any, mav: Any) -> Any:
     message = _encode_position(vehicle, mav)
-    message.relative_alt = stamp_mm(time.time())
+    if message is not None:
+        message.relative_alt = stamp_mm(time.time())
     return message
 
 
