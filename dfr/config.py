@@ -19,9 +19,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     api_token: SecretStr | None = Field(
-        None, description="a pilot token for automation; one is generated and printed if unset"
+        None,
+        min_length=16,
+        description="a pilot token for automation (16+ characters); one is generated and printed if unset",
     )
-    viewer_token: SecretStr | None = Field(None, description="an optional read-only token")
+    viewer_token: SecretStr | None = Field(
+        None, min_length=16, description="an optional read-only token (16+ characters)"
+    )
     mavlink_port_offset: int = Field(
         0,
         description="added to the port of every drone's MAVLink and video URL "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -17,6 +18,25 @@ from dfr.service import Service
 from dfr.site import Site
 
 logger = logging.getLogger(__name__)
+
+TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Websockets carry the bearer token as ``?token=``: keep it out of the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message:
+            record.msg, record.args = TOKEN_IN_URL.sub(r"\1<redacted>", message), ()
+        return True
+
+
+def redact_tokens_in_logs() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in target.filters):
+            target.addFilter(RedactTokens())
 
 
 async def run_server(
@@ -30,6 +50,7 @@ async def run_server(
     """Serve until a signal. ``fleet_speed`` set: also run the site's simulated fleet,
     on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``).
     ``on_ready(console_url, pilot_token)`` is called once the server listens."""
+    redact_tokens_in_logs()
     async with AsyncExitStack() as stack:
         if fleet_speed is not None:
             from sitl.fleet import Fleet, PortPlan

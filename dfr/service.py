@@ -42,6 +42,9 @@ from dfr.video.relay import DroneVideo
 
 logger = logging.getLogger(__name__)
 
+QUEUE_SWEEP_S = 5.0
+DISPATCHABLE = frozenset({IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED})
+
 
 def shift_port(url: str, offset: int) -> str:
     """``udpin://0.0.0.0:14540`` + 5 → ``udpin://0.0.0.0:14545`` (for side-by-side fleets)."""
@@ -97,6 +100,7 @@ class Service:
         self.videos: dict[str, DroneVideo] = {}
         self._stack = AsyncExitStack()
         self._dispatch_lock = asyncio.Lock()
+        self._queue_changed = asyncio.Event()
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._executor: ThreadPoolExecutor | None = None
@@ -151,6 +155,7 @@ class Service:
             self.links[drone.id] = link
             self.spawn(link.run(), f"{drone.id}: link")
         self.sorties.attach(self.spawn)
+        self.spawn(self._queue_loop(), "dispatch: queue")
         resumed = await self.sorties.resume()
         if resumed:
             logger.info("service: resumed %d active flights: %s", len(resumed), ", ".join(resumed))
@@ -162,10 +167,20 @@ class Service:
         if self._group is None:
             coro.close()
             raise InvalidStateError("the service is not running")
-        task = self._group.create_task(coro, name=name)
+        task = self._group.create_task(self._guarded(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    @staticmethod
+    async def _guarded(coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """One task's failure is logged, never the end of the service's task group."""
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s: failed", name)
 
     def _status_text_handler(self, drone_id: str) -> Callable[[str, str], None]:
         def handle(severity: str, text: str) -> None:
@@ -185,6 +200,10 @@ class Service:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            await self.sorties.flush_tracks()
+        except Exception:
+            logger.exception("track points lost at shutdown")
         for active in list(self.sorties.active.values()):
             try:  # keep what was recorded so far; a restart records the rest as a new part
                 await self._flight_ended(active.record)
@@ -317,6 +336,15 @@ class Service:
         async with self._dispatch_lock:
             if drone_id is not None and drone_id not in self.links:
                 raise NotFound(f"drone {drone_id} does not exist (drones: {', '.join(self.links)})")
+            # the incident may have changed while waiting for the lock (a launch by another
+            # pilot, a cancel from the CAD): decide on what is stored now
+            current = await self.store.get_incident(incident.id)
+            if current is None or current.status not in DISPATCHABLE:
+                state = current.status if current else "gone"
+                if pilot is not None:
+                    raise InvalidStateError(f"incident {incident.id} is {state}: it cannot be launched")
+                return Decision(Outcome.QUEUED, None, [], [], 0.0), None
+            incident = current
             decision = decide(
                 self.planner,
                 incident,
@@ -377,8 +405,6 @@ class Service:
             raise NotFound(f"incident {incident_id} does not exist")
         if divert:
             return await self._divert(incident, by, drone_id)
-        if incident.status not in (IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED):
-            raise InvalidStateError(f"incident {incident_id} is {incident.status}: it cannot be launched")
         _decision, flight = await self.dispatch(incident, pilot=by, drone_id=drone_id)
         assert flight is not None
         return flight
@@ -458,14 +484,45 @@ class Service:
         return flight
 
     def _drone_free(self, drone_id: str) -> None:
-        """A flight ended: serve the oldest most urgent queued call."""
-        if self._group is not None:
-            self.spawn(self._serve_queue(), f"{drone_id}: serve queue")
+        """A flight ended: look at the queue again once the drone has settled."""
+        self._queue_changed.set()
 
-    async def _serve_queue(self) -> None:
-        await asyncio.sleep(1.0)  # let the drone's state settle (disarmed, on ground)
-        queued = await self.store.list_incidents(status=IncidentStatus.QUEUED)
-        for incident in sorted(queued, key=lambda i: (i.priority, i.received_at)):
-            decision, _ = await self.dispatch(incident)
-            if decision.outcome is not Outcome.QUEUED:
-                break
+    async def _queue_loop(self) -> None:
+        """Serve queued calls, most urgent and oldest first, whenever a drone may have become
+        able to take one: after a flight, and when the fleet's readiness changes (a link
+        back, a drone armable again, the wind dropping)."""
+        last: tuple[Any, ...] = ()
+        while True:
+            try:
+                async with asyncio.timeout(QUEUE_SWEEP_S):
+                    await self._queue_changed.wait()
+                await asyncio.sleep(1.0)  # let a landed drone's state settle (disarmed, on ground)
+            except TimeoutError:
+                pass
+            triggered = self._queue_changed.is_set()
+            self._queue_changed.clear()
+            readiness = self._readiness()
+            if not triggered and readiness == last:
+                continue
+            last = readiness
+            try:
+                await self.serve_queue()
+            except Exception:
+                logger.exception("serving the queue failed; trying again later")
+
+    def _readiness(self) -> tuple[Any, ...]:
+        busy = self.sorties.busy_drones()
+        return (
+            self.wind,
+            tuple(
+                (d, s.link, d in busy, s.armable, s.health_ok, s.landed,
+                 round(s.battery_pct / 5) if math.isfinite(s.battery_pct) else -1)
+                for d, s in sorted(self.states().items())
+            ),
+        )  # fmt: skip
+
+    async def serve_queue(self) -> None:
+        waiting = await self.store.list_incidents(status=IncidentStatus.QUEUED)
+        waiting += await self.store.list_incidents(status=IncidentStatus.NEW)  # e.g. after a crash
+        for incident in sorted(waiting, key=lambda i: (i.priority, i.received_at)):
+            await self.dispatch(incident)

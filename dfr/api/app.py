@@ -463,13 +463,17 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
 
     await websocket.accept()
     sub = service.bus.subscribe(topic, latest_only=latest_only, accept=accept)
-    if topic is Topic.TELEMETRY:
-        for link in service.links.values():  # a picture at once, not at the next update
-            body = service.position_message(link.state)
-            if (not drone_filter or link.drone_id == drone_filter) and (
-                not flight_filter or body["flight_id"] == flight_filter
-            ):
-                await websocket.send_json(body)
+    try:
+        if topic is Topic.TELEMETRY:
+            for link in service.links.values():  # a picture at once, not at the next update
+                body = service.position_message(link.state)
+                if (not drone_filter or link.drone_id == drone_filter) and (
+                    not flight_filter or body["flight_id"] == flight_filter
+                ):
+                    await websocket.send_json(body)
+    except (WebSocketDisconnect, RuntimeError):
+        service.bus.unsubscribe(sub)
+        return
     async def reader() -> None:
         """Notice a client that closed: end the subscription so the sender stops."""
         try:

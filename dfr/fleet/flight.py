@@ -50,6 +50,17 @@ ALLOWED: dict[FlightPhase, frozenset[FlightPhase]] = {
 }
 TERMINAL = frozenset({P.DOCKED, P.ABORTED})
 ARRIVAL_RADIUS_M = 25.0
+DOCK_RADIUS_M = 30.0  # touchdown further than this from the dock: landed away
+MODE_SETTLE_S = 3.0  # PX4 reports a new mode with its next 1 Hz HEARTBEAT
+RETRY_S = 5.0  # an automatic action that failed is tried again after this
+NEVER = 1 << 30  # a mission item number no mission reaches
+# the modes the vehicle should be in, per phase, when resuming after a restart
+MODES_OF_PHASE: dict[FlightPhase, frozenset[str]] = {
+    P.LAUNCHING: frozenset({"mission", "takeoff", "hold"}),
+    P.ENROUTE: frozenset({"mission"}),
+    P.ON_SCENE: frozenset({"posctl", "hold", "mission"}),
+    P.RETURNING: frozenset({"mission", "return_to_launch"}),
+}
 # A mode change nobody asked for, in these phases, means the vehicle acted on its own
 # (geofence, battery, link-loss or GPS failsafe).
 WATCHED_PHASES = frozenset({P.ENROUTE, P.ON_SCENE, P.RETURNING})
@@ -72,8 +83,8 @@ class FlightPlan:
 
 
 class Flight:
-    """Flies one plan with one drone; :meth:`run` returns when the drone is docked or the
-    flight is aborted."""
+    """Flies one plan with one drone; :meth:`run` returns when the drone is back on the
+    ground and disarmed, or the flight was aborted before takeoff."""
 
     def __init__(
         self,
@@ -82,22 +93,33 @@ class Flight:
         plan: FlightPlan,
         *,
         on_phase: Callable[[FlightPhase, str], Awaitable[None]],
+        on_problem: Callable[[str, str], Awaitable[None]] | None = None,
         phase: FlightPhase = FlightPhase.DOCKED,
         armable_timeout_s: float = 30.0,
         home_mission: HomeMission | None = None,
+        dock_lat_lon: tuple[float, float] | None = None,
     ) -> None:
         self.flight_id = flight_id
         self.link = link
         self.plan = plan
         self.phase = phase
         self._on_phase = on_phase
+        self._on_problem = on_problem
         self._armable_timeout_s = armable_timeout_s
         self._changed = asyncio.Event()
         self._progress = MissionProgress(0, 0)
-        self._expected: frozenset[str] = frozenset()
         self._home_mission = home_mission
+        self._dock = dock_lat_lon
+        # modes the vehicle may show: what it settled in, plus what a command just asked for
+        self._expected: frozenset[str] = MODES_OF_PHASE.get(phase, frozenset())
+        self._pending: frozenset[str] = frozenset()
+        self._pending_until = 0.0
+        self._actions = asyncio.Lock()  # one command at a time to this vehicle
+        self._retry_at: float | None = None
         self.unexpected_mode: str | None = None  # the mode the vehicle chose by itself
-        self._on_scene_since: float | None = None
+        self.outcome = ""
+        loop_time = asyncio.get_running_loop().time()
+        self._on_scene_since: float | None = loop_time if phase is FlightPhase.ON_SCENE else None
 
     # -- the machine ---------------------------------------------------------------------
 
@@ -133,6 +155,11 @@ class Flight:
         except TimeoutError as exc:
             raise LinkError(self.link.drone_id, f"timed out after {timeout_s:.0f} s waiting for {what}") from exc
 
+    async def _problem(self, what: str, action: str) -> None:
+        logger.warning("%s: flight %s: %s; %s", self.link.drone_id, self.flight_id, what, action)
+        if self._on_problem is not None:
+            await self._on_problem(what, action)
+
     # -- phases ------------------------------------------------------------------------
 
     async def run(self) -> FlightPhase:
@@ -145,57 +172,81 @@ class Flight:
     async def _preflight(self) -> None:
         await self._set_phase(FlightPhase.PREFLIGHT, "dispatched")
         try:
-            await self.link.upload_geofence(self.plan.geofence)
-            await self.link.upload_mission(self.plan.mission)
+            async with self._actions:
+                await self.link.upload_geofence(self.plan.geofence)
+                await self.link.upload_mission(self.plan.mission)
             await self._wait(lambda s: s.armable and s.health_ok, self._armable_timeout_s, "armable")
         except Exception as exc:
+            self.outcome = "launch_failed"
             await self._set_phase(FlightPhase.ABORTED, f"preflight failed: {exc}")
             return
         await self._set_phase(FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable")
         try:
-            self._expect("mission")
-            await self.link.arm()
-            await self.link.start_mission()
+            async with self._actions:
+                self._expect("mission")
+                await self.link.arm()
+                await self.link.start_mission()
         except Exception as exc:
-            await self._set_phase(FlightPhase.ABORTED, f"launch refused: {exc}")
-            if self.link.state.armed:
-                await self.link.land()
-            return
+            if not self.link.state.armed:
+                self.outcome = "launch_failed"
+                await self._set_phase(FlightPhase.ABORTED, f"launch refused: {exc}")
+                return
+            # armed but the mission did not start: bring it down here and follow it
+            await self._problem(f"launch failed after arming: {exc}", "landing in place")
+            try:
+                await self.land("launch failed after arming")
+            except Exception as land_exc:
+                await self._problem(f"land refused: {land_exc}", "pilot: take control")
 
     async def _follow(self) -> FlightPhase:
-        """Follow the vehicle until it is docked; on scene, start the orbit."""
+        """Follow the vehicle until it is on the ground; on scene, start the orbit."""
         loop = asyncio.get_running_loop()
         while self.phase not in TERMINAL:
             state = self.link.state
+            now = loop.time()
+            if self._pending and (state.mode in self._pending or now >= self._pending_until):
+                if state.mode in self._pending:
+                    self._expected = self._pending
+                self._pending = frozenset()
             if self.phase is FlightPhase.LAUNCHING and state.landed is LandedState.IN_AIR:
                 await self._set_phase(FlightPhase.ENROUTE, "airborne")
+            elif self.phase is FlightPhase.LAUNCHING and state.on_ground and not state.armed and now > self._pending_until:
+                self.outcome = "launch_failed"  # disarmed on the ground: it never took off
+                await self._set_phase(FlightPhase.ABORTED, "the vehicle disarmed without taking off")
             elif self.phase is FlightPhase.ENROUTE and self._arrived(state):
                 await self._set_phase(FlightPhase.ON_SCENE, "reached the scene")
-                self._on_scene_since = loop.time()
-                await self.orbit(
-                    self.plan.scene_lat_deg,
-                    self.plan.scene_lon_deg,
-                    self.plan.scene_alt_amsl_m,
-                    self.plan.orbit_radius_m,
-                    self.plan.orbit_speed_mps,
-                )
+                self._on_scene_since = now
+                await self._automatic("orbit the scene", self._orbit_scene)
+            elif self._retry_at is not None and now >= self._retry_at:
+                self._retry_at = None
+                if self.phase is FlightPhase.ON_SCENE:
+                    await self._automatic("orbit the scene", self._orbit_scene)
+                elif self.phase is FlightPhase.RETURNING:
+                    await self._automatic("return home", lambda: self.return_home("retrying the return"))
             elif (
                 self.phase is FlightPhase.ON_SCENE
                 and self.plan.on_scene_time_s > 0
                 and self._on_scene_since is not None
-                and loop.time() - self._on_scene_since >= self.plan.on_scene_time_s
+                and now - self._on_scene_since >= self.plan.on_scene_time_s
             ):
-                await self.return_home("on-scene time used up")
+                self._on_scene_since = None
+                await self._automatic("return home", lambda: self.return_home("on-scene time used up"))
             elif self.phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE) and state.landed is LandedState.LANDING:
                 await self._set_phase(FlightPhase.LANDING, "descending to land")
             elif (
                 self.phase in (FlightPhase.LANDING, FlightPhase.RETURNING, FlightPhase.FAILSAFE)
                 and state.on_ground
             ):
-                await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
+                away = self._distance_from_dock_m(state)
+                if away is not None and away > DOCK_RADIUS_M:
+                    self.outcome = "landed_away"
+                    await self._set_phase(FlightPhase.DOCKED, f"landed and disarmed {away:.0f} m from its dock")
+                else:
+                    await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
             elif (
                 self.phase in WATCHED_PHASES
                 and self._expected
+                and not self._pending
                 and state.mode not in self._expected
                 and state.mode != "unknown"
             ):
@@ -208,7 +259,24 @@ class Flight:
                     await self._changed.wait()
             except TimeoutError:
                 pass
+        if not self.outcome:
+            self.outcome = self.phase.value
         return self.phase
+
+    async def _automatic(self, what: str, action: Callable[[], Awaitable[None]]) -> None:
+        """An action the machine takes by itself: a failure is reported and retried, never
+        the end of the flight (the drone is still in the air)."""
+        try:
+            await action()
+        except Exception as exc:
+            self._retry_at = asyncio.get_running_loop().time() + RETRY_S
+            await self._problem(f"could not {what}: {exc}", f"trying again in {RETRY_S:.0f} s")
+
+    async def _orbit_scene(self) -> None:
+        plan = self.plan
+        await self.orbit(
+            plan.scene_lat_deg, plan.scene_lon_deg, plan.scene_alt_amsl_m, plan.orbit_radius_m, plan.orbit_speed_mps
+        )
 
     def _arrived(self, state: DroneState) -> bool:
         """Over the scene: the mission says so, or (after a restart, when the mission's
@@ -222,50 +290,71 @@ class Flight:
         )
         return distance_m <= ARRIVAL_RADIUS_M
 
+    def _distance_from_dock_m(self, state: DroneState) -> float | None:
+        if self._dock is None or not state.has_position:
+            return None
+        return geodesic_distance_m(state.lat_deg, state.lon_deg, *self._dock)
+
     # -- pilot and monitor actions -----------------------------------------------------
 
     def _expect(self, *modes: str) -> None:
-        self._expected = frozenset(modes)
+        """A command asks for one of ``modes``: allow them from now, and the old ones until
+        the vehicle shows a new mode (or MODE_SETTLE_S passes)."""
+        self._pending = frozenset(modes)
+        self._pending_until = asyncio.get_running_loop().time() + MODE_SETTLE_S
+
+    def _expect_failed(self) -> None:
+        self._pending = frozenset()
+
+    async def _act(self, modes: tuple[str, ...], action: Callable[[], Awaitable[None]]) -> None:
+        async with self._actions:
+            self._expect(*modes)
+            try:
+                await action()
+            except BaseException:
+                self._expect_failed()
+                raise
 
     async def fly_mission(self, mission: Sequence[MissionItemLike], *, scene_seq: int | None = None) -> None:
         """Replace the vehicle's mission (a legal route from here) and fly it; ``scene_seq``:
-        the item whose arrival means "on scene" in the new mission."""
-        self._expect("mission")
-        if scene_seq is not None:
-            self.plan = replace(self.plan, last_route_seq=scene_seq)
-            self._progress = MissionProgress(0, 0)
-        await self.link.upload_mission(mission)
-        await self.link.start_mission()
+        the item whose arrival means "on scene" in the new mission (None: arrival by
+        position only)."""
+
+        async def go() -> None:
+            await self.link.upload_mission(mission)
+            await self.link.start_mission()
+
+        await self._act(("mission",), go)
+        self.plan = replace(self.plan, last_route_seq=NEVER if scene_seq is None else scene_seq)
+        self._progress = MissionProgress(0, 0)
 
     async def orbit(
         self, lat_deg: float, lon_deg: float, alt_amsl_m: float, radius_m: float, speed_mps: float
     ) -> None:
-        self._expect("posctl")  # MAVSDK shows PX4's Orbit as POSCTL
-        await self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps)
+        # MAVSDK shows PX4's Orbit as POSCTL
+        await self._act(("posctl",), lambda: self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps))
 
     async def goto(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> None:
-        self._expect("hold")
-        await self.link.reposition(lat_deg, lon_deg, alt_amsl_m)
+        await self._act(("hold",), lambda: self.link.reposition(lat_deg, lon_deg, alt_amsl_m))
 
     async def hold(self) -> None:
-        self._expect("hold")
-        await self.link.hold()
+        await self._act(("hold",), self.link.hold)
 
     async def return_home(self, reason: str) -> None:
         mission = self._home_mission() if self._home_mission is not None else None
         if mission:
             # along the legal route: PX4's RTL flies straight home, through zones if need be
-            self._expect("mission", "return_to_launch")
-            await self.link.upload_mission(mission)
-            await self.link.start_mission()
+            async def go() -> None:
+                await self.link.upload_mission(mission)
+                await self.link.start_mission()
+
+            await self._act(("mission", "return_to_launch"), go)
         else:
-            self._expect("return_to_launch")
-            await self.link.return_to_launch()
+            await self._act(("return_to_launch",), self.link.return_to_launch)
         if self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.FAILSAFE, FlightPhase.LAUNCHING):
             await self._set_phase(FlightPhase.RETURNING, reason)
 
     async def land(self, reason: str) -> None:
-        self._expect("land")
-        await self.link.land()
+        await self._act(("land",), self.link.land)
         if self.phase not in (FlightPhase.LANDING, *TERMINAL):
             await self._set_phase(FlightPhase.LANDING, reason)

@@ -145,14 +145,21 @@ class DroneLink:
         """Connect and fold telemetry until cancelled. Never returns on its own."""
         attempt = 0
         while True:
+            reached_up = False
             try:
-                await self._session()
-            except MavsdkError as exc:
+                reached_up = await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # MAVSDK errors, or an exception group from the session
+                reached_up = self._connected.is_set() or reached_up
+                if reached_up:
+                    attempt = 0
                 delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
                 attempt += 1
                 logger.warning(
-                    "%s: cannot use %s (%s); retrying in %.1f s", self.drone_id, self.url, exc, delay
+                    "%s: link session on %s ended (%s); again in %.1f s", self.drone_id, self.url, exc, delay
                 )
+                self._set_link(LinkState.LOST if reached_up else self.state.link)
                 await asyncio.sleep(delay)
 
     async def wait_connected(self, timeout_s: float) -> None:
@@ -162,7 +169,7 @@ class DroneLink:
         except TimeoutError as exc:
             raise LinkError(self.drone_id, f"no vehicle on {self.url} after {timeout_s:.0f} s") from exc
 
-    async def _session(self) -> None:
+    async def _session(self) -> bool:
         config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
         async with Mavsdk(config) as mavsdk:
             await mavsdk.add_any_connection(self.url)
@@ -188,6 +195,7 @@ class DroneLink:
             finally:
                 self._connected.clear()
                 self._system = None
+            return True
 
     def _subscriptions(
         self, system: Any, tel: TelemetryAsync
@@ -372,11 +380,20 @@ class DroneLink:
         self, lat_deg: float, lon_deg: float, alt_amsl_m: float, speed_mps: float | None = None
     ) -> None:
         """DO_REPOSITION as COMMAND_INT in GLOBAL_INT: fly to the point and hold there."""
+        # param4 is the yaw PX4 turns to (radians): face where the drone is going, or keep
+        # the current heading for an altitude change; 0 would turn every drone north
+        yaw_rad = math.radians(self.state.heading_deg) if math.isfinite(self.state.heading_deg) else 0.0
+        if self.state.has_position:
+            d_north = lat_deg - self.state.lat_deg
+            d_east = (lon_deg - self.state.lon_deg) * math.cos(math.radians(lat_deg))
+            if math.hypot(d_north, d_east) > 1e-5:  # more than ~1 m away
+                yaw_rad = math.atan2(d_east, d_north)
         await self._command_int(
             "goto",
             MAV_CMD_DO_REPOSITION,
             param1=speed_mps if speed_mps else -1.0,
             param2=float(MAV_DO_REPOSITION_FLAGS_CHANGE_MODE),
+            param4=yaw_rad,
             lat_deg=lat_deg,
             lon_deg=lon_deg,
             alt_amsl_m=alt_amsl_m,

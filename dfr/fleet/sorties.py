@@ -179,9 +179,14 @@ class Sorties:
         async def on_phase(new_phase: FlightPhase, why: str) -> None:
             await self._phase_changed(holder["active"], new_phase, why)
 
+        async def on_problem(what: str, action: str) -> None:
+            await self._alert(holder["active"], AlertSpec("flight_control", "critical", what, action))
+
+        dock = self.site.dock(record.dock_id)
         flight = Flight(
-            record.id, link, plan, on_phase=on_phase, phase=phase,
+            record.id, link, plan, on_phase=on_phase, on_problem=on_problem, phase=phase,
             home_mission=lambda: self._home_mission(record.drone_id),
+            dock_lat_lon=(dock.lat, dock.lon),
         )  # fmt: skip
         active = ActiveFlight(record, flight, line)
         holder["active"] = active
@@ -217,29 +222,49 @@ class Sorties:
 
     async def _run(self, active: ActiveFlight) -> None:
         record = active.record
+        flight = active.flight
+        while True:
+            try:
+                final = await flight.run()
+                break
+            except asyncio.CancelledError:
+                raise  # the service is stopping: the flight stays active in the store
+            except Exception as exc:
+                logger.exception("%s: flight %s control failed", record.drone_id, record.id)
+                await self._alert(active, AlertSpec(
+                    "flight_control", "critical", f"flight control failed: {exc}",
+                    "following the vehicle again in 5 s; pilot: check it",
+                ))  # fmt: skip
+                await asyncio.sleep(5.0)
         try:
-            final = await active.flight.run()
-        except asyncio.CancelledError:
-            raise  # the service is stopping: the flight stays active in the store
-        except Exception as exc:
-            logger.exception("%s: flight %s failed", record.drone_id, record.id)
-            final = FlightPhase.ABORTED
-            await self._alert(active, AlertSpec("flight_error", "critical", f"flight control failed: {exc}",
-                                                "the vehicle continues on its own; take control"))  # fmt: skip
-            await self._phase_changed(active, FlightPhase.ABORTED, f"flight control failed: {exc}")
+            await self._finish(active, final)
+        finally:
+            self.active.pop(record.id, None)
+            self._on_drone_free(record.drone_id)
+
+    async def _finish(self, active: ActiveFlight, final: FlightPhase) -> None:
+        record = active.record
+        outcome = active.flight.outcome or final.value
         await self._flush_track(active)
-        ended = await self.store.end_flight(record.id, final.value, _now())
+        ended = await self.store.end_flight(record.id, outcome, _now())
         if self._on_flight_end is not None:
             try:
                 await self._on_flight_end(ended)
             except Exception:
                 logger.exception("%s: closing flight %s failed", record.drone_id, record.id)
-        if record.incident_id is not None:
-            incident = await self.store.get_incident(record.incident_id)
-            if incident is not None and incident.status is IncidentStatus.DISPATCHED:
-                await self.store.update_incident(replace(incident, status=IncidentStatus.CLOSED, updated_at=_now()))
-        del self.active[record.id]
-        self._on_drone_free(record.drone_id)
+        if record.incident_id is None:
+            return
+        incident = await self.store.get_incident(record.incident_id)
+        if incident is None or incident.status is not IncidentStatus.DISPATCHED:
+            return
+        if outcome == "launch_failed":  # the call still needs a drone
+            await self.store.update_incident(replace(incident, status=IncidentStatus.QUEUED, updated_at=_now()))
+            await self._alert(active, AlertSpec(
+                "launch_failed", "critical", f"{record.drone_id} could not launch for {incident.cad_id}",
+                "the call is queued again and goes to the next drone that can take it",
+            ))  # fmt: skip
+        else:
+            await self.store.update_incident(replace(incident, status=IncidentStatus.CLOSED, updated_at=_now()))
 
     async def _phase_changed(self, active: ActiveFlight, phase: FlightPhase, reason: str) -> None:
         previous = active.record.phase
@@ -257,24 +282,12 @@ class Sorties:
         )
         if phase is FlightPhase.FAILSAFE:
             mode = active.flight.unexpected_mode or "?"
-            if previous is FlightPhase.RETURNING and mode == "hold":
-                action = "re-sending the return along the legal route"
-            else:
-                action = "the vehicle's own failsafe is flying it; pilot: check it and take over"
             await self._alert(active, AlertSpec(
                 "mode_change", "critical",
                 f"the vehicle switched to {mode} by itself while {previous.value} "
                 f"(last vehicle message: {self.links[record.drone_id].state.status_text or 'none'})",
-                action,
+                "the vehicle's own failsafe is flying it; pilot: check it, then return, land or take over",
             ))  # fmt: skip
-            if previous is FlightPhase.RETURNING and mode == "hold":
-                try:
-                    await active.flight.return_home("returning again after the vehicle held")
-                except Exception as exc:  # an alert, not a crash: the pilot takes over
-                    await self._alert(active, AlertSpec(
-                        "return_failed", "critical", f"could not re-send the return: {exc}",
-                        "pilot: fly it home",
-                    ))  # fmt: skip
 
     async def divert(self, active: ActiveFlight, incident_id: str, route: Route, reason: str) -> FlightRecord:
         """Send a flying drone to another scene along a legal route from where it is."""
@@ -284,8 +297,8 @@ class Sorties:
         plan, stored_plan = self._flight_plan(route, dock.ground_alt_amsl_m)
         feature = route.to_geojson()
         feature.setdefault("properties", {})["dfr_plan"] = {**stored_plan, "last_route_seq": len(mission) - 1}
-        flight.plan = replace(plan, mission=mission, last_route_seq=len(mission) - 1)
         await flight.fly_mission(mission, scene_seq=len(mission) - 1)
+        flight.plan = replace(plan, mission=mission, last_route_seq=len(mission) - 1)
         active.route_xy = LineString(route.points_xy)
         active.record = await self.store.retarget_flight(active.record.id, incident_id, feature, _now())
         active.raised.clear()
@@ -302,6 +315,19 @@ class Sorties:
                 command.id, CommandState.UNKNOWN,
                 "service stopped before the vehicle answered; not re-sent", _now(),
             )  # fmt: skip
+        for record in await self.store.list_flights(limit=1000):
+            if record.ended_at is None and record.phase is FlightPhase.DOCKED:
+                # stopped between creating the flight and its preflight: nothing was sent
+                await self.store.set_flight_phase(
+                    record.id, FlightPhase.ABORTED, "service stopped before preflight; nothing sent", _now()
+                )
+                await self.store.end_flight(record.id, "launch_failed", _now())
+                if record.incident_id is not None:
+                    incident = await self.store.get_incident(record.incident_id)
+                    if incident is not None and incident.status is IncidentStatus.DISPATCHED:
+                        await self.store.update_incident(
+                            replace(incident, status=IncidentStatus.QUEUED, updated_at=_now())
+                        )
         resumed = []
         for record in await self.store.list_flights(active_only=True):
             if record.drone_id not in self.links:
@@ -419,12 +445,22 @@ class Sorties:
                     )
                 )
             if ticks % 3 == 0:
-                for active in list(self.active.values()):
-                    await self._flush_track(active)
+                try:
+                    await self.flush_tracks()
+                except Exception:
+                    logger.exception("track points not written; kept for the next try")
 
     async def _flush_track(self, active: ActiveFlight) -> None:
         points, active.track = active.track, []
-        await self.store.add_track_points(points)
+        try:
+            await self.store.add_track_points(points)
+        except Exception:
+            active.track[:0] = points  # written with the next batch
+            raise
+
+    async def flush_tracks(self) -> None:
+        for active in list(self.active.values()):
+            await self._flush_track(active)
 
     async def _monitor_loop(self) -> None:
         while True:
@@ -450,14 +486,26 @@ class Sorties:
     async def _monitor(self, active: ActiveFlight) -> None:
         state = self.links[active.record.drone_id].state
         phase = active.flight.phase
-        if phase not in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE) or not state.has_position:
+        watched = (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.RETURNING, FlightPhase.FAILSAFE)
+        if phase not in watched or not state.has_position:
             return
         drone = self.planner.drone(active.record.drone_id)
         home = self.planner.energy_to_home(
             drone, state.lat_deg, state.lon_deg, max(0.0, state.alt_rel_m), wind=self._wind()
         )
-        if await self._raise_once(active, battery_check(state, home, drone.performance.battery_wh), "battery_reserve"):
-            await active.flight.return_home("battery reserve: returning while it can still get home")
+        battery = battery_check(state, home, drone.performance.battery_wh)
+        going_home = phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE) and state.mode in (
+            "mission", "return_to_launch", "land",
+        )  # fmt: skip
+        if await self._raise_once(active, None if going_home else battery, "battery_reserve"):
+            try:
+                await active.flight.return_home("battery reserve: returning while it can still get home")
+            except Exception as exc:
+                active.raised.discard("battery_reserve")  # checked (and tried) again next round
+                await self._alert(active, AlertSpec(
+                    "return_failed", "critical", f"battery reserve reached but the return failed: {exc}",
+                    "trying again in 2 s; pilot: send it home or land it",
+                ))  # fmt: skip
             return
         xy = self.planner.frame.to_xy(state.lat_deg, state.lon_deg)
         obstacles = self.planner.obstacles().polygons
@@ -496,6 +544,11 @@ class Sorties:
             await self.store.finish_command(record.id, CommandState.REJECTED, result, _now())
             return {"command_id": record.id, "state": "rejected", "result": result, "detail": str(exc)}
         await self.store.finish_command(record.id, CommandState.ACCEPTED, "accepted", _now())
+        flight = active.flight
+        if kind in ("goto", "orbit", "hold", "altitude") and flight.phase in (
+            FlightPhase.RETURNING, FlightPhase.FAILSAFE,
+        ):  # fmt: skip
+            await flight.set_phase(FlightPhase.ON_SCENE, f"pilot took control ({kind})")
         self._publish({"type": "command", "flight_id": flight_id, "drone_id": active.record.drone_id,
                        "command": kind, "state": "accepted", "by": issued_by})  # fmt: skip
         return {"command_id": record.id, "state": "accepted", "result": "accepted", "detail": ""}
