@@ -3,6 +3,7 @@ the simulated fleet over real UDP and the real MAVSDK."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +64,16 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
         unknown = await client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "nope"})
         assert unknown.status_code == 404
 
-        # the pilot picks the other drone on purpose
-        launched = await client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "near"})
-        assert launched.status_code == 201, launched.text
+        # two pilots click Launch at once (one picks the other drone on purpose): one flight
+        first, second = await asyncio.gather(
+            client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "near"}),
+            client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "far"}),
+        )
+        assert sorted([first.status_code, second.status_code]) == [201, 409], (first.text, second.text)
+        launched = first if first.status_code == 201 else second
+        assert len((await client.get("/api/v1/flights")).json()) == 1
         flight = launched.json()
-        assert flight["drone_id"] == "near"
+        assert flight["drone_id"] in ("near", "far")
         again = await client.post(f"/api/v1/incidents/{made['id']}/launch")
         assert again.status_code == 409  # already dispatched
         await _wait_phase(client, flight["id"], "enroute")
