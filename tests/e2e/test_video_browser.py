@@ -132,6 +132,8 @@ async def test_live_video_plays_and_shows_latency(
         )
         assert lit > 20
     await page.screenshot(path=str(tmp_path / f"viewer-{mode}.png"))
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone, upright
+    await page.screenshot(path=str(tmp_path / f"viewer-{mode}-phone.png"))
     assert errors == []
 
 
@@ -148,11 +150,12 @@ async def test_refused_token_shows_the_error_state(
     assert errors == []
 
 
+@pytest.mark.parametrize("mode", ["mse", "webcodecs"])
 async def test_video_lost_then_back_without_reload(
-    setup: VideoSetup, browser: BrowserContext
+    setup: VideoSetup, browser: BrowserContext, mode: str
 ) -> None:
     errors: list[str] = []
-    page = await open_viewer(browser, setup.viewer_url("webcodecs"), errors)
+    page = await open_viewer(browser, setup.viewer_url(mode), errors)
     await wait_for_frames(page, 5)
     setup.camera.enabled = False
     await expect(page.locator("#banner")).to_have_attribute(
@@ -162,6 +165,7 @@ async def test_video_lost_then_back_without_reload(
     shown = await frames_shown(page)
     setup.camera.enabled = True
     await wait_for_frames(page, shown + 5)
+    assert await page.evaluate("dfrViewer.errors") == []
     await expect(page.locator("#banner")).to_have_attribute(
         "data-state", "live", timeout=FRAME_WAIT_MS
     )
