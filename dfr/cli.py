@@ -28,9 +28,7 @@ def _lat_lon_alt(text: str) -> tuple[float, float, float]:
         lat_s, lon_s, alt_s = text.split(",")
         lat, lon, alt = float(lat_s), float(lon_s), float(alt_s)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected LAT,LON,ALT_AMSL_M, got {text!r}"
-        ) from exc
+        raise argparse.ArgumentTypeError(f"expected LAT,LON,ALT_AMSL_M, got {text!r}") from exc
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise argparse.ArgumentTypeError(f"LAT,LON out of range: {text!r}")
     return lat, lon, alt
@@ -60,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfr", description="Drone-as-First-Responder control service and simulated PX4 fleet"
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the simulated PX4 fleet alone, on PX4 SITL ports")
@@ -73,12 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=(47.397742, 8.545594, 488.0),
         help="LAT,LON,ALT_AMSL_M of vehicle 0 with --drones (default: PX4 SITL's Zurich home)",
     )
-    sim.add_argument("--speed", type=_positive, default=1.0, help="physics speed factor (like PX4_SIM_SPEED_FACTOR)")
-    sim.add_argument("--port-offset", type=int, default=0, help="add this to every MAVLink/video port")
+    sim.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        help="physics speed factor (like PX4_SIM_SPEED_FACTOR)",
+    )
+    sim.add_argument(
+        "--port-offset", type=int, default=0, help="add this to every MAVLink/video port"
+    )
     sim.add_argument(
         "--wind", type=_wind, default=(0.0, 0.0), help="DIR_DEG,SPEED_MPS constant wind (from)"
     )
-    sim.add_argument("--gust-mps", type=float, default=0.0, help="gust amplitude on top of the wind")
+    sim.add_argument(
+        "--gust-mps", type=float, default=0.0, help="gust amplitude on top of the wind"
+    )
     sim.add_argument("--no-camera", action="store_true", help="do not stream simulated video")
 
     plan = sub.add_parser("plan", help="plan a legal route and print it")
@@ -99,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
         cmd.add_argument("--port", type=int, help="HTTP port (default 8080)")
         cmd.add_argument("--data-dir", help="database and recordings (default ./var)")
-        cmd.add_argument("--token", help="pilot token for automation (or DFR_API_TOKEN); printed if generated")
+        cmd.add_argument(
+            "--token", help="pilot token for automation (or DFR_API_TOKEN); printed if generated"
+        )
         cmd.add_argument("--port-offset", type=int, help="added to every drone's MAVLink port")
         if name == "demo":
             cmd.add_argument("--speed", type=_positive, default=1.0, help="simulator speed factor")
@@ -118,8 +129,13 @@ def _run_service(args: argparse.Namespace) -> int:
     from dfr.site import load_site
 
     overrides: dict[str, object] = {}
-    for arg, key in (("site", "site"), ("host", "host"), ("port", "port"), ("data_dir", "data_dir"),
-                     ("port_offset", "mavlink_port_offset")):
+    for arg, key in (
+        ("site", "site"),
+        ("host", "host"),
+        ("port", "port"),
+        ("data_dir", "data_dir"),
+        ("port_offset", "mavlink_port_offset"),
+    ):
         if getattr(args, arg) is not None:
             overrides[key] = getattr(args, arg)
     if args.token is not None:
@@ -142,8 +158,8 @@ def _run_service(args: argparse.Namespace) -> int:
             print(f"  pilot token (generated): {token}", flush=True)
         print(
             f"  try: curl -s -X POST {url}api/v1/calls -H 'Authorization: Bearer {token}' "
-            "-H 'Content-Type: application/json' -d '{\"cad_id\": \"DEMO-1\", \"nature\": "
-            "\"shots fired\", \"priority\": 1, \"location\": {\"lat\": 32.7555, \"lon\": -97.3308}}'",
+            '-H \'Content-Type: application/json\' -d \'{"cad_id": "DEMO-1", "nature": '
+            '"shots fired", "priority": 1, "location": {"lat": 32.7555, "lon": -97.3308}}\'',
             flush=True,
         )
 

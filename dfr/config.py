@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(30.0, gt=0)
     position_rate_hz: float = Field(10.0, gt=0, le=50)
 
-    wind_from_deg: float = Field(0.0, ge=0, lt=360, description="current wind, direction it blows from")
+    wind_from_deg: float = Field(
+        0.0, ge=0, lt=360, description="current wind, direction it blows from"
+    )
     wind_speed_mps: float = Field(0.0, ge=0, le=60)
 
     @property

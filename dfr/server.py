@@ -63,7 +63,9 @@ async def run_server(
                 from sitl.fleet_cameras import enter_cameras
 
                 await enter_cameras(stack, fleet)
-                logger.info("demo: a simulated camera per drone (RTP/H.264 to port %d+i)", ports.video_base)
+                logger.info(
+                    "demo: a simulated camera per drone (RTP/H.264 to port %d+i)", ports.video_base
+                )
         service = Service(settings, site)
         app = create_app(settings, site, service=service)
         config = uvicorn.Config(
@@ -78,7 +80,7 @@ async def run_server(
         server = uvicorn.Server(config)
 
         async def announce() -> None:
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn has no startup event to await)
                 await asyncio.sleep(0.05)
             sockets = [s for srv in server.servers for s in srv.sockets]
             port = sockets[0].getsockname()[1] if sockets else settings.port

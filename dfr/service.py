@@ -12,13 +12,13 @@ import asyncio
 import logging
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from types import TracebackType
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -224,12 +224,16 @@ class Service:
 
     def _setup_tokens(self) -> None:
         if self.settings.api_token is not None:
-            self.tokens.add(self.settings.api_token.get_secret_value(), Principal("automation", Role.PILOT))
+            self.tokens.add(
+                self.settings.api_token.get_secret_value(), Principal("automation", Role.PILOT)
+            )
             self.pilot_token = self.settings.api_token.get_secret_value()
         else:
             self.pilot_token = self.tokens.issue("automation", Role.PILOT)
         if self.settings.viewer_token is not None:
-            self.tokens.add(self.settings.viewer_token.get_secret_value(), Principal("viewer", Role.VIEWER))
+            self.tokens.add(
+                self.settings.viewer_token.get_secret_value(), Principal("viewer", Role.VIEWER)
+            )
 
     # -- telemetry ---------------------------------------------------------------------
 
@@ -259,7 +263,9 @@ class Service:
     def _on_drone_state(self, state: DroneState) -> None:
         self.sorties.on_state(state)
         self.bus.publish(
-            make_message(Topic.TELEMETRY, self.position_message(state), published_ns=time.monotonic_ns())
+            make_message(
+                Topic.TELEMETRY, self.position_message(state), published_ns=time.monotonic_ns()
+            )
         )
 
     def publish_event(self, body: dict[str, Any]) -> None:
@@ -301,22 +307,33 @@ class Service:
                 }
             )
         if "cancelled" in result.changed:
-            await self.sorties.alert_incident_flight(incident.id, AlertSpec(
-                "call_cancelled", "warning", f"the CAD cancelled call {incident.cad_id}",
-                "the drone stays on task until a pilot sends it home",
-            ))  # fmt: skip
+            await self.sorties.alert_incident_flight(
+                incident.id,
+                AlertSpec(
+                    "call_cancelled",
+                    "warning",
+                    f"the CAD cancelled call {incident.cad_id}",
+                    "the drone stays on task until a pilot sends it home",
+                ),
+            )
         if result.pending_location:
-            await self.sorties.alert_incident_flight(incident.id, AlertSpec(
-                "location_update", "warning",
-                f"the CAD reports a new location for call {incident.cad_id}: "
-                f"{call.lat_deg:.6f}, {call.lon_deg:.6f}",
-                "not applied automatically; pilot: orbit or go there if it is right",
-            ))  # fmt: skip
+            await self.sorties.alert_incident_flight(
+                incident.id,
+                AlertSpec(
+                    "location_update",
+                    "warning",
+                    f"the CAD reports a new location for call {incident.cad_id}: "
+                    f"{call.lat_deg:.6f}, {call.lon_deg:.6f}",
+                    "not applied automatically; pilot: orbit or go there if it is right",
+                ),
+            )
         if result.created and incident.status is IncidentStatus.NEW:
             await self.dispatch(incident)
             refreshed = await self.store.get_incident(incident.id)
             if refreshed is not None:
-                result = IntakeResult(refreshed, result.created, result.changed, result.pending_location)
+                result = IntakeResult(
+                    refreshed, result.created, result.changed, result.pending_location
+                )
         return result
 
     # -- dispatch ------------------------------------------------------------------------
@@ -342,7 +359,9 @@ class Service:
             if current is None or current.status not in DISPATCHABLE:
                 state = current.status if current else "gone"
                 if pilot is not None:
-                    raise InvalidStateError(f"incident {incident.id} is {state}: it cannot be launched")
+                    raise InvalidStateError(
+                        f"incident {incident.id} is {state}: it cannot be launched"
+                    )
                 return Decision(Outcome.QUEUED, None, [], [], 0.0), None
             incident = current
             decision = decide(
@@ -375,13 +394,23 @@ class Service:
             }[decision.outcome]
             if pilot is not None and decision.chosen is None:
                 reasons = "; ".join(f"{r['drone_id']}: {r['reason']}" for r in decision.rejections)
-                raise InvalidStateError(f"no drone can launch for {incident.id}: {reasons or 'no drones'}")
+                raise InvalidStateError(
+                    f"no drone can launch for {incident.id}: {reasons or 'no drones'}"
+                )
             if decision.chosen is not None and status is IncidentStatus.DISPATCHED:
-                reason = f"launched by {pilot}" if pilot else f"auto-launch (priority {incident.priority})"
+                reason = (
+                    f"launched by {pilot}"
+                    if pilot
+                    else f"auto-launch (priority {incident.priority})"
+                )
                 flight = await self.sorties.launch(incident.id, decision.chosen, reason)
             await self.store.update_incident(replace(incident, status=status, updated_at=now))
             logger.info(
-                "dispatch %s: %s %s (%.1f ms)", incident.id, decision.outcome, chosen_id or "-", decision.elapsed_ms
+                "dispatch %s: %s %s (%.1f ms)",
+                incident.id,
+                decision.outcome,
+                chosen_id or "-",
+                decision.elapsed_ms,
             )
             self.publish_event(
                 {
@@ -431,16 +460,35 @@ class Service:
         info = await video.stop_recording()
         recording = await self.store.add_recording(
             Recording(
-                0, flight.id, flight.drone_id, str(info.path), info.duration_s, info.size_bytes,
-                info.sha256_hex, info.frame_count, info.started_at, info.ended_at,
-            )  # fmt: skip
+                0,
+                flight.id,
+                flight.drone_id,
+                str(info.path),
+                info.duration_s,
+                info.size_bytes,
+                info.sha256_hex,
+                info.frame_count,
+                info.started_at,
+                info.ended_at,
+            )
         )
         logger.info(
-            "%s: recorded %s (%.0f s, sha256 %s)", flight.drone_id, info.path, info.duration_s, info.sha256_hex
+            "%s: recorded %s (%.0f s, sha256 %s)",
+            flight.drone_id,
+            info.path,
+            info.duration_s,
+            info.sha256_hex,
         )
-        self.publish_event({"type": "recording", "flight_id": flight.id, "drone_id": flight.drone_id,
-                            "recording_id": recording.id, "duration_s": round(info.duration_s, 1),
-                            "sha256": info.sha256_hex})  # fmt: skip
+        self.publish_event(
+            {
+                "type": "recording",
+                "flight_id": flight.id,
+                "drone_id": flight.drone_id,
+                "recording_id": recording.id,
+                "duration_s": round(info.duration_s, 1),
+                "sha256": info.sha256_hex,
+            }
+        )
 
     async def _divert(self, incident: Incident, by: str, drone_id: str | None) -> Flight:
         """A pilot takes a flying drone from a less urgent call for this one."""
@@ -449,9 +497,19 @@ class Service:
         active = self.sorties.flight_of_drone(drone_id)
         if active is None:
             raise InvalidStateError(f"{drone_id} is not flying: launch it without divert")
-        if incident.status not in (IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED):
-            raise InvalidStateError(f"incident {incident.id} is {incident.status}: it cannot take a drone")
-        old = await self.store.get_incident(active.record.incident_id) if active.record.incident_id else None
+        if incident.status not in (
+            IncidentStatus.NEW,
+            IncidentStatus.AWAITING_PILOT,
+            IncidentStatus.QUEUED,
+        ):
+            raise InvalidStateError(
+                f"incident {incident.id} is {incident.status}: it cannot take a drone"
+            )
+        old = (
+            await self.store.get_incident(active.record.incident_id)
+            if active.record.incident_id
+            else None
+        )
         if old is not None and old.priority <= incident.priority:
             raise InvalidStateError(
                 f"{drone_id} flies priority-{old.priority} incident {old.id}; only a more urgent call "
@@ -461,22 +519,42 @@ class Service:
         if not state.has_position:
             raise InvalidStateError(f"{drone_id} has no position yet")
         route = self.planner.plan_route(
-            drone_id, incident.lat_deg, incident.lon_deg, start=(state.lat_deg, state.lon_deg), wind=self.wind
+            drone_id,
+            incident.lat_deg,
+            incident.lon_deg,
+            start=(state.lat_deg, state.lon_deg),
+            wind=self.wind,
         )
         now = datetime.now(UTC)
         reason = f"diverted by {by} from {old.id if old else 'its flight'} to {incident.id}"
         async with self._dispatch_lock:
             flight = await self.sorties.divert(active, incident.id, route, reason)
             await self.store.add_decision(
-                incident.id, outcome=Outcome.PILOT_LAUNCH.value, chosen_drone_id=drone_id,
-                ranking=[], rejections=[], elapsed_ms=0.0, decided_at=now,
-            )  # fmt: skip
-            await self.store.update_incident(replace(incident, status=IncidentStatus.DISPATCHED, updated_at=now))
+                incident.id,
+                outcome=Outcome.PILOT_LAUNCH.value,
+                chosen_drone_id=drone_id,
+                ranking=[],
+                rejections=[],
+                elapsed_ms=0.0,
+                decided_at=now,
+            )
+            await self.store.update_incident(
+                replace(incident, status=IncidentStatus.DISPATCHED, updated_at=now)
+            )
             if old is not None:
-                await self.store.update_incident(replace(old, status=IncidentStatus.QUEUED, updated_at=now))
-        self.publish_event({"type": "dispatch", "incident_id": incident.id, "outcome": "diverted",
-                            "chosen_drone_id": drone_id, "flight_id": flight.id,
-                            "from_incident_id": old.id if old else None})  # fmt: skip
+                await self.store.update_incident(
+                    replace(old, status=IncidentStatus.QUEUED, updated_at=now)
+                )
+        self.publish_event(
+            {
+                "type": "dispatch",
+                "incident_id": incident.id,
+                "outcome": "diverted",
+                "chosen_drone_id": drone_id,
+                "flight_id": flight.id,
+                "from_incident_id": old.id if old else None,
+            }
+        )
         if old is not None:  # the call it left behind looks for another drone
             refreshed = await self.store.get_incident(old.id)
             if refreshed is not None:
@@ -515,11 +593,18 @@ class Service:
         return (
             self.wind,
             tuple(
-                (d, s.link, d in busy, s.armable, s.health_ok, s.landed,
-                 round(s.battery_pct / 5) if math.isfinite(s.battery_pct) else -1)
+                (
+                    d,
+                    s.link,
+                    d in busy,
+                    s.armable,
+                    s.health_ok,
+                    s.landed,
+                    round(s.battery_pct / 5) if math.isfinite(s.battery_pct) else -1,
+                )
                 for d, s in sorted(self.states().items())
             ),
-        )  # fmt: skip
+        )
 
     async def serve_queue(self) -> None:
         waiting = await self.store.list_incidents(status=IncidentStatus.QUEUED)

@@ -51,7 +51,9 @@ class DronePerformance(_Model):
     cruise_power_w: float = Field(
         330.0, gt=0, description="electrical power at cruise_speed_mps, still air"
     )
-    climb_power_w: float = Field(450.0, gt=0, description="electrical power climbing at climb_speed_mps")
+    climb_power_w: float = Field(
+        450.0, gt=0, description="electrical power climbing at climb_speed_mps"
+    )
     reserve_pct: float = Field(20.0, ge=0, lt=100, description="energy kept back on landing")
 
     @model_validator(mode="after")
@@ -75,7 +77,9 @@ class Drone(_Model):
 class Policy(_Model):
     """How the program flies: altitudes, auto-launch, on-scene behaviour."""
 
-    cruise_alt_agl_m: float = Field(60.0, gt=5, le=120, description="transit altitude above the dock")
+    cruise_alt_agl_m: float = Field(
+        60.0, gt=5, le=120, description="transit altitude above the dock"
+    )
     auto_launch_max_priority: int = Field(
         2, ge=0, le=5, description="calls with priority <= this launch without a pilot (0 = never)"
     )

@@ -46,7 +46,7 @@ class WarningLevel(IntEnum):
 
 
 MAV_BATTERY_CHARGE_STATE = {
-    WarningLevel.NONE: 1,       # OK
+    WarningLevel.NONE: 1,  # OK
     WarningLevel.LOW: 2,
     WarningLevel.CRITICAL: 3,
     WarningLevel.EMERGENCY: 4,
@@ -54,9 +54,16 @@ MAV_BATTERY_CHARGE_STATE = {
 }
 
 GENERIC_QUAD = DronePerformance(
-    cruise_speed_mps=10.0, max_speed_mps=12.0, climb_speed_mps=3.0, descent_speed_mps=1.5,
-    battery_wh=100.0, hover_power_w=250.0, cruise_power_w=280.0, climb_power_w=380.0,
-    max_wind_mps=12.0, reserve_pct=20.0,
+    cruise_speed_mps=10.0,
+    max_speed_mps=12.0,
+    climb_speed_mps=3.0,
+    descent_speed_mps=1.5,
+    battery_wh=100.0,
+    hover_power_w=250.0,
+    cruise_power_w=280.0,
+    climb_power_w=380.0,
+    max_wind_mps=12.0,
+    reserve_pct=20.0,
 )
 
 
@@ -87,8 +94,8 @@ class Battery:
         self.cells = cells
         self.power_w = AVIONICS_POWER_W
         self.consumed_wh = 0.0
-        self.drain_cap_soc = 1.0     # SIM_BAT_DRAIN model
-        self.override_soc: float | None = None   # failure injection
+        self.drain_cap_soc = 1.0  # SIM_BAT_DRAIN model
+        self.override_soc: float | None = None  # failure injection
 
     def power_for(
         self, *, armed: bool, in_air: bool, airspeed_mps: float, climb_mps: float
@@ -107,8 +114,15 @@ class Battery:
         return AVIONICS_POWER_W + power
 
     def step(
-        self, dt_s: float, *, armed: bool, in_air: bool, airspeed_mps: float, climb_mps: float,
-        sim_drain_s: float, sim_min_pct: float,
+        self,
+        dt_s: float,
+        *,
+        armed: bool,
+        in_air: bool,
+        airspeed_mps: float,
+        climb_mps: float,
+        sim_drain_s: float,
+        sim_min_pct: float,
     ) -> None:
         self.power_w = self.power_for(
             armed=armed, in_air=in_air, airspeed_mps=airspeed_mps, climb_mps=climb_mps

@@ -211,16 +211,30 @@ class _Renderer:
         out = np.empty((height * 3 // 2, width), dtype=np.uint8)
         # image right = (cos, -sin) in (east, north); image down = (-sin, -cos)
         index = _texture_index(
-            col0, row0, scale * cos_t, -scale * sin_t, scale * sin_t, scale * cos_t,
-            self._xs, self._ys, _TEXTURE_PX,
-        )  # fmt: skip
+            col0,
+            row0,
+            scale * cos_t,
+            -scale * sin_t,
+            scale * sin_t,
+            scale * cos_t,
+            self._xs,
+            self._ys,
+            _TEXTURE_PX,
+        )
         np.take(tex_y.reshape(-1), index, out=out[:height])
         u_plane = out[height : height + height // 4].reshape(height // 2, width // 2)
         v_plane = out[height + height // 4 :].reshape(height // 2, width // 2)
         cindex = _texture_index(
-            col0 / 2, row0 / 2, scale * cos_t / 2, -scale * sin_t / 2, scale * sin_t / 2,
-            scale * cos_t / 2, self._cxs, self._cys, _TEXTURE_PX // 2,
-        )  # fmt: skip
+            col0 / 2,
+            row0 / 2,
+            scale * cos_t / 2,
+            -scale * sin_t / 2,
+            scale * sin_t / 2,
+            scale * cos_t / 2,
+            self._cxs,
+            self._cys,
+            _TEXTURE_PX // 2,
+        )
         np.take(tex_u.reshape(-1), cindex, out=u_plane)
         np.take(tex_v.reshape(-1), cindex, out=v_plane)
         if pose.marker_lat_deg is not None and pose.marker_lon_deg is not None:

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 INT32_MAX = 0x7FFFFFFF
 MAV_FRAME_GLOBAL_INT = 5
 FORCE_MAGIC = 21196
-UNANSWERABLE_MESSAGES = {395, 397, 435}   # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
+UNANSWERABLE_MESSAGES = {395, 397, 435}  # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
 
 
 class Result(IntEnum):
@@ -76,26 +76,28 @@ class CommandParams:
     p2: float
     p3: float
     p4: float
-    p5: float            # COMMAND_LONG param5, or COMMAND_INT x / 1e7 (NaN if INT32_MAX)
+    p5: float  # COMMAND_LONG param5, or COMMAND_INT x / 1e7 (NaN if INT32_MAX)
     p6: float
     p7: float
-    frame: int | None    # COMMAND_INT frame; None for COMMAND_LONG
+    frame: int | None  # COMMAND_INT frame; None for COMMAND_LONG
 
     @classmethod
     def from_message(cls, msg: Any, is_int: bool) -> CommandParams:
         if is_int:
             x = math.nan if msg.x == INT32_MAX else msg.x / 1e7
             y = math.nan if msg.y == INT32_MAX else msg.y / 1e7
-            return cls(msg.command, msg.param1, msg.param2, msg.param3, msg.param4, x, y,
-                       msg.z, msg.frame)
+            return cls(
+                msg.command, msg.param1, msg.param2, msg.param3, msg.param4, x, y, msg.z, msg.frame
+            )
         p5, p6 = msg.param5, msg.param6
         # PX4 treats |lat/lon| >= 1000 in COMMAND_LONG as 1e7-scaled
         if math.isfinite(p5) and abs(p5) >= 1000:
             p5 = p5 / 1e7
         if math.isfinite(p6) and abs(p6) >= 1000:
             p6 = p6 / 1e7
-        return cls(msg.command, msg.param1, msg.param2, msg.param3, msg.param4, p5, p6,
-                   msg.param7, None)
+        return cls(
+            msg.command, msg.param1, msg.param2, msg.param3, msg.param4, p5, p6, msg.param7, None
+        )
 
 
 def _finite(value: float) -> bool:
@@ -146,8 +148,13 @@ class Commander:
             return "Arming denied: Geofence violation"
         if self.battery_warning() >= WarningLevel.CRITICAL:
             return "Arming denied: battery level too low"
-        if v.nav_state in (NavState.MANUAL, NavState.ALTCTL, NavState.POSCTL,
-                           NavState.STABILIZED, NavState.ACRO):
+        if v.nav_state in (
+            NavState.MANUAL,
+            NavState.ALTCTL,
+            NavState.POSCTL,
+            NavState.STABILIZED,
+            NavState.ACRO,
+        ):
             return "Arming denied: no manual control input"
         if v.nav_state is NavState.TERMINATION:
             return "Arming denied: flight termination active"
@@ -178,8 +185,10 @@ class Commander:
         if v.armed:
             return Result.ACCEPTED
         problem = None if forced else self.arming_problem()
-        if problem is None and not forced and v.nav_state in (
-            NavState.RTL, NavState.LAND, NavState.DESCEND, NavState.ORBIT
+        if (
+            problem is None
+            and not forced
+            and v.nav_state in (NavState.RTL, NavState.LAND, NavState.DESCEND, NavState.ORBIT)
         ):
             problem = f"Arming denied: mode {v.nav_state} prevents arming"
         if problem is not None:
@@ -209,8 +218,13 @@ class Commander:
         v.armed = False
         v.statustext(6, why)
         self.failsafes.clear()
-        if v.nav_state in (NavState.LAND, NavState.RTL, NavState.TAKEOFF, NavState.DESCEND,
-                           NavState.ORBIT):
+        if v.nav_state in (
+            NavState.LAND,
+            NavState.RTL,
+            NavState.TAKEOFF,
+            NavState.DESCEND,
+            NavState.ORBIT,
+        ):
             self.set_nav_state(NavState.HOLD)
         v.navigator.on_disarmed()
         return Result.ACCEPTED
@@ -220,13 +234,25 @@ class Commander:
         v = self.v
         if v.nav_state is NavState.TERMINATION:
             return Result.DENIED
-        if state in (NavState.MANUAL, NavState.ALTCTL, NavState.POSCTL, NavState.STABILIZED,
-                     NavState.ACRO):
+        if state in (
+            NavState.MANUAL,
+            NavState.ALTCTL,
+            NavState.POSCTL,
+            NavState.STABILIZED,
+            NavState.ACRO,
+        ):
             if v.armed:
                 v.statustext(4, "Switching denied: no manual control input")
                 return Result.TEMPORARILY_REJECTED
-        elif state in (NavState.OFFBOARD, NavState.FOLLOW_TARGET, NavState.PRECLAND,
-                       NavState.READY, NavState.ORBIT, NavState.DESCEND, NavState.TERMINATION):
+        elif state in (
+            NavState.OFFBOARD,
+            NavState.FOLLOW_TARGET,
+            NavState.PRECLAND,
+            NavState.READY,
+            NavState.ORBIT,
+            NavState.DESCEND,
+            NavState.TERMINATION,
+        ):
             return Result.TEMPORARILY_REJECTED
         elif state is NavState.MISSION and not v.navigator.has_mission():
             v.statustext(4, "Mission rejected: no valid mission")
@@ -245,8 +271,13 @@ class Commander:
         except (AttributeError, TypeError, ValueError):
             return
         if is_int and p.frame != MAV_FRAME_GLOBAL_INT:
-            logger.info("%s: frame invalid for command %d (frame %d, seq %d)", self.v.name,
-                        p.command, p.frame, msg.get_seq())
+            logger.info(
+                "%s: frame invalid for command %d (frame %d, seq %d)",
+                self.v.name,
+                p.command,
+                p.frame,
+                msg.get_seq(),
+            )
             self.v.ack(link, msg, p.command, Result.UNSUPPORTED_MAV_FRAME)
             return
         handler = self._HANDLERS.get(p.command)
@@ -255,14 +286,22 @@ class Commander:
         else:
             try:
                 result = handler(self, link, msg, p)
-            except (ValueError, ArithmeticError) as exc:   # e.g. inf/1e30 where an int is due
+            except (ValueError, ArithmeticError) as exc:  # e.g. inf/1e30 where an int is due
                 logger.info("%s: command %d refused: %s", self.v.name, p.command, exc)
                 result = Result.DENIED
         if result is not None:
             self.v.ack(link, msg, p.command, result)
-        logger.debug("%s: %s %d frame %s from %d/%d seq %d -> %s", self.v.name, msg.get_type(),
-                     p.command, p.frame, msg.get_srcSystem(), msg.get_srcComponent(),
-                     msg.get_seq(), result)
+        logger.debug(
+            "%s: %s %d frame %s from %d/%d seq %d -> %s",
+            self.v.name,
+            msg.get_type(),
+            p.command,
+            p.frame,
+            msg.get_srcSystem(),
+            msg.get_srcComponent(),
+            msg.get_seq(),
+            result,
+        )
 
     def handle_set_mode_message(self, msg: Any) -> None:
         if msg.base_mode & 1:
@@ -356,8 +395,9 @@ class Commander:
         if self.failsafes.holds_control():
             return Result.TEMPORARILY_REJECTED
         self.failsafes.clear()
-        v.navigator.set_orbit(center, abs(radius), 1 if radius > 0 else -1, speed,
-                              max(up, 1.0), yaw_behaviour)
+        v.navigator.set_orbit(
+            center, abs(radius), 1 if radius > 0 else -1, speed, max(up, 1.0), yaw_behaviour
+        )
         self.set_nav_state(NavState.ORBIT)
         return Result.ACCEPTED
 
@@ -454,8 +494,11 @@ class Commander:
             return Result.DENIED
         interval = self.v.streams[link].interval_s(int(p.p1))
         self.v.ack(link, msg, p.command, Result.ACCEPTED)
-        link.send(link.mav.message_interval_encode(
-            int(p.p1), -1 if interval is None else int(interval * 1e6)))
+        link.send(
+            link.mav.message_interval_encode(
+                int(p.p1), -1 if interval is None else int(interval * 1e6)
+            )
+        )
         return None
 
     def _cmd_inject_failure(self, link: Link, msg: Any, p: CommandParams) -> Result | None:
@@ -467,11 +510,11 @@ class Commander:
         unit, kind = int(p.p1), int(p.p2)
         if not (0 <= unit <= 8 or 100 <= unit <= 105) or not 0 <= kind <= 7:
             return Result.UNSUPPORTED
-        if unit == 4:               # GPS
+        if unit == 4:  # GPS
             if kind in (0, 1):
                 v.gps_failed = kind == 1
                 v.statustext(6, f"Failure injection: GPS {'off' if kind else 'ok'}")
-        elif unit == 100:           # battery
+        elif unit == 100:  # battery
             if kind == 0:
                 v.battery.override_soc = None
             elif kind == 1:
@@ -480,10 +523,10 @@ class Commander:
                 crit = v.params.get_float("BAT_CRIT_THR")
                 emerg = v.params.get_float("BAT_EMERGEN_THR")
                 v.battery.override_soc = (crit + emerg) / 2
-        elif unit == 101:           # motor
+        elif unit == 101:  # motor
             if kind in (0, 1):
                 v.motor_failed = kind == 1
-        elif unit == 105 and kind in (0, 1):   # MAVLink signal
+        elif unit == 105 and kind in (0, 1):  # MAVLink signal
             v.ack(link, msg, p.command, Result.ACCEPTED)
             for each in v.links:
                 each.rx_dropped = kind == 1
@@ -520,8 +563,11 @@ class Commander:
         if v.armed and v.landed_state is LandedState.ON_GROUND:
             if not self._took_off:
                 limit = v.params.get_float("COM_DISARM_PRFLT")
-                if (limit > 0 and v.time_s - self._armed_at_s > limit
-                        and not v.navigator.wants_climb()):
+                if (
+                    limit > 0
+                    and v.time_s - self._armed_at_s > limit
+                    and not v.navigator.wants_climb()
+                ):
                     self.disarm(forced=True, why="Disarmed by auto preflight disarming")
             elif self._landed_at_s is not None:
                 limit = v.params.get_float("COM_DISARM_LAND")

@@ -43,13 +43,19 @@ class FailsafeAction(StrEnum):
 
 
 _SEVERITY = {
-    FailsafeAction.WARN: 0, FailsafeAction.HOLD: 1, FailsafeAction.RTL: 2,
-    FailsafeAction.LAND: 3, FailsafeAction.DESCEND: 4, FailsafeAction.DISARM: 5,
+    FailsafeAction.WARN: 0,
+    FailsafeAction.HOLD: 1,
+    FailsafeAction.RTL: 2,
+    FailsafeAction.LAND: 3,
+    FailsafeAction.DESCEND: 4,
+    FailsafeAction.DISARM: 5,
     FailsafeAction.TERMINATE: 6,
 }
 _ACTION_STATE = {
-    FailsafeAction.HOLD: NavState.HOLD, FailsafeAction.RTL: NavState.RTL,
-    FailsafeAction.LAND: NavState.LAND, FailsafeAction.DESCEND: NavState.DESCEND,
+    FailsafeAction.HOLD: NavState.HOLD,
+    FailsafeAction.RTL: NavState.RTL,
+    FailsafeAction.LAND: NavState.LAND,
+    FailsafeAction.DESCEND: NavState.DESCEND,
     FailsafeAction.TERMINATE: NavState.TERMINATION,
 }
 
@@ -66,15 +72,21 @@ class Reason(StrEnum):
 def _nav_action(value: int) -> FailsafeAction | None:
     """NAV_DLL_ACT / GF_ACTION style codes → action (None = disabled)."""
     return {
-        1: FailsafeAction.HOLD, 2: FailsafeAction.RTL, 3: FailsafeAction.LAND,
-        5: FailsafeAction.TERMINATE, 6: FailsafeAction.DISARM,
+        1: FailsafeAction.HOLD,
+        2: FailsafeAction.RTL,
+        3: FailsafeAction.LAND,
+        5: FailsafeAction.TERMINATE,
+        6: FailsafeAction.DISARM,
     }.get(value)
 
 
 def _gf_action(value: int) -> FailsafeAction | None:
     return {
-        1: FailsafeAction.WARN, 2: FailsafeAction.HOLD, 3: FailsafeAction.RTL,
-        4: FailsafeAction.TERMINATE, 5: FailsafeAction.LAND,
+        1: FailsafeAction.WARN,
+        2: FailsafeAction.HOLD,
+        3: FailsafeAction.RTL,
+        4: FailsafeAction.TERMINATE,
+        5: FailsafeAction.LAND,
     }.get(value)
 
 
@@ -107,7 +119,9 @@ class Failsafes:
             return False
         reason, action = current
         return reason in self._conditions and action in (
-            FailsafeAction.LAND, FailsafeAction.DESCEND, FailsafeAction.TERMINATE
+            FailsafeAction.LAND,
+            FailsafeAction.DESCEND,
+            FailsafeAction.TERMINATE,
         )
 
     def clear(self) -> None:
@@ -121,8 +135,11 @@ class Failsafes:
     def battery_warning(self) -> WarningLevel:
         p = self.v.params
         return self.v.battery.warning(
-            Thresholds(p.get_float("BAT_LOW_THR"), p.get_float("BAT_CRIT_THR"),
-                       p.get_float("BAT_EMERGEN_THR"))
+            Thresholds(
+                p.get_float("BAT_LOW_THR"),
+                p.get_float("BAT_CRIT_THR"),
+                p.get_float("BAT_EMERGEN_THR"),
+            )
         )
 
     def terminate(self) -> None:
@@ -156,8 +173,10 @@ class Failsafes:
             self._next_fence_check_s = v.time_s + FENCE_CHECK_INTERVAL_S
             self._check_geofence()
         if v.gps_failed:
-            if v.armed and v.in_air() and v.nav_state not in (
-                NavState.LAND, NavState.DESCEND, NavState.TERMINATION
+            if (
+                v.armed
+                and v.in_air()
+                and v.nav_state not in (NavState.LAND, NavState.DESCEND, NavState.TERMINATION)
             ):
                 self._condition(Reason.POSITION, FailsafeAction.DESCEND)
         else:
@@ -234,8 +253,12 @@ class Failsafes:
         if current is not None and _SEVERITY[current] >= _SEVERITY[action]:
             return
         delay = v.params.get_float("COM_FAIL_ACT_T")
-        immediate = action in (FailsafeAction.HOLD, FailsafeAction.DESCEND,
-                               FailsafeAction.TERMINATE, FailsafeAction.DISARM)
+        immediate = action in (
+            FailsafeAction.HOLD,
+            FailsafeAction.DESCEND,
+            FailsafeAction.TERMINATE,
+            FailsafeAction.DISARM,
+        )
         if immediate or delay <= 0 or not v.in_air():
             self._pending = None
             self._execute(reason, action)

@@ -38,9 +38,13 @@ def _check_ports(ports: PortPlan, instances: Sequence[int]) -> None:
         raise ValueError(f"port plan {ports} binds the same port twice for instances {instances}")
     clash = [i for i in instances if ports.api_remote(i) == ports.gcs_remote]
     if clash:
-        logger.warning("instance %s sends its API link to the GCS port %d; for more than 10 "
-                       "vehicles use PortPlan(api_remote_shared_from=9) (PX4's rule) or "
-                       "another gcs_remote", clash, ports.gcs_remote)
+        logger.warning(
+            "instance %s sends its API link to the GCS port %d; for more than 10 "
+            "vehicles use PortPlan(api_remote_shared_from=9) (PX4's rule) or "
+            "another gcs_remote",
+            clash,
+            ports.gcs_remote,
+        )
 
 
 def _check_site_url(drone_id: str, url: str, instance: int) -> None:
@@ -51,8 +55,13 @@ def _check_site_url(drone_id: str, url: str, instance: int) -> None:
         return
     expected = DEFAULT_PORTS.api_remote(instance)
     if int(port_text) != expected:
-        logger.warning("%s: mavlink_url %s, but simulated instance %d sends to port %d "
-                       "(+ port offset)", drone_id, url, instance, expected)
+        logger.warning(
+            "%s: mavlink_url %s, but simulated instance %d sends to port %d (+ port offset)",
+            drone_id,
+            url,
+            instance,
+            expected,
+        )
 
 
 class Fleet:
@@ -82,7 +91,7 @@ class Fleet:
         self._task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self.tick_count = 0
-        self.tick_time_s = 0.0        # real seconds spent inside ticks (for benchmarks)
+        self.tick_time_s = 0.0  # real seconds spent inside ticks (for benchmarks)
 
     @classmethod
     def from_site(cls, site: Site, **kwargs: Any) -> Fleet:
@@ -93,8 +102,11 @@ class Fleet:
             dock = site.dock_of(drone)
             specs.append(
                 VehicleSpec(
-                    instance=i, home_lat_deg=dock.lat, home_lon_deg=dock.lon,
-                    home_alt_amsl_m=dock.ground_alt_amsl_m, name=drone.id,
+                    instance=i,
+                    home_lat_deg=dock.lat,
+                    home_lon_deg=dock.lon,
+                    home_alt_amsl_m=dock.ground_alt_amsl_m,
+                    name=drone.id,
                     performance=drone.performance,
                 )
             )
@@ -120,7 +132,9 @@ class Fleet:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         task, self._task = self._task, None
@@ -160,7 +174,7 @@ class Fleet:
             self.tick_time_s += time.monotonic() - start
             next_tick += period
             delay = next_tick - loop.time()
-            if delay < -period:          # fell behind: do not try to catch up in a burst
+            if delay < -period:  # fell behind: do not try to catch up in a burst
                 next_tick = loop.time()
                 delay = 0.0
             await asyncio.sleep(max(0.0, delay))

@@ -41,7 +41,13 @@ async def enter_cameras(
     cameras = []
     for vehicle in fleet.vehicles:
         dest = (fleet.ports.host, fleet.ports.video_base + vehicle.spec.instance)
-        camera = SimCamera(vehicle.name, camera_pose_of(vehicle), dest,
-                           width=size_px[0], height=size_px[1], fps=fps)  # fmt: skip
+        camera = SimCamera(
+            vehicle.name,
+            camera_pose_of(vehicle),
+            dest,
+            width=size_px[0],
+            height=size_px[1],
+            fps=fps,
+        )
         cameras.append(await stack.enter_async_context(camera))
     return cameras

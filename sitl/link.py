@@ -24,8 +24,8 @@ Address = tuple[str, int]
 
 
 class LinkMode(StrEnum):
-    NORMAL = "normal"     # GCS link (QGroundControl)
-    ONBOARD = "onboard"   # API / offboard link (MAVSDK)
+    NORMAL = "normal"  # GCS link (QGroundControl)
+    ONBOARD = "onboard"  # API / offboard link (MAVSDK)
 
 
 class Extended:
@@ -68,7 +68,7 @@ class Link(asyncio.DatagramProtocol):
         self.remote: Address = default_remote
         self.partner_seen = False
         self.blocked = False
-        self.rx_dropped = False     # MAVLink signal-lost failure: receive nothing
+        self.rx_dropped = False  # MAVLink signal-lost failure: receive nothing
         self._on_message = on_message
         self._encoder = mavlink2.MAVLink(None, srcSystem=sysid, srcComponent=1)
         self._decoder = mavlink2.MAVLink(None, srcSystem=sysid, srcComponent=1)
@@ -113,7 +113,7 @@ class Link(asyncio.DatagramProtocol):
         self.partner_seen = True
         try:
             messages = self._decoder.parse_buffer(data) or []
-        except Exception as exc:    # a codec bug or hostile bytes must never stop a vehicle
+        except Exception as exc:  # a codec bug or hostile bytes must never stop a vehicle
             self.bad_datagrams += 1
             logger.debug("%s: undecodable datagram (%s)", self.name, exc)
             self._decoder.buf = bytearray()

@@ -15,12 +15,12 @@ class MissionType(IntEnum):
 
 
 class Frame(IntEnum):
-    GLOBAL = 0                 # z AMSL
+    GLOBAL = 0  # z AMSL
     MISSION = 2
-    GLOBAL_RELATIVE_ALT = 3    # z above home
+    GLOBAL_RELATIVE_ALT = 3  # z above home
     GLOBAL_INT = 5
     GLOBAL_RELATIVE_ALT_INT = 6
-    GLOBAL_TERRAIN_ALT = 10    # z above ground
+    GLOBAL_TERRAIN_ALT = 10  # z above ground
     GLOBAL_TERRAIN_ALT_INT = 11
 
 
@@ -40,9 +40,9 @@ class MissionItem:
     param2: float
     param3: float
     param4: float
-    x: int                     # latitude * 1e7
-    y: int                     # longitude * 1e7
-    z: float                   # altitude, datum per frame
+    x: int  # latitude * 1e7
+    y: int  # longitude * 1e7
+    z: float  # altitude, datum per frame
     mission_type: int
 
     @property

@@ -41,11 +41,51 @@ MAX_ITEMS = {MissionType.MISSION: 1000, MissionType.FENCE: 256, MissionType.RALL
 
 FENCE_COMMANDS = frozenset({5000, 5001, 5002, 5003, 5004})
 RALLY_COMMANDS = frozenset({5100})
-MISSION_COMMANDS = frozenset({
-    16, 17, 18, 19, 20, 21, 22, 31, 84, 85, 93, 112, 114, 177, 178, 179, 183, 187, 189, 195,
-    197, 200, 201, 205, 206, 211, 214, 400, 530, 531, 532, 1000, 1001, 2000, 2001, 2003, 2004,
-    2500, 2501, 3000, 42600,
-})
+MISSION_COMMANDS = frozenset(
+    {
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        22,
+        31,
+        84,
+        85,
+        93,
+        112,
+        114,
+        177,
+        178,
+        179,
+        183,
+        187,
+        189,
+        195,
+        197,
+        200,
+        201,
+        205,
+        206,
+        211,
+        214,
+        400,
+        530,
+        531,
+        532,
+        1000,
+        1001,
+        2000,
+        2001,
+        2003,
+        2004,
+        2500,
+        2501,
+        3000,
+        42600,
+    }
+)
 
 
 class MissionResult(IntEnum):
@@ -76,8 +116,19 @@ def plan_id(items: list[MissionItem]) -> int:
     crc = 0
     for it in items:
         crc = zlib.crc32(
-            struct.pack("<HHBffffiif", it.command, it.seq, it.frame, it.param1, it.param2,
-                        it.param3, it.param4, it.x, it.y, it.z),
+            struct.pack(
+                "<HHBffffiif",
+                it.command,
+                it.seq,
+                it.frame,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.x,
+                it.y,
+                it.z,
+            ),
             crc,
         )
     return crc & 0xFFFFFFFF
@@ -108,7 +159,11 @@ class MissionTransfer:
 
     # --- sending ---------------------------------------------------------------------------
     def _ack(
-        self, link: Link, target: tuple[int, int], result: int, mission_type: int,
+        self,
+        link: Link,
+        target: tuple[int, int],
+        result: int,
+        mission_type: int,
         opaque_id: int | None = None,
     ) -> None:
         ack = link.mav.mission_ack_encode(target[0], target[1], result, mission_type)
@@ -206,8 +261,9 @@ class MissionTransfer:
         elif self._type is MissionType.FENCE:
             if item.command not in FENCE_COMMANDS:
                 return MissionResult.UNSUPPORTED
-            if item.command in (5003, 5004) and not (math.isfinite(item.param1)
-                                                   and item.param1 >= 0):
+            if item.command in (5003, 5004) and not (
+                math.isfinite(item.param1) and item.param1 >= 0
+            ):
                 return MissionResult.INVALID
         elif item.command not in RALLY_COMMANDS:
             return MissionResult.UNSUPPORTED
@@ -228,8 +284,9 @@ class MissionTransfer:
             self._set_state(TransferState.IDLE)
             return
         if msg.seq != len(self._items):
-            logger.debug("%s: ignoring item %d (awaiting %d)", self.v.name, msg.seq,
-                         len(self._items))
+            logger.debug(
+                "%s: ignoring item %d (awaiting %d)", self.v.name, msg.seq, len(self._items)
+            )
             return
         if not is_int:
             self._use_int = False
@@ -241,9 +298,19 @@ class MissionTransfer:
             self._set_state(TransferState.IDLE)
             return
         item = MissionItem(
-            seq=msg.seq, frame=msg.frame, command=msg.command, current=msg.current,
-            autocontinue=msg.autocontinue, param1=msg.param1, param2=msg.param2,
-            param3=msg.param3, param4=msg.param4, x=x, y=y, z=msg.z, mission_type=self._type,
+            seq=msg.seq,
+            frame=msg.frame,
+            command=msg.command,
+            current=msg.current,
+            autocontinue=msg.autocontinue,
+            param1=msg.param1,
+            param2=msg.param2,
+            param3=msg.param3,
+            param4=msg.param4,
+            x=x,
+            y=y,
+            z=msg.z,
+            mission_type=self._type,
         )
         result = self._validate(item)
         if result is not MissionResult.ACCEPTED:
@@ -271,9 +338,16 @@ class MissionTransfer:
     def _store(self, mtype: MissionType, items: list[MissionItem]) -> None:
         if mtype is MissionType.FENCE:
             fence = Geofence.from_items(
-                [FenceVertex(i.command, int(i.param1) if math.isfinite(i.param1) else 0,
-                             i.lat_deg, i.lon_deg, i.param1 if math.isfinite(i.param1) else 0.0)
-                 for i in items],
+                [
+                    FenceVertex(
+                        i.command,
+                        int(i.param1) if math.isfinite(i.param1) else 0,
+                        i.lat_deg,
+                        i.lon_deg,
+                        i.param1 if math.isfinite(i.param1) else 0.0,
+                    )
+                    for i in items
+                ],
                 self.v.frame,
             )
             self.v.commander.set_geofence(fence)
@@ -304,15 +378,39 @@ class MissionTransfer:
         it = items[msg.seq]
         if msg.get_type() == "MISSION_REQUEST_INT":
             out = link.mav.mission_item_int_encode(
-                partner[0], partner[1], it.seq, it.frame, it.command, it.current,
-                it.autocontinue, it.param1, it.param2, it.param3, it.param4, it.x, it.y, it.z,
+                partner[0],
+                partner[1],
+                it.seq,
+                it.frame,
+                it.command,
+                it.current,
+                it.autocontinue,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.x,
+                it.y,
+                it.z,
                 mtype,
             )
         else:
             out = link.mav.mission_item_encode(
-                partner[0], partner[1], it.seq, it.frame, it.command, it.current,
-                it.autocontinue, it.param1, it.param2, it.param3, it.param4, it.x / 1e7,
-                it.y / 1e7, it.z, mtype,
+                partner[0],
+                partner[1],
+                it.seq,
+                it.frame,
+                it.command,
+                it.current,
+                it.autocontinue,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.x / 1e7,
+                it.y / 1e7,
+                it.z,
+                mtype,
             )
         link.send(out)
 

@@ -106,8 +106,14 @@ MAV_MODE_FLAG_SAFETY_ARMED = 128
 
 _MANUAL_STATES = {NavState.MANUAL, NavState.ALTCTL, NavState.POSCTL, NavState.STABILIZED}
 _AUTO_STATES = {
-    NavState.READY, NavState.TAKEOFF, NavState.HOLD, NavState.MISSION, NavState.RTL,
-    NavState.LAND, NavState.DESCEND, NavState.PRECLAND,
+    NavState.READY,
+    NavState.TAKEOFF,
+    NavState.HOLD,
+    NavState.MISSION,
+    NavState.RTL,
+    NavState.LAND,
+    NavState.DESCEND,
+    NavState.PRECLAND,
 }
 
 

@@ -20,9 +20,9 @@ GRAVITY_MPS2 = 9.81
 
 @dataclass(frozen=True, slots=True)
 class Wind:
-    from_deg: float = 0.0          # direction the wind blows FROM, degrees true
+    from_deg: float = 0.0  # direction the wind blows FROM, degrees true
     speed_mps: float = 0.0
-    gust_mps: float = 0.0          # gust amplitude (random, smooth, seeded)
+    gust_mps: float = 0.0  # gust amplitude (random, smooth, seeded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Motion:
     def __init__(self, *, max_air_mps: float = 12.0) -> None:
         self.north_m = 0.0
         self.east_m = 0.0
-        self.up_m = 0.0          # above the vehicle's ground (= home ground) level
+        self.up_m = 0.0  # above the vehicle's ground (= home ground) level
         self.vn_mps = 0.0
         self.ve_mps = 0.0
         self.vu_mps = 0.0
@@ -167,9 +167,15 @@ class Motion:
 
 
 def velocity_towards(
-    dn_m: float, de_m: float, du_m: float, *,
-    speed_xy_mps: float, speed_up_mps: float, speed_down_mps: float,
-    acc_xy_mps2: float, acc_z_mps2: float = 3.0,
+    dn_m: float,
+    de_m: float,
+    du_m: float,
+    *,
+    speed_xy_mps: float,
+    speed_up_mps: float,
+    speed_down_mps: float,
+    acc_xy_mps2: float,
+    acc_z_mps2: float = 3.0,
 ) -> Velocity:
     """Velocity that reaches a point offset (dn, de, du) and slows to stop there."""
     dist_xy = math.hypot(dn_m, de_m)

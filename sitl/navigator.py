@@ -41,8 +41,14 @@ CMD_NAV_DELAY = 93
 CMD_CONDITION_DELAY = 112
 CMD_DO_JUMP = 177
 CMD_DO_CHANGE_SPEED = 178
-POSITION_COMMANDS = {CMD_NAV_WAYPOINT, CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TIME, CMD_NAV_LAND,
-                     CMD_NAV_TAKEOFF, CMD_NAV_LOITER_TO_ALT}
+POSITION_COMMANDS = {
+    CMD_NAV_WAYPOINT,
+    CMD_NAV_LOITER_UNLIM,
+    CMD_NAV_LOITER_TIME,
+    CMD_NAV_LAND,
+    CMD_NAV_TAKEOFF,
+    CMD_NAV_LOITER_TO_ALT,
+}
 UINT16_MAX = 65535
 
 
@@ -67,17 +73,17 @@ class RtlPhase(StrEnum):
 
 
 class ItemPhase(StrEnum):
-    TAKEOFF = "takeoff"     # inserted climb when a mission starts on the ground
+    TAKEOFF = "takeoff"  # inserted climb when a mission starts on the ground
     FLY = "fly"
     WAIT = "wait"
-    DESCEND = "descend"     # NAV_LAND's final descent
+    DESCEND = "descend"  # NAV_LAND's final descent
 
 
 @dataclass(frozen=True, slots=True)
 class Orbit:
     center_ne: tuple[float, float]
     radius_m: float
-    direction: int          # +1 clockwise (positive radius), -1 counter-clockwise
+    direction: int  # +1 clockwise (positive radius), -1 counter-clockwise
     speed_mps: float
     up_m: float
     yaw_behaviour: int
@@ -91,12 +97,12 @@ class Navigator:
         self._takeoff_ne: tuple[float, float] | None = None
         self._hold: tuple[float, float, float] | None = None
         self._hold_heading: float | None = None
-        self._move_speed: float | None = None     # reposition speed for the current Hold move
+        self._move_speed: float | None = None  # reposition speed for the current Hold move
         self._speed_override: float | None = None
         self._land_ne: tuple[float, float] | None = None
         self._rtl_phase = RtlPhase.DONE
         self._rtl_up = 0.0
-        self._rtl_dest: tuple[float, float, float] = (0.0, 0.0, 0.0)   # north, east, up
+        self._rtl_dest: tuple[float, float, float] = (0.0, 0.0, 0.0)  # north, east, up
         self._rtl_dest_name = "home"
         self._rtl_wait_until = 0.0
         self._orbit_heading: float | None = None
@@ -107,7 +113,7 @@ class Navigator:
         self._item_phase = ItemPhase.FLY
         self._wait_until = 0.0
         self._item_ne: tuple[float, float] | None = None
-        self._jumps_done: dict[int, int] = {}     # DO_JUMP seq -> jumps taken
+        self._jumps_done: dict[int, int] = {}  # DO_JUMP seq -> jumps taken
 
     # --- speeds ----------------------------------------------------------------------------
     def _p(self, name: str) -> float:
@@ -123,16 +129,25 @@ class Navigator:
             self._move_speed = speed_mps
 
     def _fly_to(
-        self, north: float, east: float, up: float, *, speed: float | None = None,
-        up_speed: float | None = None, heading: float | None = None,
+        self,
+        north: float,
+        east: float,
+        up: float,
+        *,
+        speed: float | None = None,
+        up_speed: float | None = None,
+        heading: float | None = None,
     ) -> tuple[Velocity, float | None]:
         m = self.v.motion
         dn, de, du = north - m.north_m, east - m.east_m, up - m.up_m
         vel = velocity_towards(
-            dn, de, du,
+            dn,
+            de,
+            du,
             speed_xy_mps=min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX")),
             speed_up_mps=up_speed or self._p("MPC_Z_V_AUTO_UP"),
-            speed_down_mps=self._p("MPC_Z_V_AUTO_DN"), acc_xy_mps2=self._p("MPC_ACC_HOR"),
+            speed_down_mps=self._p("MPC_Z_V_AUTO_DN"),
+            acc_xy_mps2=self._p("MPC_ACC_HOR"),
         )
         if heading is None and math.hypot(dn, de) > 2.0:
             heading = math.degrees(math.atan2(de, dn)) % 360.0
@@ -152,8 +167,11 @@ class Navigator:
             self._land_ne = (m.north_m, m.east_m)
         elif new is NavState.RTL:
             self._start_rtl()
-        if (old is NavState.MISSION and new is not NavState.MISSION
-                and self._state is MissionState.ACTIVE):
+        if (
+            old is NavState.MISSION
+            and new is not NavState.MISSION
+            and self._state is MissionState.ACTIVE
+        ):
             self._state = MissionState.PAUSED
         if new is NavState.MISSION:
             self._start_mission()
@@ -214,8 +232,13 @@ class Navigator:
         self._hold_heading = heading
 
     def set_orbit(
-        self, center_ne: tuple[float, float], radius_m: float, direction: int, speed_mps: float,
-        up_m: float, yaw_behaviour: int,
+        self,
+        center_ne: tuple[float, float],
+        radius_m: float,
+        direction: int,
+        speed_mps: float,
+        up_m: float,
+        yaw_behaviour: int,
     ) -> None:
         self.orbit = Orbit(center_ne, radius_m, direction, speed_mps, up_m, yaw_behaviour)
         self._orbit_heading = self.v.motion.heading_deg
@@ -268,8 +291,9 @@ class Navigator:
             self.v.commander.request_mode(NavState.HOLD, user=False)
             self._hold = (ne[0], ne[1], target)
             return self._fly_to(ne[0], ne[1], target, heading=m.heading_deg)
-        return self._fly_to(ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"),
-                            heading=m.heading_deg)
+        return self._fly_to(
+            ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg
+        )
 
     def _land_speed(self) -> float:
         up = self.v.motion.up_m
@@ -301,8 +325,9 @@ class Navigator:
             ne = v.frame.to_ne(rally.lat_deg, rally.lon_deg)
             d = math.hypot(m.north_m - ne[0], m.east_m - ne[1])
             if d < dist:
-                up = rally.alt_up_m(ground_alt_amsl_m=v.ground_alt_amsl_m,
-                                    home_alt_amsl_m=v.home.alt_amsl_m)
+                up = rally.alt_up_m(
+                    ground_alt_amsl_m=v.ground_alt_amsl_m, home_alt_amsl_m=v.home.alt_amsl_m
+                )
                 dest_ne, dest_up, dest_name, dist = ne, max(0.0, up or 0.0), "rally point", d
         self._rtl_dest = (dest_ne[0], dest_ne[1], dest_up)
         self._rtl_dest_name = dest_name
@@ -369,8 +394,9 @@ class Navigator:
         if abs(error) > 5.0:
             k = o.radius_m / dist
             return self._fly_to(o.center_ne[0] + rn * k, o.center_ne[1] + re * k, o.up_m)
-        speed = min(o.speed_mps, self._p("MPC_XY_VEL_MAX"),
-                    math.sqrt(self._p("MPC_ACC_HOR") * o.radius_m))
+        speed = min(
+            o.speed_mps, self._p("MPC_XY_VEL_MAX"), math.sqrt(self._p("MPC_ACC_HOR") * o.radius_m)
+        )
         tn, te = -re / dist * o.direction, rn / dist * o.direction
         corr = -error * 1.0
         vn = tn * speed + rn / dist * corr
@@ -419,8 +445,11 @@ class Navigator:
         self._item_phase = ItemPhase.FLY
         self._item_ne = None
         if self._state is MissionState.COMPLETE:
-            self._state = (MissionState.ACTIVE if self.v.nav_state is NavState.MISSION
-                           else MissionState.NOT_STARTED)
+            self._state = (
+                MissionState.ACTIVE
+                if self.v.nav_state is NavState.MISSION
+                else MissionState.NOT_STARTED
+            )
         self.v.send_all(MISSION_CURRENT)
         return True
 
@@ -448,8 +477,7 @@ class Navigator:
         self._state = MissionState.ACTIVE if v.armed else MissionState.NOT_STARTED
         self._item_ne = None
         first = self._current_item()
-        if (v.armed and self._on_ground() and first is not None
-                and first.command != CMD_NAV_TAKEOFF):
+        if v.armed and self._on_ground() and first is not None and first.command != CMD_NAV_TAKEOFF:
             self._item_phase = ItemPhase.TAKEOFF
             self._takeoff_ne = (v.motion.north_m, v.motion.east_m)
         else:
@@ -494,8 +522,9 @@ class Navigator:
             if m.up_m >= target - 0.3:
                 self._item_phase = ItemPhase.FLY
             else:
-                return self._fly_to(ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"),
-                                    heading=m.heading_deg)
+                return self._fly_to(
+                    ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg
+                )
         # several non-position items may complete in one step
         for _ in range(len(self.mission) + 1):
             item = self._current_item()
@@ -573,8 +602,11 @@ class Navigator:
                 self._reached_and_advance()
                 return Velocity(), None
             return self._fly_to(n, e, up, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg)
-        radius = item.param2 if (cmd == CMD_NAV_WAYPOINT and math.isfinite(item.param2)
-                                 and item.param2 > 0) else self._p("NAV_ACC_RAD")
+        radius = (
+            item.param2
+            if (cmd == CMD_NAV_WAYPOINT and math.isfinite(item.param2) and item.param2 > 0)
+            else self._p("NAV_ACC_RAD")
+        )
         dist = math.hypot(n - m.north_m, e - m.east_m)
         alt_ok = abs(up - m.up_m) <= max(self._p("NAV_MC_ALT_RAD"), 0.5)
         if cmd == CMD_NAV_LAND:

@@ -201,12 +201,15 @@ class ParamStore:
         and uses its own type, reading the bytes per the sender's declared type)."""
         definition = self._defs[name]
         value: float | int
-        if wire_type in (ParamType.INT32, 1, 2, 3, 4, 5):   # any integer type: bytewise
+        if wire_type in (ParamType.INT32, 1, 2, 3, 4, 5):  # any integer type: bytewise
             value = wire_to_int(wire_value)
         else:
             value = wire_value
-        if (definition.param_type is ParamType.INT32 and wire_type == ParamType.REAL32
-                and not math.isfinite(value)):
+        if (
+            definition.param_type is ParamType.INT32
+            and wire_type == ParamType.REAL32
+            and not math.isfinite(value)
+        ):
             raise ValueError(f"{name}: {value} is not an integer")
         return self.set(name, value)
 

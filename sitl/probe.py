@@ -79,8 +79,12 @@ class Probe(asyncio.DatagramProtocol):
         return [m for m in self.received[since:] if m.get_type() == kind]
 
     async def wait_for(
-        self, kind: str, predicate: Callable[[Any], bool] | None = None, *,
-        since: int | None = None, timeout_s: float = 5.0,
+        self,
+        kind: str,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        since: int | None = None,
+        timeout_s: float = 5.0,
     ) -> Any:
         index = self.mark() if since is None else since
         async with asyncio.timeout(timeout_s):
@@ -98,7 +102,10 @@ class Probe(asyncio.DatagramProtocol):
         return await self.wait_for("HEARTBEAT", since=0, timeout_s=timeout_s)
 
     async def command_long(
-        self, command: int, *params: float, target: tuple[int, int] = (1, 1),
+        self,
+        command: int,
+        *params: float,
+        target: tuple[int, int] = (1, 1),
         timeout_s: float = 2.0,
     ) -> Any:
         p = list(params) + [NAN] * (7 - len(params))
@@ -109,13 +116,26 @@ class Probe(asyncio.DatagramProtocol):
         )
 
     async def command_int(
-        self, command: int, frame: int, p1: float = NAN, p2: float = NAN, p3: float = NAN,
-        p4: float = NAN, x: int = 0, y: int = 0, z: float = NAN, *,
-        target: tuple[int, int] = (1, 1), timeout_s: float = 2.0,
+        self,
+        command: int,
+        frame: int,
+        p1: float = NAN,
+        p2: float = NAN,
+        p3: float = NAN,
+        p4: float = NAN,
+        x: int = 0,
+        y: int = 0,
+        z: float = NAN,
+        *,
+        target: tuple[int, int] = (1, 1),
+        timeout_s: float = 2.0,
     ) -> Any:
         since = self.mark()
-        self.send(self.mav.command_int_encode(
-            target[0], target[1], frame, command, 0, 0, p1, p2, p3, p4, x, y, z))
+        self.send(
+            self.mav.command_int_encode(
+                target[0], target[1], frame, command, 0, 0, p1, p2, p3, p4, x, y, z
+            )
+        )
         return await self.wait_for(
             "COMMAND_ACK", lambda m: m.command == command, since=since, timeout_s=timeout_s
         )
@@ -124,9 +144,7 @@ class Probe(asyncio.DatagramProtocol):
 class ProbeRig:
     """A fleet on random free ports with one :class:`Probe` listening on each API link."""
 
-    def __init__(
-        self, specs: list[Any], *, speed_factor: float = 20.0, attempts: int = 5
-    ) -> None:
+    def __init__(self, specs: list[Any], *, speed_factor: float = 20.0, attempts: int = 5) -> None:
         self.specs = specs
         self.speed_factor = speed_factor
         self.attempts = attempts

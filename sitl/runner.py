@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SPACING_EAST_M = 5.0   # vehicle i of --drones N sits this far east of vehicle i-1
-CAMERA_SIZE_PX = (640, 360)   # per vehicle; a fleet of 720p cameras would not fit 2 cores
+SPACING_EAST_M = 5.0  # vehicle i of --drones N sits this far east of vehicle i-1
+CAMERA_SIZE_PX = (640, 360)  # per vehicle; a fleet of 720p cameras would not fit 2 cores
 CAMERA_FPS = 15.0
 
 
@@ -29,8 +29,12 @@ def specs_in_a_row(count: int, home: tuple[float, float, float]) -> list[Vehicle
     lat, lon, alt = home
     m_per_deg_lon = 111_194.9 * math.cos(math.radians(lat))
     return [
-        VehicleSpec(instance=i, home_lat_deg=lat,
-                    home_lon_deg=lon + i * SPACING_EAST_M / m_per_deg_lon, home_alt_amsl_m=alt)
+        VehicleSpec(
+            instance=i,
+            home_lat_deg=lat,
+            home_lon_deg=lon + i * SPACING_EAST_M / m_per_deg_lon,
+            home_alt_amsl_m=alt,
+        )
         for i in range(count)
     ]
 
@@ -73,13 +77,20 @@ async def _serve(args: argparse.Namespace) -> None:
 
             for vehicle in fleet.vehicles:
                 dest = (fleet.ports.host, fleet.ports.video_base + vehicle.spec.instance)
-                await stack.enter_async_context(SimCamera(
-                    vehicle.name, camera_pose_of(vehicle), dest, width=CAMERA_SIZE_PX[0],
-                    height=CAMERA_SIZE_PX[1], fps=CAMERA_FPS,
-                ))
+                await stack.enter_async_context(
+                    SimCamera(
+                        vehicle.name,
+                        camera_pose_of(vehicle),
+                        dest,
+                        width=CAMERA_SIZE_PX[0],
+                        height=CAMERA_SIZE_PX[1],
+                        fps=CAMERA_FPS,
+                    )
+                )
                 logger.info("%s: camera -> RTP %s:%d", vehicle.name, dest[0], dest[1])
-        logger.info("%d simulated vehicle(s) running at %gx; Ctrl-C stops",
-                    len(fleet.vehicles), args.speed)
+        logger.info(
+            "%d simulated vehicle(s) running at %gx; Ctrl-C stops", len(fleet.vehicles), args.speed
+        )
         await stop.wait()
     logger.info("stopped")
 

@@ -13,12 +13,12 @@ from dfr.site import DronePerformance
 
 @dataclass(frozen=True, slots=True)
 class PortPlan:
-    gcs_local_base: int = 18570    # vehicle i binds gcs_local_base+i ...
-    gcs_remote: int = 14550        # ... and sends to host:gcs_remote until it hears from someone
-    api_local_base: int = 14580    # vehicle i binds api_local_base+i ...
-    api_remote_base: int = 14540   # ... and sends to host:api_remote_base+i
-    video_base: int = 5600         # camera of vehicle i sends RTP to host:video_base+i
-    host: str = "127.0.0.1"        # where to send before first receive; sockets bind host too
+    gcs_local_base: int = 18570  # vehicle i binds gcs_local_base+i ...
+    gcs_remote: int = 14550  # ... and sends to host:gcs_remote until it hears from someone
+    api_local_base: int = 14580  # vehicle i binds api_local_base+i ...
+    api_remote_base: int = 14540  # ... and sends to host:api_remote_base+i
+    video_base: int = 5600  # camera of vehicle i sends RTP to host:video_base+i
+    host: str = "127.0.0.1"  # where to send before first receive; sockets bind host too
     # PX4's px4-rc.mavlink sends the API link of every instance >= 9 to 14549 (one shared
     # port, clients tell vehicles apart by sysid). None (default) keeps api_remote_base+i
     # for every instance, which from instance 10 on reaches the GCS port (Fleet warns).
@@ -46,10 +46,10 @@ class PortPlan:
 
 @dataclass(frozen=True, slots=True)
 class VehicleSpec:
-    instance: int                  # 0-based; MAV_SYS_ID = instance + 1
+    instance: int  # 0-based; MAV_SYS_ID = instance + 1
     home_lat_deg: float
     home_lon_deg: float
-    home_alt_amsl_m: float         # ground altitude at home (the vehicle starts landed there)
+    home_alt_amsl_m: float  # ground altitude at home (the vehicle starts landed there)
     name: str = ""
-    performance: DronePerformance | None = None   # None = a generic quad
-    params: Mapping[str, float | int] = field(default_factory=dict)   # PX4 param overrides
+    performance: DronePerformance | None = None  # None = a generic quad
+    params: Mapping[str, float | int] = field(default_factory=dict)  # PX4 param overrides

@@ -47,16 +47,39 @@ ORBIT_EXECUTION_STATUS = 360
 
 DEFAULT_RATES_HZ: dict[LinkMode, dict[int, float]] = {
     LinkMode.NORMAL: {
-        HEARTBEAT: 1.0, SYS_STATUS: 1.0, GLOBAL_POSITION_INT: 10.0, LOCAL_POSITION_NED: 10.0,
-        ATTITUDE: 10.0, ATTITUDE_QUATERNION: 10.0, GPS_RAW_INT: 1.0, EXTENDED_SYS_STATE: 1.0,
-        BATTERY_STATUS: 0.5, HOME_POSITION: 0.5, ALTITUDE: 1.0, VFR_HUD: 4.0,
-        MISSION_CURRENT: 1.0, ORBIT_EXECUTION_STATUS: 2.0, GPS_GLOBAL_ORIGIN: 0.1,
+        HEARTBEAT: 1.0,
+        SYS_STATUS: 1.0,
+        GLOBAL_POSITION_INT: 10.0,
+        LOCAL_POSITION_NED: 10.0,
+        ATTITUDE: 10.0,
+        ATTITUDE_QUATERNION: 10.0,
+        GPS_RAW_INT: 1.0,
+        EXTENDED_SYS_STATE: 1.0,
+        BATTERY_STATUS: 0.5,
+        HOME_POSITION: 0.5,
+        ALTITUDE: 1.0,
+        VFR_HUD: 4.0,
+        MISSION_CURRENT: 1.0,
+        ORBIT_EXECUTION_STATUS: 2.0,
+        GPS_GLOBAL_ORIGIN: 0.1,
     },
     LinkMode.ONBOARD: {
-        HEARTBEAT: 1.0, SYS_STATUS: 5.0, GLOBAL_POSITION_INT: 10.0, LOCAL_POSITION_NED: 10.0,
-        ATTITUDE: 10.0, ATTITUDE_QUATERNION: 10.0, GPS_RAW_INT: 5.0, EXTENDED_SYS_STATE: 5.0,
-        BATTERY_STATUS: 0.5, HOME_POSITION: 0.5, ALTITUDE: 10.0, VFR_HUD: 10.0,
-        SYSTEM_TIME: 1.0, MISSION_CURRENT: 1.0, ORBIT_EXECUTION_STATUS: 5.0, GPS_GLOBAL_ORIGIN: 1.0,
+        HEARTBEAT: 1.0,
+        SYS_STATUS: 5.0,
+        GLOBAL_POSITION_INT: 10.0,
+        LOCAL_POSITION_NED: 10.0,
+        ATTITUDE: 10.0,
+        ATTITUDE_QUATERNION: 10.0,
+        GPS_RAW_INT: 5.0,
+        EXTENDED_SYS_STATE: 5.0,
+        BATTERY_STATUS: 0.5,
+        HOME_POSITION: 0.5,
+        ALTITUDE: 10.0,
+        VFR_HUD: 10.0,
+        SYSTEM_TIME: 1.0,
+        MISSION_CURRENT: 1.0,
+        ORBIT_EXECUTION_STATUS: 5.0,
+        GPS_GLOBAL_ORIGIN: 1.0,
     },
 }
 
@@ -77,24 +100,35 @@ SENSOR_BATTERY = 0x2000000
 SENSOR_PREARM_CHECK = 0x10000000
 SENSOR_EXTENSION_USED = 0x80000000
 SENSORS_PRESENT = (
-    SENSOR_GYRO | SENSOR_ACCEL | SENSOR_MAG | SENSOR_ABS_PRESSURE | SENSOR_GPS
-    | SENSOR_ANGULAR_RATE | SENSOR_ATTITUDE | SENSOR_YAW | SENSOR_Z_ALT | SENSOR_XY_POS
-    | SENSOR_MOTOR_OUTPUTS | SENSOR_AHRS | SENSOR_BATTERY | SENSOR_PREARM_CHECK
+    SENSOR_GYRO
+    | SENSOR_ACCEL
+    | SENSOR_MAG
+    | SENSOR_ABS_PRESSURE
+    | SENSOR_GPS
+    | SENSOR_ANGULAR_RATE
+    | SENSOR_ATTITUDE
+    | SENSOR_YAW
+    | SENSOR_Z_ALT
+    | SENSOR_XY_POS
+    | SENSOR_MOTOR_OUTPUTS
+    | SENSOR_AHRS
+    | SENSOR_BATTERY
+    | SENSOR_PREARM_CHECK
     | SENSOR_EXTENSION_USED
 )
 
 MAV_PROTOCOL_CAPABILITY = (
-    1        # MISSION_FLOAT
-    | 4      # MISSION_INT
-    | 2      # PARAM_FLOAT
-    | 8      # COMMAND_INT
-    | 128    # SET_ATTITUDE_TARGET
-    | 256    # SET_POSITION_TARGET_LOCAL_NED
-    | 8192   # MAVLINK2
+    1  # MISSION_FLOAT
+    | 4  # MISSION_INT
+    | 2  # PARAM_FLOAT
+    | 8  # COMMAND_INT
+    | 128  # SET_ATTITUDE_TARGET
+    | 256  # SET_POSITION_TARGET_LOCAL_NED
+    | 8192  # MAVLINK2
     | 16384  # MISSION_FENCE
     | 32768  # MISSION_RALLY
 )
-FLIGHT_SW_VERSION = (1 << 24) | (17 << 16) | (0 << 8) | 0   # 1.17.0 dev (PX4 main)
+FLIGHT_SW_VERSION = (1 << 24) | (17 << 16) | (0 << 8) | 0  # 1.17.0 dev (PX4 main)
 
 
 def _i32(value: float) -> int:
@@ -129,9 +163,19 @@ def sys_status(v: Vehicle, mav: Any) -> Any:
         health &= ~SENSOR_MOTOR_OUTPUTS
     b = v.battery
     return mav.sys_status_encode(
-        SENSORS_PRESENT, SENSORS_PRESENT, health, 250,
-        int(b.voltage_v * 1000) & 0xFFFF, min(32767, int(b.current_a * 100)),
-        round(b.remaining_pct), 0, 0, 0, 0, 0, 0,
+        SENSORS_PRESENT,
+        SENSORS_PRESENT,
+        health,
+        250,
+        int(b.voltage_v * 1000) & 0xFFFF,
+        min(32767, int(b.current_a * 100)),
+        round(b.remaining_pct),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
     )
 
 
@@ -144,8 +188,16 @@ def gps_raw_int(v: Vehicle, mav: Any) -> Any:
     if v.gps_failed:
         return mav.gps_raw_int_encode(v.boot_us(), 0, 0, 0, 0, 65535, 65535, 65535, 65535, 0)
     return mav.gps_raw_int_encode(
-        v.boot_us(), 3, _i32(lat * 1e7), _i32(lon * 1e7), _i32(v.alt_amsl_m() * 1000),
-        70, 110, int(v.motion.ground_speed_mps * 100), int(v.course_deg() * 100) % 36000, 10,
+        v.boot_us(),
+        3,
+        _i32(lat * 1e7),
+        _i32(lon * 1e7),
+        _i32(v.alt_amsl_m() * 1000),
+        70,
+        110,
+        int(v.motion.ground_speed_mps * 100),
+        int(v.course_deg() * 100) % 36000,
+        10,
     )
 
 
@@ -173,17 +225,24 @@ def global_position_int(v: Vehicle, mav: Any) -> Any:
     m = v.motion
     lat, lon = v.lat_lon()
     return mav.global_position_int_encode(
-        v.boot_ms(), _i32(lat * 1e7), _i32(lon * 1e7), _i32(v.alt_amsl_m() * 1000),
-        _i32(v.alt_rel_m() * 1000), int(m.vn_mps * 100), int(m.ve_mps * 100),
-        int(-m.vu_mps * 100), int(m.heading_deg * 100) % 36000,
+        v.boot_ms(),
+        _i32(lat * 1e7),
+        _i32(lon * 1e7),
+        _i32(v.alt_amsl_m() * 1000),
+        _i32(v.alt_rel_m() * 1000),
+        int(m.vn_mps * 100),
+        int(m.ve_mps * 100),
+        int(-m.vu_mps * 100),
+        int(m.heading_deg * 100) % 36000,
     )
 
 
 def mission_current(v: Vehicle, mav: Any) -> Any:
     seq, total, state, mode = v.navigator.mission_status()
     ids = v.transfer.ids
-    plan_ids = struct.pack("<III", ids[MissionType.MISSION], ids[MissionType.FENCE],
-                           ids[MissionType.RALLY])
+    plan_ids = struct.pack(
+        "<III", ids[MissionType.MISSION], ids[MissionType.FENCE], ids[MissionType.RALLY]
+    )
     return Extended(mav.mission_current_encode(seq, total, state, mode), plan_ids)
 
 
@@ -201,8 +260,9 @@ def vfr_hud(v: Vehicle, mav: Any) -> Any:
 def altitude(v: Vehicle, mav: Any) -> Any:
     amsl = v.alt_amsl_m()
     rel = v.alt_rel_m()
-    return mav.altitude_encode(v.boot_us(), amsl, amsl, v.motion.up_m, rel,
-                               v.ground_alt_amsl_m, v.motion.up_m)
+    return mav.altitude_encode(
+        v.boot_us(), amsl, amsl, v.motion.up_m, rel, v.ground_alt_amsl_m, v.motion.up_m
+    )
 
 
 def battery_status(v: Vehicle, mav: Any) -> Any:
@@ -211,10 +271,17 @@ def battery_status(v: Vehicle, mav: Any) -> Any:
     voltages = [cell_mv] * b.cells + [65535] * (10 - b.cells)
     level = v.commander.battery_warning()
     return mav.battery_status_encode(
-        0, 0, 1, 2500, voltages, min(32767, int(b.current_a * 100)),
+        0,
+        0,
+        1,
+        2500,
+        voltages,
+        min(32767, int(b.current_a * 100)),
         int(b.consumed_wh / max(b.voltage_v, 1.0) * 1000),
-        int(b.consumed_wh * 36), round(b.remaining_pct),
-        int(b.time_remaining_s()), MAV_BATTERY_CHARGE_STATE[level],
+        int(b.consumed_wh * 36),
+        round(b.remaining_pct),
+        int(b.time_remaining_s()),
+        MAV_BATTERY_CHARGE_STATE[level],
     )
 
 
@@ -222,16 +289,26 @@ def home_position(v: Vehicle, mav: Any) -> Any:
     h = v.home
     n, e = v.frame.to_ne(h.lat_deg, h.lon_deg)
     return mav.home_position_encode(
-        _i32(h.lat_deg * 1e7), _i32(h.lon_deg * 1e7), _i32(h.alt_amsl_m * 1000),
-        n, e, -(h.alt_amsl_m - v.ground_alt_amsl_m), [1.0, 0.0, 0.0, 0.0], 0.0, 0.0, 0.0,
+        _i32(h.lat_deg * 1e7),
+        _i32(h.lon_deg * 1e7),
+        _i32(h.alt_amsl_m * 1000),
+        n,
+        e,
+        -(h.alt_amsl_m - v.ground_alt_amsl_m),
+        [1.0, 0.0, 0.0, 0.0],
+        0.0,
+        0.0,
+        0.0,
         v.boot_us(),
     )
 
 
 def gps_global_origin(v: Vehicle, mav: Any) -> Any:
     return mav.gps_global_origin_encode(
-        _i32(v.frame.origin_lat_deg * 1e7), _i32(v.frame.origin_lon_deg * 1e7),
-        _i32(v.ground_alt_amsl_m * 1000), v.boot_us(),
+        _i32(v.frame.origin_lat_deg * 1e7),
+        _i32(v.frame.origin_lon_deg * 1e7),
+        _i32(v.ground_alt_amsl_m * 1000),
+        v.boot_us(),
     )
 
 
@@ -241,8 +318,17 @@ def extended_sys_state(v: Vehicle, mav: Any) -> Any:
 
 def autopilot_version(v: Vehicle, mav: Any) -> Any:
     return mav.autopilot_version_encode(
-        MAV_PROTOCOL_CAPABILITY, FLIGHT_SW_VERSION, 0, 0, 0,
-        [0x64, 0x66, 0x72, 0, 0, 0, 0, 0], [0] * 8, [0] * 8, 0, 0, 1000 + v.sysid,
+        MAV_PROTOCOL_CAPABILITY,
+        FLIGHT_SW_VERSION,
+        0,
+        0,
+        0,
+        [0x64, 0x66, 0x72, 0, 0, 0, 0, 0],
+        [0] * 8,
+        [0] * 8,
+        0,
+        0,
+        1000 + v.sysid,
     )
 
 
@@ -252,7 +338,11 @@ def orbit_execution_status(v: Vehicle, mav: Any) -> Any | None:
         return None
     lat, lon = v.frame.to_lat_lon(*orbit.center_ne)
     return mav.orbit_execution_status_encode(
-        v.boot_us(), orbit.radius_m * orbit.direction, 5, _i32(lat * 1e7), _i32(lon * 1e7),
+        v.boot_us(),
+        orbit.radius_m * orbit.direction,
+        5,
+        _i32(lat * 1e7),
+        _i32(lon * 1e7),
         v.ground_alt_amsl_m + orbit.up_m,
     )
 

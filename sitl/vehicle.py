@@ -74,7 +74,7 @@ class VehicleSnapshot:
     lat_deg: float
     lon_deg: float
     alt_amsl_m: float
-    alt_rel_m: float              # above home
+    alt_rel_m: float  # above home
     ground_speed_mps: float
     heading_deg: float
     armed: bool
@@ -100,10 +100,12 @@ class Vehicle:
         self.speed_factor = speed_factor
         perf = spec.performance
         airframe: dict[str, float | int] = {}
-        if perf is not None:   # the site's airframe sets PX4's speed limits unless overridden
+        if perf is not None:  # the site's airframe sets PX4's speed limits unless overridden
             airframe = {
-                "MPC_XY_CRUISE": perf.cruise_speed_mps, "MPC_XY_VEL_MAX": perf.max_speed_mps,
-                "MPC_Z_V_AUTO_UP": perf.climb_speed_mps, "MPC_Z_VEL_MAX_UP": perf.climb_speed_mps,
+                "MPC_XY_CRUISE": perf.cruise_speed_mps,
+                "MPC_XY_VEL_MAX": perf.max_speed_mps,
+                "MPC_Z_V_AUTO_UP": perf.climb_speed_mps,
+                "MPC_Z_VEL_MAX_UP": perf.climb_speed_mps,
                 "MPC_Z_V_AUTO_DN": perf.descent_speed_mps,
                 "MPC_Z_VEL_MAX_DN": perf.descent_speed_mps,
             }
@@ -126,22 +128,29 @@ class Vehicle:
         self.commander = Commander(self)
         self.navigator = Navigator(self)
         self.transfer = MissionTransfer(self)
-        self._reached_repeats: list[tuple[int, int, float]] = []   # seq, left, next due (real)
+        self._reached_repeats: list[tuple[int, int, float]] = []  # seq, left, next due (real)
         # commands wait for the next tick, as PX4's commander handles them in its own loop:
         # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
         self._commands: list[tuple[Link, Any, bool]] = []
         self._changed_params: list[str] = []
         self._announced: tuple[NavState, bool, LandedState] = (
-            self.nav_state, self.armed, self.landed_state
+            self.nav_state,
+            self.armed,
+            self.landed_state,
         )
         host = ports.host
         self.gcs_link = Link(
-            name=f"{self.name} gcs", mode=LinkMode.NORMAL, sysid=self.sysid,
+            name=f"{self.name} gcs",
+            mode=LinkMode.NORMAL,
+            sysid=self.sysid,
             local=(host, ports.gcs_local_base + spec.instance),
-            default_remote=(host, ports.gcs_remote), on_message=self._on_message,
+            default_remote=(host, ports.gcs_remote),
+            on_message=self._on_message,
         )
         self.api_link = Link(
-            name=f"{self.name} api", mode=LinkMode.ONBOARD, sysid=self.sysid,
+            name=f"{self.name} api",
+            mode=LinkMode.ONBOARD,
+            sysid=self.sysid,
             local=(host, ports.api_local_base + spec.instance),
             default_remote=(host, ports.api_remote(spec.instance)),
             on_message=self._on_message,
@@ -155,9 +164,15 @@ class Vehicle:
         for link in self.links:
             await link.open()
         logger.info(
-            "%s: sysid %d, GCS link %s:%d -> %d, API link %s:%d -> %d", self.name, self.sysid,
-            self.gcs_link.local[0], self.gcs_link.local[1], self.gcs_link.remote[1],
-            self.api_link.local[0], self.api_link.local[1], self.api_link.remote[1],
+            "%s: sysid %d, GCS link %s:%d -> %d, API link %s:%d -> %d",
+            self.name,
+            self.sysid,
+            self.gcs_link.local[0],
+            self.gcs_link.local[1],
+            self.gcs_link.remote[1],
+            self.api_link.local[0],
+            self.api_link.local[1],
+            self.api_link.remote[1],
         )
 
     def close(self) -> None:
@@ -168,10 +183,17 @@ class Vehicle:
     def snapshot(self) -> VehicleSnapshot:
         lat, lon = self.lat_lon()
         return VehicleSnapshot(
-            lat_deg=lat, lon_deg=lon, alt_amsl_m=self.alt_amsl_m(), alt_rel_m=self.alt_rel_m(),
-            ground_speed_mps=self.motion.ground_speed_mps, heading_deg=self.motion.heading_deg,
-            armed=self.armed, nav_state=self.nav_state, landed_state=self.landed_state,
-            battery_remaining_pct=self.battery.remaining_pct, failsafe=self.commander.failsafe,
+            lat_deg=lat,
+            lon_deg=lon,
+            alt_amsl_m=self.alt_amsl_m(),
+            alt_rel_m=self.alt_rel_m(),
+            ground_speed_mps=self.motion.ground_speed_mps,
+            heading_deg=self.motion.heading_deg,
+            armed=self.armed,
+            nav_state=self.nav_state,
+            landed_state=self.landed_state,
+            battery_remaining_pct=self.battery.remaining_pct,
+            failsafe=self.commander.failsafe,
         )
 
     def set_link_blocked(self, blocked: bool) -> None:
@@ -179,7 +201,7 @@ class Vehicle:
         for link in self.links:
             link.blocked = blocked
             if not blocked:
-                link.rx_dropped = False     # also ends an injected "MAVLink signal lost"
+                link.rx_dropped = False  # also ends an injected "MAVLink signal lost"
         logger.info("%s: radio %s", self.name, "cut" if blocked else "restored")
 
     def set_wind(self, wind: Wind) -> None:
@@ -219,9 +241,9 @@ class Vehicle:
 
     def system_status(self) -> int:
         if self.nav_state is NavState.TERMINATION:
-            return 8    # FLIGHT_TERMINATION
+            return 8  # FLIGHT_TERMINATION
         if not self.armed:
-            return 3    # STANDBY
+            return 3  # STANDBY
         return 5 if self.commander.failsafe else 4
 
     # --- sending ---------------------------------------------------------------------------
@@ -306,9 +328,12 @@ class Vehicle:
             m.vu_mps = max(m.vu_mps - 9.81 * dt_s, -15.0)
         air = math.hypot(m.vn_mps - self.wind_ne[0], m.ve_mps - self.wind_ne[1])
         self.battery.step(
-            dt_s, armed=self.armed, in_air=m.up_m > 0.05,
+            dt_s,
+            armed=self.armed,
+            in_air=m.up_m > 0.05,
             airspeed_mps=air if m.up_m > 0.05 else 0.0,
-            climb_mps=m.vu_mps, sim_drain_s=self.params.get_float("SIM_BAT_DRAIN"),
+            climb_mps=m.vu_mps,
+            sim_drain_s=self.params.get_float("SIM_BAT_DRAIN"),
             sim_min_pct=self.params.get_float("SIM_BAT_MIN_PCT"),
         )
         self.commander.update_vehicle(dt_s)
@@ -331,7 +356,8 @@ class Vehicle:
             return False
         # PX4's mission manager also takes MAV_COMP_ID_MISSIONPLANNER (190) as its own
         return target_component in (0, 1) or (
-            target_component == 190 and kind.startswith("MISSION_"))
+            target_component == 190 and kind.startswith("MISSION_")
+        )
 
     def _on_message(self, link: Link, msg: Any) -> None:
         kind = msg.get_type()
@@ -370,7 +396,10 @@ class Vehicle:
         crc = self.params.hash_check()
         signed = crc - (1 << 32) if crc >= (1 << 31) else crc
         return link.mav.param_value_encode(
-            HASH_CHECK_NAME.encode("ascii"), int_to_wire(signed), 6, len(self.params),
+            HASH_CHECK_NAME.encode("ascii"),
+            int_to_wire(signed),
+            6,
+            len(self.params),
             HASH_CHECK_INDEX,
         )
 

@@ -41,8 +41,8 @@ from dfr.errors import (
 )
 from dfr.service import Service, iso_utc
 from dfr.site import Site
-from dfr.video.websocket import VideoFormat, serve_websocket
 from dfr.store.records import Flight, Incident
+from dfr.video.websocket import VideoFormat, serve_websocket
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,9 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         for flight in reversed(await store.list_flights(limit=1000)):
             if flight.incident_id is not None:
                 flight_of[flight.incident_id] = flight.id  # newest wins
-        return [IncidentOut.of(i, flight_id=flight_of.get(i.id)) for i in await store.list_incidents()]
+        return [
+            IncidentOut.of(i, flight_id=flight_of.get(i.id)) for i in await store.list_incidents()
+        ]
 
     @app.get("/api/v1/incidents/{incident_id}", response_model=IncidentOut)
     async def get_incident(incident_id: str, request: Request, who: Authed) -> IncidentOut:
@@ -182,7 +184,10 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         require_role(who, Role.PILOT, "launching")
         service = service_of(request)
         flight = await service.launch(
-            incident_id, who.name, body.drone_id if body else None, divert=bool(body and body.divert)
+            incident_id,
+            who.name,
+            body.drone_id if body else None,
+            divert=bool(body and body.divert),
         )
         return flight_body(flight)
 
@@ -227,7 +232,11 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     @app.get("/api/v1/site")
     async def site_info(request: Request, who: Authed) -> dict[str, Any]:
         site = service_of(request).site
-        return {"name": site.name, "timezone": site.data.timezone, "policy": site.policy.model_dump()}
+        return {
+            "name": site.name,
+            "timezone": site.data.timezone,
+            "policy": site.policy.model_dump(),
+        }
 
     @app.get("/api/v1/docks")
     async def list_docks(request: Request, who: Authed) -> list[dict[str, Any]]:
@@ -256,7 +265,9 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     # -- flights -------------------------------------------------------------------------
 
     @app.get("/api/v1/flights")
-    async def list_flights(request: Request, who: Authed, active: bool = False) -> list[dict[str, Any]]:
+    async def list_flights(
+        request: Request, who: Authed, active: bool = False
+    ) -> list[dict[str, Any]]:
         flights = await service_of(request).store.list_flights(active_only=active)
         return [flight_body(f) for f in flights]
 
@@ -312,19 +323,25 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         return body
 
     @app.get("/api/v1/flights/{flight_id}/recordings/{recording_id}.mp4")
-    async def get_recording(flight_id: str, recording_id: int, request: Request, who: Authed) -> FileResponse:
+    async def get_recording(
+        flight_id: str, recording_id: int, request: Request, who: Authed
+    ) -> FileResponse:
         """The flight's video as recorded (MP4, remuxed, never transcoded)."""
         require_role(who, Role.SUPERVISOR, "downloading flight video")
         for r in await service_of(request).store.list_recordings(flight_id):
             if r.id == recording_id:
                 return FileResponse(
-                    r.path, media_type="video/mp4", filename=f"{flight_id}-{r.id}.mp4",
+                    r.path,
+                    media_type="video/mp4",
+                    filename=f"{flight_id}-{r.id}.mp4",
                     headers={"X-Content-SHA256": r.sha256},
-                )  # fmt: skip
+                )
         raise NotFound(f"flight {flight_id} has no recording {recording_id}")
 
     @app.post("/api/v1/flights/{flight_id}/commands")
-    async def command(flight_id: str, body: CommandIn, request: Request, who: Authed) -> JSONResponse:
+    async def command(
+        flight_id: str, body: CommandIn, request: Request, who: Authed
+    ) -> JSONResponse:
         """A pilot's command, checked against the airspace before it is sent; the answer is
         the vehicle's (accepted / rejected / unknown when it did not answer in time)."""
         require_role(who, Role.PILOT, "commanding a flight")
@@ -383,7 +400,9 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         video = service.videos.get(drone_id)
         fmt_text = websocket.query_params.get("format", "fmp4")
         if video is None or fmt_text not in {f.value for f in VideoFormat}:
-            await websocket.close(code=1008, reason=f"no video for {drone_id!r} in format {fmt_text!r}")
+            await websocket.close(
+                code=1008, reason=f"no video for {drone_id!r} in format {fmt_text!r}"
+            )
             return
         await websocket.accept()
         await serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
@@ -407,7 +426,9 @@ async def incident_out(service: Service, incident: Incident) -> IncidentOut:
             "decided_at": iso_utc(last.decided_at),
             "elapsed_ms": last.elapsed_ms,
         }
-    flights = [f for f in await service.store.list_flights(limit=1000) if f.incident_id == incident.id]
+    flights = [
+        f for f in await service.store.list_flights(limit=1000) if f.incident_id == incident.id
+    ]
     return IncidentOut.of(incident, flight_id=flights[0].id if flights else None, decision=decision)
 
 
@@ -474,6 +495,7 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
     except (WebSocketDisconnect, RuntimeError):
         service.bus.unsubscribe(sub)
         return
+
     async def reader() -> None:
         """Notice a client that closed: end the subscription so the sender stops."""
         try:

@@ -42,7 +42,10 @@ async def incident_metrics(store: Store) -> dict[str, Any]:
                 "launch_s": _since(start, phase_at.get(FlightPhase.LAUNCHING)),
                 "airborne_s": _since(start, phase_at.get(FlightPhase.ENROUTE)),
                 "on_scene_s": _since(start, phase_at.get(FlightPhase.ON_SCENE)),
-                "back_s": _since(start, flights[0].ended_at if flights and flights[0].outcome == "docked" else None),
+                "back_s": _since(
+                    start,
+                    flights[0].ended_at if flights and flights[0].outcome == "docked" else None,
+                ),
             }
         )
     averages: dict[str, float | None] = {}

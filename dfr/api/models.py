@@ -20,7 +20,9 @@ class CallIn(BaseModel):
     """A CAD call in dfr's own JSON."""
 
     model_config = ConfigDict(extra="forbid")
-    cad_id: Annotated[str, Field(min_length=1, max_length=128, description="the CAD's id; idempotency key")]
+    cad_id: Annotated[
+        str, Field(min_length=1, max_length=128, description="the CAD's id; idempotency key")
+    ]
     nature: Annotated[str, Field(min_length=1, max_length=200)]
     priority: Annotated[int, Field(ge=1, le=5, description="1 = most urgent … 5")]
     location: LocationIn

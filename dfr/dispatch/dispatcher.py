@@ -44,7 +44,9 @@ class Decision:
     elapsed_ms: float
 
 
-def readiness_problems(state: DroneState | None, busy: bool, wind: Wind, max_wind_mps: float) -> list[str]:
+def readiness_problems(
+    state: DroneState | None, busy: bool, wind: Wind, max_wind_mps: float
+) -> list[str]:
     """Why a drone cannot take a new call right now (empty: it can)."""
     if state is None:
         return ["no link to this drone"]
@@ -73,7 +75,9 @@ def candidate_body(c: Candidate) -> dict[str, Any]:
         "dock_id": c.dock_id,
         "eta_s": round(c.eta_s, 1) if math.isfinite(c.eta_s) else None,
         "distance_m": round(c.distance_m, 1) if math.isfinite(c.distance_m) else None,
-        "energy_needed_wh": round(c.energy_needed_wh, 1) if math.isfinite(c.energy_needed_wh) else None,
+        "energy_needed_wh": round(c.energy_needed_wh, 1)
+        if math.isfinite(c.energy_needed_wh)
+        else None,
         "energy_usable_wh": round(c.energy_usable_wh, 1),
         "authorisation_required": bool(c.route and c.route.authorisation_required),
     }
@@ -112,7 +116,9 @@ def decide(
         if math.isfinite(states[d.id].battery_pct)
     }
     ranked = (
-        planner.rank(incident.lat_deg, incident.lon_deg, drones=ready, wind=wind, charge_frac=charge, at=at)
+        planner.rank(
+            incident.lat_deg, incident.lon_deg, drones=ready, wind=wind, charge_frac=charge, at=at
+        )
         if ready
         else []
     )

@@ -71,7 +71,10 @@ async def take_call(store: Store, call: CallData, now: datetime) -> IntakeResult
             updated = replace(updated, raw={**updated.raw, "location_updates": updates})
         else:
             updated = replace(
-                updated, lat_deg=call.lat_deg, lon_deg=call.lon_deg, uncertainty_m=call.uncertainty_m
+                updated,
+                lat_deg=call.lat_deg,
+                lon_deg=call.lon_deg,
+                uncertainty_m=call.uncertainty_m,
             )
     for name in ("priority", "nature", "notes", "address"):
         if getattr(call, name) != getattr(stored, name):
@@ -83,5 +86,9 @@ async def take_call(store: Store, call: CallData, now: datetime) -> IntakeResult
     if changed:
         updated = replace(updated, updated_at=now)
         await store.update_incident(updated)
-        logger.info("incident %s updated by call %s: %s", stored.id, call.cad_id, ", ".join(changed))
-    return IntakeResult(updated, created=False, changed=tuple(changed), pending_location=pending_location)
+        logger.info(
+            "incident %s updated by call %s: %s", stored.id, call.cad_id, ", ".join(changed)
+        )
+    return IntakeResult(
+        updated, created=False, changed=tuple(changed), pending_location=pending_location
+    )

@@ -130,7 +130,8 @@ def parse_pidf_lo(xml_text: str, where: str) -> tuple[float, float, float | None
         parts = [
             (child.text or "").strip()
             for child in civic
-            if child.tag.split("}")[-1] in {"HNO", "HNS", "PRD", "RD", "STS", "POD", "A3", "A1", "PC"}
+            if child.tag.split("}")[-1]
+            in {"HNO", "HNS", "PRD", "RD", "STS", "POD", "A3", "A1", "PC"}
         ]
         address = " ".join(p for p in parts if p)
     if pos is None or not (pos.text or "").strip():

@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 
 from dfr.errors import InvalidStateError, LinkError
 from dfr.fleet.drone_state import DroneState, LandedState
-from dfr.geo.frame import geodesic_distance_m
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
+from dfr.geo.frame import geodesic_distance_m
 from dfr.store.records import FlightPhase
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,14 @@ class Flight:
             raise InvalidStateError(
                 f"flight {self.flight_id}: cannot go from {self.phase} to {phase} ({reason})"
             )
-        logger.info("%s: flight %s: %s -> %s (%s)", self.link.drone_id, self.flight_id, self.phase, phase, reason)
+        logger.info(
+            "%s: flight %s: %s -> %s (%s)",
+            self.link.drone_id,
+            self.flight_id,
+            self.phase,
+            phase,
+            reason,
+        )
         self.phase = phase
         await self._on_phase(phase, reason)
 
@@ -146,14 +153,18 @@ class Flight:
         self._progress = progress
         self._changed.set()
 
-    async def _wait(self, condition: Callable[[DroneState], bool], timeout_s: float, what: str) -> None:
+    async def _wait(
+        self, condition: Callable[[DroneState], bool], timeout_s: float, what: str
+    ) -> None:
         try:
             async with asyncio.timeout(timeout_s):
                 while not condition(self.link.state):
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError as exc:
-            raise LinkError(self.link.drone_id, f"timed out after {timeout_s:.0f} s waiting for {what}") from exc
+            raise LinkError(
+                self.link.drone_id, f"timed out after {timeout_s:.0f} s waiting for {what}"
+            ) from exc
 
     async def _problem(self, what: str, action: str) -> None:
         logger.warning("%s: flight %s: %s; %s", self.link.drone_id, self.flight_id, what, action)
@@ -175,12 +186,16 @@ class Flight:
             async with self._actions:
                 await self.link.upload_geofence(self.plan.geofence)
                 await self.link.upload_mission(self.plan.mission)
-            await self._wait(lambda s: s.armable and s.health_ok, self._armable_timeout_s, "armable")
+            await self._wait(
+                lambda s: s.armable and s.health_ok, self._armable_timeout_s, "armable"
+            )
         except Exception as exc:
             self.outcome = "launch_failed"
             await self._set_phase(FlightPhase.ABORTED, f"preflight failed: {exc}")
             return
-        await self._set_phase(FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable")
+        await self._set_phase(
+            FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable"
+        )
         try:
             async with self._actions:
                 self._expect("mission")
@@ -210,9 +225,16 @@ class Flight:
                 self._pending = frozenset()
             if self.phase is FlightPhase.LAUNCHING and state.landed is LandedState.IN_AIR:
                 await self._set_phase(FlightPhase.ENROUTE, "airborne")
-            elif self.phase is FlightPhase.LAUNCHING and state.on_ground and not state.armed and now > self._pending_until:
+            elif (
+                self.phase is FlightPhase.LAUNCHING
+                and state.on_ground
+                and not state.armed
+                and now > self._pending_until
+            ):
                 self.outcome = "launch_failed"  # disarmed on the ground: it never took off
-                await self._set_phase(FlightPhase.ABORTED, "the vehicle disarmed without taking off")
+                await self._set_phase(
+                    FlightPhase.ABORTED, "the vehicle disarmed without taking off"
+                )
             elif self.phase is FlightPhase.ENROUTE and self._arrived(state):
                 await self._set_phase(FlightPhase.ON_SCENE, "reached the scene")
                 self._on_scene_since = now
@@ -222,7 +244,9 @@ class Flight:
                 if self.phase is FlightPhase.ON_SCENE:
                     await self._automatic("orbit the scene", self._orbit_scene)
                 elif self.phase is FlightPhase.RETURNING:
-                    await self._automatic("return home", lambda: self.return_home("retrying the return"))
+                    await self._automatic(
+                        "return home", lambda: self.return_home("retrying the return")
+                    )
             elif (
                 self.phase is FlightPhase.ON_SCENE
                 and self.plan.on_scene_time_s > 0
@@ -230,8 +254,13 @@ class Flight:
                 and now - self._on_scene_since >= self.plan.on_scene_time_s
             ):
                 self._on_scene_since = None
-                await self._automatic("return home", lambda: self.return_home("on-scene time used up"))
-            elif self.phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE) and state.landed is LandedState.LANDING:
+                await self._automatic(
+                    "return home", lambda: self.return_home("on-scene time used up")
+                )
+            elif (
+                self.phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE)
+                and state.landed is LandedState.LANDING
+            ):
                 await self._set_phase(FlightPhase.LANDING, "descending to land")
             elif (
                 self.phase in (FlightPhase.LANDING, FlightPhase.RETURNING, FlightPhase.FAILSAFE)
@@ -240,7 +269,9 @@ class Flight:
                 away = self._distance_from_dock_m(state)
                 if away is not None and away > DOCK_RADIUS_M:
                     self.outcome = "landed_away"
-                    await self._set_phase(FlightPhase.DOCKED, f"landed and disarmed {away:.0f} m from its dock")
+                    await self._set_phase(
+                        FlightPhase.DOCKED, f"landed and disarmed {away:.0f} m from its dock"
+                    )
                 else:
                     await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
             elif (
@@ -252,7 +283,9 @@ class Flight:
             ):
                 self.unexpected_mode = state.mode
                 self._expected = frozenset({state.mode})
-                await self._set_phase(FlightPhase.FAILSAFE, f"vehicle switched to {state.mode} by itself")
+                await self._set_phase(
+                    FlightPhase.FAILSAFE, f"vehicle switched to {state.mode} by itself"
+                )
             self._changed.clear()
             try:
                 async with asyncio.timeout(1.0):
@@ -275,7 +308,11 @@ class Flight:
     async def _orbit_scene(self) -> None:
         plan = self.plan
         await self.orbit(
-            plan.scene_lat_deg, plan.scene_lon_deg, plan.scene_alt_amsl_m, plan.orbit_radius_m, plan.orbit_speed_mps
+            plan.scene_lat_deg,
+            plan.scene_lon_deg,
+            plan.scene_alt_amsl_m,
+            plan.orbit_radius_m,
+            plan.orbit_speed_mps,
         )
 
     def _arrived(self, state: DroneState) -> bool:
@@ -315,7 +352,9 @@ class Flight:
                 self._expect_failed()
                 raise
 
-    async def fly_mission(self, mission: Sequence[MissionItemLike], *, scene_seq: int | None = None) -> None:
+    async def fly_mission(
+        self, mission: Sequence[MissionItemLike], *, scene_seq: int | None = None
+    ) -> None:
         """Replace the vehicle's mission (a legal route from here) and fly it; ``scene_seq``:
         the item whose arrival means "on scene" in the new mission (None: arrival by
         position only)."""
@@ -332,7 +371,9 @@ class Flight:
         self, lat_deg: float, lon_deg: float, alt_amsl_m: float, radius_m: float, speed_mps: float
     ) -> None:
         # MAVSDK shows PX4's Orbit as POSCTL
-        await self._act(("posctl",), lambda: self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps))
+        await self._act(
+            ("posctl",), lambda: self.link.orbit(lat_deg, lon_deg, alt_amsl_m, radius_m, speed_mps)
+        )
 
     async def goto(self, lat_deg: float, lon_deg: float, alt_amsl_m: float) -> None:
         await self._act(("hold",), lambda: self.link.reposition(lat_deg, lon_deg, alt_amsl_m))
@@ -351,7 +392,12 @@ class Flight:
             await self._act(("mission", "return_to_launch"), go)
         else:
             await self._act(("return_to_launch",), self.link.return_to_launch)
-        if self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.FAILSAFE, FlightPhase.LAUNCHING):
+        if self.phase in (
+            FlightPhase.ENROUTE,
+            FlightPhase.ON_SCENE,
+            FlightPhase.FAILSAFE,
+            FlightPhase.LAUNCHING,
+        ):
             await self._set_phase(FlightPhase.RETURNING, reason)
 
     async def land(self, reason: str) -> None:

@@ -157,7 +157,11 @@ class DroneLink:
                 delay = RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)]
                 attempt += 1
                 logger.warning(
-                    "%s: link session on %s ended (%s); again in %.1f s", self.drone_id, self.url, exc, delay
+                    "%s: link session on %s ended (%s); again in %.1f s",
+                    self.drone_id,
+                    self.url,
+                    exc,
+                    delay,
                 )
                 self._set_link(LinkState.LOST if reached_up else self.state.link)
                 await asyncio.sleep(delay)
@@ -167,7 +171,9 @@ class DroneLink:
             async with asyncio.timeout(timeout_s):
                 await self._connected.wait()
         except TimeoutError as exc:
-            raise LinkError(self.drone_id, f"no vehicle on {self.url} after {timeout_s:.0f} s") from exc
+            raise LinkError(
+                self.drone_id, f"no vehicle on {self.url} after {timeout_s:.0f} s"
+            ) from exc
 
     async def _session(self) -> bool:
         config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
@@ -215,7 +221,10 @@ class DroneLink:
         ]
         if self._mission is not None:
             subs.append(
-                ("mission", self._follow(self._mission.subscribe_mission_progress(), self._progress))
+                (
+                    "mission",
+                    self._follow(self._mission.subscribe_mission_progress(), self._progress),
+                )
             )
         return subs
 
@@ -235,10 +244,14 @@ class DroneLink:
         if link is self.state.link:
             return
         if link is LinkState.LOST:
-            logger.warning("%s: link lost (no heartbeat for %.0f s)", self.drone_id, self._heartbeat_timeout_s)
+            logger.warning(
+                "%s: link lost (no heartbeat for %.0f s)", self.drone_id, self._heartbeat_timeout_s
+            )
         elif link is LinkState.UP:
             level = logging.WARNING if self.state.link is LinkState.LOST else logging.INFO
-            logger.log(level, "%s: link %s", self.drone_id, "back" if level == logging.WARNING else "up")
+            logger.log(
+                level, "%s: link %s", self.drone_id, "back" if level == logging.WARNING else "up"
+            )
         if link is LinkState.UP:
             self._connected.set()
         else:
@@ -382,7 +395,9 @@ class DroneLink:
         """DO_REPOSITION as COMMAND_INT in GLOBAL_INT: fly to the point and hold there."""
         # param4 is the yaw PX4 turns to (radians): face where the drone is going, or keep
         # the current heading for an altitude change; 0 would turn every drone north
-        yaw_rad = math.radians(self.state.heading_deg) if math.isfinite(self.state.heading_deg) else 0.0
+        yaw_rad = (
+            math.radians(self.state.heading_deg) if math.isfinite(self.state.heading_deg) else 0.0
+        )
         if self.state.has_position:
             d_north = lat_deg - self.state.lat_deg
             d_east = (lon_deg - self.state.lon_deg) * math.cos(math.radians(lat_deg))

@@ -43,9 +43,20 @@ class RawItem:
 
 def _speed_item(seq: int, speed_mps: float) -> RawItem:
     return RawItem(
-        seq, MAV_FRAME_MISSION, MAV_CMD_DO_CHANGE_SPEED, 0, 1,
-        SPEED_TYPE_GROUND, speed_mps, -1.0, 0.0, 0, 0, math.nan, MISSION_TYPE_MISSION,
-    )  # fmt: skip
+        seq,
+        MAV_FRAME_MISSION,
+        MAV_CMD_DO_CHANGE_SPEED,
+        0,
+        1,
+        SPEED_TYPE_GROUND,
+        speed_mps,
+        -1.0,
+        0.0,
+        0,
+        0,
+        math.nan,
+        MISSION_TYPE_MISSION,
+    )
 
 
 def encode_mission(items: Sequence[MissionItem]) -> list[RawItem]:

@@ -22,7 +22,14 @@ from typing import Any
 
 from shapely.geometry import LineString
 
-from dfr.errors import CommandError, CommandTimeout, InvalidInput, InvalidStateError, LinkError, NotFound
+from dfr.errors import (
+    CommandError,
+    CommandTimeout,
+    InvalidInput,
+    InvalidStateError,
+    LinkError,
+    NotFound,
+)
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.flight import TERMINAL, Flight, FlightPlan
 from dfr.fleet.link import DroneLink, MissionProgress
@@ -45,9 +52,15 @@ COMMAND_TYPES = ("orbit", "goto", "altitude", "hold", "return", "land")
 MAV_CMD_NAV_RETURN_TO_LAUNCH = 20
 ALERT_SEVERITIES = frozenset({"emergency", "alert", "critical", "error"})
 AIRBORNE = frozenset(
-    {FlightPhase.LAUNCHING, FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.RETURNING,
-     FlightPhase.LANDING, FlightPhase.FAILSAFE}
-)  # fmt: skip
+    {
+        FlightPhase.LAUNCHING,
+        FlightPhase.ENROUTE,
+        FlightPhase.ON_SCENE,
+        FlightPhase.RETURNING,
+        FlightPhase.LANDING,
+        FlightPhase.FAILSAFE,
+    }
+)
 
 
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
@@ -117,7 +130,9 @@ class Sorties:
 
     # -- launching -----------------------------------------------------------------------
 
-    def _flight_plan(self, route: Route, dock_alt_amsl_m: float) -> tuple[FlightPlan, dict[str, Any]]:
+    def _flight_plan(
+        self, route: Route, dock_alt_amsl_m: float
+    ) -> tuple[FlightPlan, dict[str, Any]]:
         mission = encode_mission(self.planner.mission_items(route))
         fence = encode_geofence(self.planner.geofence(route))
         policy = self.site.policy
@@ -145,7 +160,9 @@ class Sorties:
         }
         return plan, stored
 
-    async def launch(self, incident_id: str | None, candidate: Candidate, reason: str) -> FlightRecord:
+    async def launch(
+        self, incident_id: str | None, candidate: Candidate, reason: str
+    ) -> FlightRecord:
         if candidate.route is None:
             raise InvalidStateError(f"{candidate.drone_id}: no route to fly")
         if self.flight_of_drone(candidate.drone_id) is not None:
@@ -172,7 +189,9 @@ class Sorties:
         self._start(record, plan, FlightPhase.DOCKED, LineString(route.points_xy))
         return record
 
-    def _start(self, record: FlightRecord, plan: FlightPlan, phase: FlightPhase, line: LineString) -> None:
+    def _start(
+        self, record: FlightRecord, plan: FlightPlan, phase: FlightPhase, line: LineString
+    ) -> None:
         link = self.links[record.drone_id]
         holder: dict[str, ActiveFlight] = {}
 
@@ -180,14 +199,21 @@ class Sorties:
             await self._phase_changed(holder["active"], new_phase, why)
 
         async def on_problem(what: str, action: str) -> None:
-            await self._alert(holder["active"], AlertSpec("flight_control", "critical", what, action))
+            await self._alert(
+                holder["active"], AlertSpec("flight_control", "critical", what, action)
+            )
 
         dock = self.site.dock(record.dock_id)
         flight = Flight(
-            record.id, link, plan, on_phase=on_phase, on_problem=on_problem, phase=phase,
+            record.id,
+            link,
+            plan,
+            on_phase=on_phase,
+            on_problem=on_problem,
+            phase=phase,
             home_mission=lambda: self._home_mission(record.drone_id),
             dock_lat_lon=(dock.lat, dock.lon),
-        )  # fmt: skip
+        )
         active = ActiveFlight(record, flight, line)
         holder["active"] = active
         self.active[record.id] = active
@@ -211,13 +237,37 @@ class Sorties:
         items: list[MissionItem] = []
         for x, y in home.points_xy[1:-1]:
             lat, lon = self.planner.frame.to_latlon(x, y)
-            items.append(MissionItem(len(items), MAV_CMD_NAV_WAYPOINT, lat, lon, alt,
-                                     drone.performance.cruise_speed_mps, param2=10.0))  # fmt: skip
+            items.append(
+                MissionItem(
+                    len(items),
+                    MAV_CMD_NAV_WAYPOINT,
+                    lat,
+                    lon,
+                    alt,
+                    drone.performance.cruise_speed_mps,
+                    param2=10.0,
+                )
+            )
         if not items:
             return None
         raw = encode_mission(items)
-        raw.append(RawItem(len(raw), MAV_FRAME_MISSION, MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 1,
-                           math.nan, math.nan, math.nan, math.nan, 0, 0, math.nan, 0))  # fmt: skip
+        raw.append(
+            RawItem(
+                len(raw),
+                MAV_FRAME_MISSION,
+                MAV_CMD_NAV_RETURN_TO_LAUNCH,
+                0,
+                1,
+                math.nan,
+                math.nan,
+                math.nan,
+                math.nan,
+                0,
+                0,
+                math.nan,
+                0,
+            )
+        )
         return raw
 
     async def _run(self, active: ActiveFlight) -> None:
@@ -231,10 +281,15 @@ class Sorties:
                 raise  # the service is stopping: the flight stays active in the store
             except Exception as exc:
                 logger.exception("%s: flight %s control failed", record.drone_id, record.id)
-                await self._alert(active, AlertSpec(
-                    "flight_control", "critical", f"flight control failed: {exc}",
-                    "following the vehicle again in 5 s; pilot: check it",
-                ))  # fmt: skip
+                await self._alert(
+                    active,
+                    AlertSpec(
+                        "flight_control",
+                        "critical",
+                        f"flight control failed: {exc}",
+                        "following the vehicle again in 5 s; pilot: check it",
+                    ),
+                )
                 await asyncio.sleep(5.0)
         try:
             await self._finish(active, final)
@@ -258,13 +313,22 @@ class Sorties:
         if incident is None or incident.status is not IncidentStatus.DISPATCHED:
             return
         if outcome == "launch_failed":  # the call still needs a drone
-            await self.store.update_incident(replace(incident, status=IncidentStatus.QUEUED, updated_at=_now()))
-            await self._alert(active, AlertSpec(
-                "launch_failed", "critical", f"{record.drone_id} could not launch for {incident.cad_id}",
-                "the call is queued again and goes to the next drone that can take it",
-            ))  # fmt: skip
+            await self.store.update_incident(
+                replace(incident, status=IncidentStatus.QUEUED, updated_at=_now())
+            )
+            await self._alert(
+                active,
+                AlertSpec(
+                    "launch_failed",
+                    "critical",
+                    f"{record.drone_id} could not launch for {incident.cad_id}",
+                    "the call is queued again and goes to the next drone that can take it",
+                ),
+            )
         else:
-            await self.store.update_incident(replace(incident, status=IncidentStatus.CLOSED, updated_at=_now()))
+            await self.store.update_incident(
+                replace(incident, status=IncidentStatus.CLOSED, updated_at=_now())
+            )
 
     async def _phase_changed(self, active: ActiveFlight, phase: FlightPhase, reason: str) -> None:
         previous = active.record.phase
@@ -282,25 +346,38 @@ class Sorties:
         )
         if phase is FlightPhase.FAILSAFE:
             mode = active.flight.unexpected_mode or "?"
-            await self._alert(active, AlertSpec(
-                "mode_change", "critical",
-                f"the vehicle switched to {mode} by itself while {previous.value} "
-                f"(last vehicle message: {self.links[record.drone_id].state.status_text or 'none'})",
-                "the vehicle's own failsafe is flying it; pilot: check it, then return, land or take over",
-            ))  # fmt: skip
+            await self._alert(
+                active,
+                AlertSpec(
+                    "mode_change",
+                    "critical",
+                    f"the vehicle switched to {mode} by itself while {previous.value} "
+                    f"(last vehicle message: {self.links[record.drone_id].state.status_text or 'none'})",
+                    "the vehicle's own failsafe is flying it; pilot: check it, then return, land or take over",
+                ),
+            )
 
-    async def divert(self, active: ActiveFlight, incident_id: str, route: Route, reason: str) -> FlightRecord:
+    async def divert(
+        self, active: ActiveFlight, incident_id: str, route: Route, reason: str
+    ) -> FlightRecord:
         """Send a flying drone to another scene along a legal route from where it is."""
         flight = active.flight
-        mission = encode_mission(_mission_from_air(self.planner.mission_items(route), route.cruise_alt_rel_m))
+        mission = encode_mission(
+            _mission_from_air(self.planner.mission_items(route), route.cruise_alt_rel_m)
+        )
         dock = self.site.dock(active.record.dock_id)
         plan, stored_plan = self._flight_plan(route, dock.ground_alt_amsl_m)
         feature = route.to_geojson()
-        feature.setdefault("properties", {})["dfr_plan"] = {**stored_plan, "last_route_seq": len(mission) - 1}
+        feature.setdefault("properties", {})["dfr_plan"] = {
+            **stored_plan,
+            "last_route_seq": len(mission) - 1,
+        }
         await flight.fly_mission(mission, scene_seq=len(mission) - 1)
         flight.plan = replace(plan, mission=mission, last_route_seq=len(mission) - 1)
         active.route_xy = LineString(route.points_xy)
-        active.record = await self.store.retarget_flight(active.record.id, incident_id, feature, _now())
+        active.record = await self.store.retarget_flight(
+            active.record.id, incident_id, feature, _now()
+        )
         active.raised.clear()
         if flight.phase is not FlightPhase.ENROUTE:
             await flight.set_phase(FlightPhase.ENROUTE, reason)
@@ -312,14 +389,19 @@ class Sorties:
         """Rebuild active flights from the store; pending commands become ``unknown``."""
         for command in await self.store.list_commands(state=CommandState.PENDING):
             await self.store.finish_command(
-                command.id, CommandState.UNKNOWN,
-                "service stopped before the vehicle answered; not re-sent", _now(),
-            )  # fmt: skip
+                command.id,
+                CommandState.UNKNOWN,
+                "service stopped before the vehicle answered; not re-sent",
+                _now(),
+            )
         for record in await self.store.list_flights(limit=1000):
             if record.ended_at is None and record.phase is FlightPhase.DOCKED:
                 # stopped between creating the flight and its preflight: nothing was sent
                 await self.store.set_flight_phase(
-                    record.id, FlightPhase.ABORTED, "service stopped before preflight; nothing sent", _now()
+                    record.id,
+                    FlightPhase.ABORTED,
+                    "service stopped before preflight; nothing sent",
+                    _now(),
                 )
                 await self.store.end_flight(record.id, "launch_failed", _now())
                 if record.incident_id is not None:
@@ -331,7 +413,9 @@ class Sorties:
         resumed = []
         for record in await self.store.list_flights(active_only=True):
             if record.drone_id not in self.links:
-                logger.warning("flight %s: drone %s is not in this site any more", record.id, record.drone_id)
+                logger.warning(
+                    "flight %s: drone %s is not in this site any more", record.id, record.drone_id
+                )
                 continue
             stored = plan_of(record.route)
             plan = FlightPlan(
@@ -347,10 +431,14 @@ class Sorties:
             )
             coords = record.route.get("geometry", {}).get("coordinates", [])
             xy = [self.planner.frame.to_xy(lat, lon) for lon, lat, *_ in coords] or [(0.0, 0.0)] * 2
-            phase = record.phase if record.phase is not FlightPhase.PREFLIGHT else FlightPhase.LAUNCHING
+            phase = (
+                record.phase if record.phase is not FlightPhase.PREFLIGHT else FlightPhase.LAUNCHING
+            )
             self._start(record, plan, phase, LineString(xy if len(xy) > 1 else xy * 2))
             resumed.append(record.id)
-            logger.info("%s: resumed flight %s in phase %s", record.drone_id, record.id, record.phase)
+            logger.info(
+                "%s: resumed flight %s in phase %s", record.drone_id, record.id, record.phase
+            )
         return resumed
 
     # -- telemetry hooks -------------------------------------------------------------------
@@ -363,24 +451,40 @@ class Sorties:
         if seen is not state.link:
             self._link_seen[state.drone_id] = state.link
             if active is not None and state.link is LinkState.LOST:
-                self._spawn_alert(active, AlertSpec(
-                    "link_lost", "critical", "MAVLink link lost (no heartbeat)",
-                    "the vehicle's own data-link failsafe acts (NAV_DLL_ACT); reconnecting",
-                ))  # fmt: skip
+                self._spawn_alert(
+                    active,
+                    AlertSpec(
+                        "link_lost",
+                        "critical",
+                        "MAVLink link lost (no heartbeat)",
+                        "the vehicle's own data-link failsafe acts (NAV_DLL_ACT); reconnecting",
+                    ),
+                )
             elif active is not None and state.link is LinkState.UP and seen is LinkState.LOST:
-                self._spawn_alert(active, AlertSpec(
-                    "link_back", "info", "MAVLink link back", "monitoring resumed",
-                ))  # fmt: skip
+                self._spawn_alert(
+                    active,
+                    AlertSpec(
+                        "link_back",
+                        "info",
+                        "MAVLink link back",
+                        "monitoring resumed",
+                    ),
+                )
 
     def on_status_text(self, drone_id: str, severity: str, text: str) -> None:
         """The vehicle's own warnings (failsafes, geofence) reach the pilot as alerts."""
         active = self.flight_of_drone(drone_id)
         if active is None or severity not in ALERT_SEVERITIES:
             return
-        self._spawn_alert(active, AlertSpec(
-            "vehicle", "critical" if severity != "error" else "warning",
-            f"vehicle: {text}", "shown to the pilot; the flight follows the vehicle's mode",
-        ))  # fmt: skip
+        self._spawn_alert(
+            active,
+            AlertSpec(
+                "vehicle",
+                "critical" if severity != "error" else "warning",
+                f"vehicle: {text}",
+                "shown to the pilot; the flight follows the vehicle's mode",
+            ),
+        )
 
     def on_mission_progress(self, drone_id: str, current: int, total: int) -> None:
         active = self.flight_of_drone(drone_id)
@@ -402,9 +506,14 @@ class Sorties:
     async def _alert(self, active: ActiveFlight, spec: AlertSpec) -> None:
         record = active.record
         alert = await self.store.add_alert(
-            drone_id=record.drone_id, flight_id=record.id, kind=spec.kind, severity=spec.severity,
-            message=spec.message, action=spec.action, at=_now(),
-        )  # fmt: skip
+            drone_id=record.drone_id,
+            flight_id=record.id,
+            kind=spec.kind,
+            severity=spec.severity,
+            message=spec.message,
+            action=spec.action,
+            at=_now(),
+        )
         logger.warning("%s: %s: %s — %s", record.drone_id, spec.kind, spec.message, spec.action)
         self._publish(
             {
@@ -439,7 +548,9 @@ class Sorties:
                         alt_amsl_m=state.alt_amsl_m,
                         alt_rel_m=state.alt_rel_m,
                         heading_deg=state.heading_deg if math.isfinite(state.heading_deg) else 0.0,
-                        ground_speed_mps=state.ground_speed_mps if math.isfinite(state.ground_speed_mps) else 0.0,
+                        ground_speed_mps=state.ground_speed_mps
+                        if math.isfinite(state.ground_speed_mps)
+                        else 0.0,
                         battery_pct=state.battery_pct if math.isfinite(state.battery_pct) else -1.0,
                         mode=state.mode,
                     )
@@ -486,7 +597,12 @@ class Sorties:
     async def _monitor(self, active: ActiveFlight) -> None:
         state = self.links[active.record.drone_id].state
         phase = active.flight.phase
-        watched = (FlightPhase.ENROUTE, FlightPhase.ON_SCENE, FlightPhase.RETURNING, FlightPhase.FAILSAFE)
+        watched = (
+            FlightPhase.ENROUTE,
+            FlightPhase.ON_SCENE,
+            FlightPhase.RETURNING,
+            FlightPhase.FAILSAFE,
+        )
         if phase not in watched or not state.has_position:
             return
         drone = self.planner.drone(active.record.drone_id)
@@ -495,17 +611,26 @@ class Sorties:
         )
         battery = battery_check(state, home, drone.performance.battery_wh)
         going_home = phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE) and state.mode in (
-            "mission", "return_to_launch", "land",
-        )  # fmt: skip
+            "mission",
+            "return_to_launch",
+            "land",
+        )
         if await self._raise_once(active, None if going_home else battery, "battery_reserve"):
             try:
-                await active.flight.return_home("battery reserve: returning while it can still get home")
+                await active.flight.return_home(
+                    "battery reserve: returning while it can still get home"
+                )
             except Exception as exc:
                 active.raised.discard("battery_reserve")  # checked (and tried) again next round
-                await self._alert(active, AlertSpec(
-                    "return_failed", "critical", f"battery reserve reached but the return failed: {exc}",
-                    "trying again in 2 s; pilot: send it home or land it",
-                ))  # fmt: skip
+                await self._alert(
+                    active,
+                    AlertSpec(
+                        "return_failed",
+                        "critical",
+                        f"battery reserve reached but the return failed: {exc}",
+                        "trying again in 2 s; pilot: send it home or land it",
+                    ),
+                )
             return
         xy = self.planner.frame.to_xy(state.lat_deg, state.lon_deg)
         obstacles = self.planner.obstacles().polygons
@@ -524,47 +649,87 @@ class Sorties:
         kind = body.get("type")
         if kind not in COMMAND_TYPES:
             raise InvalidInput("type", f"must be one of {', '.join(COMMAND_TYPES)}, got {kind!r}")
-        if active.flight.phase in TERMINAL or active.flight.phase in (FlightPhase.PREFLIGHT, FlightPhase.DOCKED):
+        if active.flight.phase in TERMINAL or active.flight.phase in (
+            FlightPhase.PREFLIGHT,
+            FlightPhase.DOCKED,
+        ):
             raise InvalidStateError(f"flight {flight_id} is {active.flight.phase}: not flying yet")
         link = self.links[active.record.drone_id]
         if link.state.link is not LinkState.UP:
-            raise LinkError(active.record.drone_id, f"link {link.state.link}: the command cannot be sent")
+            raise LinkError(
+                active.record.drone_id, f"link {link.state.link}: the command cannot be sent"
+            )
         action = self._prepare_command(active, kind, body)  # raises before anything is stored
         record = await self.store.add_command(
-            flight_id=flight_id, drone_id=active.record.drone_id, type=kind,
-            params={k: v for k, v in body.items() if k != "type"}, issued_by=issued_by, issued_at=_now(),
-        )  # fmt: skip
+            flight_id=flight_id,
+            drone_id=active.record.drone_id,
+            type=kind,
+            params={k: v for k, v in body.items() if k != "type"},
+            issued_by=issued_by,
+            issued_at=_now(),
+        )
         try:
             await action()
         except CommandTimeout as exc:
             await self.store.finish_command(record.id, CommandState.UNKNOWN, exc.result, _now())
-            return {"command_id": record.id, "state": "unknown", "result": exc.result, "detail": str(exc)}
+            return {
+                "command_id": record.id,
+                "state": "unknown",
+                "result": exc.result,
+                "detail": str(exc),
+            }
         except (CommandError, LinkError) as exc:
             result = getattr(exc, "result", "link_down")
             await self.store.finish_command(record.id, CommandState.REJECTED, result, _now())
-            return {"command_id": record.id, "state": "rejected", "result": result, "detail": str(exc)}
+            return {
+                "command_id": record.id,
+                "state": "rejected",
+                "result": result,
+                "detail": str(exc),
+            }
         await self.store.finish_command(record.id, CommandState.ACCEPTED, "accepted", _now())
         flight = active.flight
         if kind in ("goto", "orbit", "hold", "altitude") and flight.phase in (
-            FlightPhase.RETURNING, FlightPhase.FAILSAFE,
-        ):  # fmt: skip
+            FlightPhase.RETURNING,
+            FlightPhase.FAILSAFE,
+        ):
             await flight.set_phase(FlightPhase.ON_SCENE, f"pilot took control ({kind})")
-        self._publish({"type": "command", "flight_id": flight_id, "drone_id": active.record.drone_id,
-                       "command": kind, "state": "accepted", "by": issued_by})  # fmt: skip
+        self._publish(
+            {
+                "type": "command",
+                "flight_id": flight_id,
+                "drone_id": active.record.drone_id,
+                "command": kind,
+                "state": "accepted",
+                "by": issued_by,
+            }
+        )
         return {"command_id": record.id, "state": "accepted", "result": "accepted", "detail": ""}
 
-    def _prepare_command(self, active: ActiveFlight, kind: str, body: dict[str, Any]) -> Callable[[], Any]:
+    def _prepare_command(
+        self, active: ActiveFlight, kind: str, body: dict[str, Any]
+    ) -> Callable[[], Any]:
         flight = active.flight
         state = self.links[active.record.drone_id].state
         dock = self.site.dock(active.record.dock_id)
-        home_amsl = state.home_alt_amsl_m if math.isfinite(state.home_alt_amsl_m) else dock.ground_alt_amsl_m
+        home_amsl = (
+            state.home_alt_amsl_m
+            if math.isfinite(state.home_alt_amsl_m)
+            else dock.ground_alt_amsl_m
+        )
         policy = self.site.policy
 
-        def number(name: str, default: float | None = None, lo: float = -math.inf, hi: float = math.inf) -> float:
+        def number(
+            name: str, default: float | None = None, lo: float = -math.inf, hi: float = math.inf
+        ) -> float:
             value = body.get(name, default)
             if value is None:
                 raise InvalidInput(name, "required")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
                 raise InvalidInput(name, f"must be a number, got {value!r}")
             if not lo <= float(value) <= hi:
                 raise InvalidInput(name, f"must be between {lo:g} and {hi:g}, got {value}")
@@ -584,8 +749,13 @@ class Sorties:
             self.planner.check_altitude(state.lat_deg, state.lon_deg, alt)
             plan = flight.plan
             if flight.phase is FlightPhase.ON_SCENE:  # keep orbiting, at the new height
-                return lambda: flight.orbit(plan.scene_lat_deg, plan.scene_lon_deg, home_amsl + alt,
-                                            plan.orbit_radius_m, plan.orbit_speed_mps)  # fmt: skip
+                return lambda: flight.orbit(
+                    plan.scene_lat_deg,
+                    plan.scene_lon_deg,
+                    home_amsl + alt,
+                    plan.orbit_radius_m,
+                    plan.orbit_speed_mps,
+                )
             if flight.phase is FlightPhase.ENROUTE:  # keep going to the scene, at the new height
                 route = self._check_path(active, state, plan.scene_lat_deg, plan.scene_lon_deg)
                 mission = encode_mission(_mission_from_air(self.planner.mission_items(route), alt))
@@ -613,7 +783,11 @@ class Sorties:
     def _check_path(self, active: ActiveFlight, state: DroneState, lat: float, lon: float) -> Route:
         """A legal route from here; raises PlanningError when there is none."""
         return self.planner.plan_route(
-            active.record.drone_id, lat, lon, start=(state.lat_deg, state.lon_deg), wind=self._wind()
+            active.record.drone_id,
+            lat,
+            lon,
+            start=(state.lat_deg, state.lon_deg),
+            wind=self._wind(),
         )
 
 
@@ -622,7 +796,9 @@ def _mission_from_air(items: list[MissionItem], alt_rel_m: float) -> list[Missio
     out = []
     for item in items:
         command = MAV_CMD_NAV_WAYPOINT if item.command == MAV_CMD_NAV_TAKEOFF else item.command
-        out.append(replace(item, command=command, alt_rel_m=alt_rel_m, param2=max(item.param2, 10.0)))
+        out.append(
+            replace(item, command=command, alt_rel_m=alt_rel_m, param2=max(item.param2, 10.0))
+        )
     return out
 
 

@@ -270,7 +270,9 @@ class SqliteStore:
 
     async def get_incident(self, incident_id: str) -> Incident | None:
         def work() -> Incident | None:
-            row = self._db.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+            ).fetchone()
             return None if row is None else _incident(row)
 
         return await self._run(work)
@@ -659,10 +661,17 @@ class SqliteStore:
             )
             assert cur.lastrowid is not None
             return Recording(
-                cur.lastrowid, recording.flight_id, recording.drone_id, recording.path,
-                recording.duration_s, recording.size_bytes, recording.sha256,
-                recording.frame_count, recording.started_at, recording.ended_at,
-            )  # fmt: skip
+                cur.lastrowid,
+                recording.flight_id,
+                recording.drone_id,
+                recording.path,
+                recording.duration_s,
+                recording.size_bytes,
+                recording.sha256,
+                recording.frame_count,
+                recording.started_at,
+                recording.ended_at,
+            )
 
         return await self._run(work)
 
@@ -673,10 +682,17 @@ class SqliteStore:
             )
             return [
                 Recording(
-                    r["id"], r["flight_id"], r["drone_id"], r["path"], r["duration_s"],
-                    r["size_bytes"], r["sha256"], r["frame_count"],
-                    _opt_dt(r["started_at"]), _opt_dt(r["ended_at"]),
-                )  # fmt: skip
+                    r["id"],
+                    r["flight_id"],
+                    r["drone_id"],
+                    r["path"],
+                    r["duration_s"],
+                    r["size_bytes"],
+                    r["sha256"],
+                    r["frame_count"],
+                    _opt_dt(r["started_at"]),
+                    _opt_dt(r["ended_at"]),
+                )
                 for r in rows
             ]
 

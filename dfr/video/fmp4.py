@@ -51,32 +51,42 @@ def init_segment(
     """``ftyp`` + ``moov`` for one live H.264 video track (duration 0, fragments follow)."""
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5", b"iso6", b"mp41", b"avc1")
     mvhd = full_box(
-        b"mvhd", 0, 0,
+        b"mvhd",
+        0,
+        0,
         struct.pack(">IIII", 0, 0, 1000, 0),  # creation, modification, timescale, duration
-        struct.pack(">IH", 0x10000, 0x100), bytes(10),  # rate, volume, reserved
-        _UNITY_MATRIX, bytes(24),  # matrix, pre_defined
+        struct.pack(">IH", 0x10000, 0x100),
+        bytes(10),  # rate, volume, reserved
+        _UNITY_MATRIX,
+        bytes(24),  # matrix, pre_defined
         struct.pack(">I", TRACK_ID + 1),  # next_track_ID
-    )  # fmt: skip
+    )
     tkhd = full_box(
-        b"tkhd", 0, 0x3,  # enabled, in movie
-        struct.pack(">IIIII", 0, 0, TRACK_ID, 0, 0), bytes(8),
-        struct.pack(">hhhH", 0, 0, 0, 0), _UNITY_MATRIX,
+        b"tkhd",
+        0,
+        0x3,  # enabled, in movie
+        struct.pack(">IIIII", 0, 0, TRACK_ID, 0, 0),
+        bytes(8),
+        struct.pack(">hhhH", 0, 0, 0, 0),
+        _UNITY_MATRIX,
         struct.pack(">II", width_px << 16, height_px << 16),
-    )  # fmt: skip
+    )
     mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale_hz, 0, 0x55C4, 0))
     hdlr = full_box(b"hdlr", 0, 0, struct.pack(">I", 0), b"vide", bytes(12), b"dfr video\x00")
     vmhd = full_box(b"vmhd", 0, 1, bytes(8))
     dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack(">I", 1), full_box(b"url ", 0, 1)))
     avc1 = box(
         b"avc1",
-        bytes(6), struct.pack(">H", 1),  # reserved, data_reference_index
+        bytes(6),
+        struct.pack(">H", 1),  # reserved, data_reference_index
         bytes(16),  # pre_defined, reserved
         struct.pack(">HH", width_px, height_px),
         struct.pack(">III", 0x480000, 0x480000, 0),  # 72 dpi, reserved
-        struct.pack(">H", 1), bytes(32),  # frame_count, compressorname
+        struct.pack(">H", 1),
+        bytes(32),  # frame_count, compressorname
         struct.pack(">Hh", 0x18, -1),  # depth, pre_defined
         box(b"avcC", avc_decoder_configuration(sps, pps)),
-    )  # fmt: skip
+    )
     stbl = box(
         b"stbl",
         full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
@@ -104,8 +114,10 @@ def media_fragment(
     trun_flags = 0x000001 | 0x000100 | 0x000200 | 0x000400
     moof_size = 8 + len(mfhd) + 8 + len(tfhd) + len(tfdt) + (8 + 4 + 4 + 4 + 12)
     trun = full_box(
-        b"trun", 0, trun_flags,
+        b"trun",
+        0,
+        trun_flags,
         struct.pack(">IiIII", 1, moof_size + 8, duration, len(sample), flags),
-    )  # fmt: skip
+    )
     moof = box(b"moof", mfhd, box(b"traf", tfhd, tfdt, trun))
     return moof + struct.pack(">I", 8 + len(sample)) + b"mdat" + sample

@@ -98,8 +98,12 @@ class Recorder:
         duration_s = (self._last_ts + self._frame_step) / H264_CLOCK_HZ
         logger.info(
             "%s: recording %s closed: %.1f s, %d bytes, sha256 %s",
-            self._label, self.path, duration_s, size_bytes, sha256_hex,
-        )  # fmt: skip
+            self._label,
+            self.path,
+            duration_s,
+            size_bytes,
+            sha256_hex,
+        )
         return RecordingInfo(
             self.path,
             duration_s,

@@ -51,9 +51,12 @@ class DroneVideo:
         udp_address = udp_address_of(url)
         if udp_address is not None:
             self._ingest = UdpRtpIngest(
-                drone_id, udp_address, self._on_unit, self._on_loss,
+                drone_id,
+                udp_address,
+                self._on_unit,
+                self._on_loss,
                 loss_timeout_s=loss_timeout_s,
-            )  # fmt: skip
+            )
         else:
             self._ingest = PyAvIngest(drone_id, url, self._on_unit, self._on_loss)
         self._recorder: Recorder | None = None

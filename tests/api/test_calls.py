@@ -40,7 +40,9 @@ async def test_update_and_cancel_a_call(client: httpx.AsyncClient) -> None:
 
 
 async def test_bad_call_gets_a_precise_422(client: httpx.AsyncClient) -> None:
-    bad = await client.post("/api/v1/calls", json={**CALL, "priority": 9, "location": {"lat": 95, "lon": 0}})
+    bad = await client.post(
+        "/api/v1/calls", json={**CALL, "priority": 9, "location": {"lat": 95, "lon": 0}}
+    )
     assert bad.status_code == 422
     fields = {p["field"] for p in bad.json()["problems"]}
     assert fields == {"priority", "location.lat"}
@@ -61,7 +63,9 @@ async def test_eido_call(client: httpx.AsyncClient) -> None:
 async def test_tokens_and_roles(client: httpx.AsyncClient) -> None:
     anonymous = await client.get("/api/v1/incidents", headers={"Authorization": ""})
     assert anonymous.status_code == 401
-    wrong = await client.get("/api/v1/incidents", headers={"Authorization": "Bearer nope-nope-nope-nope"})
+    wrong = await client.get(
+        "/api/v1/incidents", headers={"Authorization": "Bearer nope-nope-nope-nope"}
+    )
     assert wrong.status_code == 401
     viewer = {"Authorization": f"Bearer {VIEWER}"}
     assert (await client.get("/api/v1/incidents", headers=viewer)).status_code == 200

@@ -34,7 +34,8 @@ def test_eido_cancelled_status() -> None:
 
 
 @pytest.mark.parametrize(
-    ("eido_priority", "local"), [(10, 1), (9, 1), (8, 2), (7, 2), (6, 3), (5, 3), (4, 4), (3, 4), (2, 5), (0, 5)]
+    ("eido_priority", "local"),
+    [(10, 1), (9, 1), (8, 2), (7, 2), (6, 3), (5, 3), (4, 4), (3, 4), (2, 5), (0, 5)],
 )
 def test_priority_mapping(eido_priority: int, local: int) -> None:
     assert eido_priority_to_local(eido_priority) == local
@@ -44,12 +45,27 @@ def test_priority_mapping(eido_priority: int, local: int) -> None:
     ("mutate", "field"),
     [
         (lambda d: d.pop("incidentComponent"), "incidentComponent"),
-        (lambda d: d["incidentComponent"].update(incidentCommonPriorityNumber=11), "incidentCommonPriorityNumber"),
-        (lambda d: d["incidentComponent"].update(incidentCommonPriorityNumber="high"), "incidentCommonPriorityNumber"),
-        (lambda d: d["incidentComponent"].update(locationReference={"$ref": "nope"}), "locationReference"),
-        (lambda d: d["locationComponent"][1].update(locationByValue="<presence"), "locationComponent[1]"),
+        (
+            lambda d: d["incidentComponent"].update(incidentCommonPriorityNumber=11),
+            "incidentCommonPriorityNumber",
+        ),
+        (
+            lambda d: d["incidentComponent"].update(incidentCommonPriorityNumber="high"),
+            "incidentCommonPriorityNumber",
+        ),
+        (
+            lambda d: d["incidentComponent"].update(locationReference={"$ref": "nope"}),
+            "locationReference",
+        ),
+        (
+            lambda d: d["locationComponent"][1].update(locationByValue="<presence"),
+            "locationComponent[1]",
+        ),
         (lambda d: d["locationComponent"][1].update(locationByValue="<presence/>"), "gml:Point"),
-        (lambda d: d["incidentComponent"].update(lastUpdateTimeStamp="yesterday"), "lastUpdateTimeStamp"),
+        (
+            lambda d: d["incidentComponent"].update(lastUpdateTimeStamp="yesterday"),
+            "lastUpdateTimeStamp",
+        ),
     ],
 )
 def test_bad_eido_names_the_field(mutate, field: str) -> None:  # type: ignore[no-untyped-def]

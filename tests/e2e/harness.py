@@ -38,15 +38,22 @@ def port_offset() -> int:
     return random.randrange(20000, 40000, 50)
 
 
-def write_site(directory: Path, *, docks: list[dict[str, Any]], drones: list[dict[str, Any]],
-               airspace: list[dict[str, Any]], policy: dict[str, Any]) -> Path:
+def write_site(
+    directory: Path,
+    *,
+    docks: list[dict[str, Any]],
+    drones: list[dict[str, Any]],
+    airspace: list[dict[str, Any]],
+    policy: dict[str, Any],
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     site = {
         "name": "e2e test site",
         "docks": docks,
         "drones": [
             # PX4 SITL's ports; the service shifts them by its mavlink_port_offset
-            {**d, "mavlink_url": f"udpin://127.0.0.1:{14540 + i}"} for i, d in enumerate(drones)
+            {**d, "mavlink_url": f"udpin://127.0.0.1:{14540 + i}"}
+            for i, d in enumerate(drones)
         ],
         "policy": policy,
     }
@@ -70,12 +77,18 @@ class Running:
 
 
 @asynccontextmanager
-async def running_dfr(site_dir: Path, data_dir: Path, *, offset: int, speed: float,
-                      fleet: Fleet | None = None) -> AsyncIterator[Running]:
+async def running_dfr(
+    site_dir: Path, data_dir: Path, *, offset: int, speed: float, fleet: Fleet | None = None
+) -> AsyncIterator[Running]:
     site = load_site(site_dir)
     settings = Settings(
-        site=site_dir, data_dir=data_dir, host="127.0.0.1", port=free_tcp_port(),
-        api_token=SecretStr(PILOT), viewer_token=SecretStr(VIEWER), mavlink_port_offset=offset,
+        site=site_dir,
+        data_dir=data_dir,
+        host="127.0.0.1",
+        port=free_tcp_port(),
+        api_token=SecretStr(PILOT),
+        viewer_token=SecretStr(VIEWER),
+        mavlink_port_offset=offset,
         connect_timeout_s=20.0,
     )
     own_fleet = fleet is None
@@ -85,9 +98,16 @@ async def running_dfr(site_dir: Path, data_dir: Path, *, offset: int, speed: flo
     try:
         service = Service(settings, site)
         app = create_app(settings, site, service=service)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port,
-                                               log_config=None, lifespan="on",
-                                               timeout_graceful_shutdown=5))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=settings.port,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=5,
+            )
+        )
         task = asyncio.create_task(server.serve(), name="e2e: uvicorn")
         try:
             while not server.started:
@@ -95,8 +115,9 @@ async def running_dfr(site_dir: Path, data_dir: Path, *, offset: int, speed: flo
                     task.result()
                 await asyncio.sleep(0.05)
             url = f"http://127.0.0.1:{settings.port}"
-            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {PILOT}"},
-                                         timeout=30.0) as client:
+            async with httpx.AsyncClient(
+                base_url=url, headers={"Authorization": f"Bearer {PILOT}"}, timeout=30.0
+            ) as client:
                 yield Running(fleet, service, url, client)
         finally:
             server.should_exit = True
@@ -106,7 +127,9 @@ async def running_dfr(site_dir: Path, data_dir: Path, *, offset: int, speed: flo
             await fleet.__aexit__(None, None, None)
 
 
-async def wait_for(predicate_coro: Any, timeout_s: float, what: str, interval_s: float = 0.2) -> Any:
+async def wait_for(
+    predicate_coro: Any, timeout_s: float, what: str, interval_s: float = 0.2
+) -> Any:
     """Poll an async predicate until it returns something truthy."""
     try:
         async with asyncio.timeout(timeout_s):

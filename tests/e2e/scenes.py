@@ -29,8 +29,13 @@ def _lonlat(x_m: float, y_m: float) -> list[float]:
     return [lon, lat]
 
 
-WALL = [_lonlat(-3000, -900), _lonlat(3000, -900), _lonlat(3000, -600), _lonlat(-3000, -600),
-        _lonlat(-3000, -900)]  # fmt: skip
+WALL = [
+    _lonlat(-3000, -900),
+    _lonlat(3000, -900),
+    _lonlat(3000, -600),
+    _lonlat(-3000, -600),
+    _lonlat(-3000, -900),
+]
 INSIDE_WALL = offset_ll(0, -750)
 
 
@@ -54,11 +59,21 @@ def wall_site(
                 "geometry": {"type": "Polygon", "coordinates": [WALL]},
             }
         ],
-        policy={"auto_launch_max_priority": 2, "on_scene_time_s": 0, "orbit_radius_m": 60,
-                "orbit_speed_mps": 5, "cruise_alt_agl_m": 60, **(policy or {})},  # fmt: skip
+        policy={
+            "auto_launch_max_priority": 2,
+            "on_scene_time_s": 0,
+            "orbit_radius_m": 60,
+            "orbit_speed_mps": 5,
+            "cruise_alt_agl_m": 60,
+            **(policy or {}),
+        },
     )
 
 
 def call(cad_id: str, priority: int = 1, where: tuple[float, float] = SCENE) -> dict[str, Any]:
-    return {"cad_id": cad_id, "nature": "test call", "priority": priority,
-            "location": {"lat": where[0], "lon": where[1]}}  # fmt: skip
+    return {
+        "cad_id": cad_id,
+        "nature": "test call",
+        "priority": priority,
+        "location": {"lat": where[0], "lon": where[1]},
+    }

@@ -19,8 +19,12 @@ from tests.e2e.scenes import call, wall_site
 
 async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> None:
     offset = port_offset()
-    site_dir = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b", "video_url": "rtp://127.0.0.1:5600"}])
-    fleet = Fleet.from_site(load_site(site_dir), ports=PortPlan().shifted(offset), speed_factor=10.0)
+    site_dir = wall_site(
+        tmp_path / "site", drones=[{"id": "far", "dock": "b", "video_url": "rtp://127.0.0.1:5600"}]
+    )
+    fleet = Fleet.from_site(
+        load_site(site_dir), ports=PortPlan().shifted(offset), speed_factor=10.0
+    )
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(fleet)
         await enter_cameras(stack, fleet, size_px=(320, 240), fps=10.0)
@@ -41,10 +45,14 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
         (flight,) = (await client.get("/api/v1/flights")).json()
 
         async def on_scene() -> bool:
-            return (await client.get(f"/api/v1/flights/{flight['id']}")).json()["phase"] == "on_scene"
+            return (await client.get(f"/api/v1/flights/{flight['id']}")).json()[
+                "phase"
+            ] == "on_scene"
 
         await wait_for(on_scene, 120, "on scene")
-        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        (
+            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ).raise_for_status()
 
         async def recorded() -> list[dict[str, object]] | None:
             body = (await client.get(f"/api/v1/flights/{flight['id']}")).json()
@@ -53,7 +61,9 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
         (recording,) = await wait_for(recorded, 180, "flight ended with its recording")
         record = (await client.get(f"/api/v1/flights/{flight['id']}")).json()
 
-        refused = await client.get(str(recording["url"]), headers={"Authorization": f"Bearer {VIEWER}"})
+        refused = await client.get(
+            str(recording["url"]), headers={"Authorization": f"Bearer {VIEWER}"}
+        )
         assert refused.status_code == 403
         download = await client.get(str(recording["url"]))
         assert download.status_code == 200
@@ -70,5 +80,7 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
         phases = {p["phase"]: p["at"] for p in record["phases"]}
         from datetime import datetime
 
-        flown_s = (datetime.fromisoformat(phases["docked"]) - datetime.fromisoformat(phases["preflight"])).total_seconds()
+        flown_s = (
+            datetime.fromisoformat(phases["docked"]) - datetime.fromisoformat(phases["preflight"])
+        ).total_seconds()
         assert abs(float(recording["duration_s"]) - flown_s) < max(3.0, 0.25 * flown_s)

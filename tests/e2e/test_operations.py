@@ -28,14 +28,18 @@ async def _flight(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
     return body
 
 
-async def _wait_phase(client: httpx.AsyncClient, flight_id: str, phase: str, timeout_s: float = 120) -> None:
+async def _wait_phase(
+    client: httpx.AsyncClient, flight_id: str, phase: str, timeout_s: float = 120
+) -> None:
     async def reached() -> bool:
         return (await _flight(client, flight_id))["phase"] == phase
 
     await wait_for(reached, timeout_s, f"flight {flight_id} in phase {phase}")
 
 
-async def _wait_ended(client: httpx.AsyncClient, flight_id: str, timeout_s: float = 180) -> dict[str, Any]:
+async def _wait_ended(
+    client: httpx.AsyncClient, flight_id: str, timeout_s: float = 180
+) -> dict[str, Any]:
     async def ended() -> dict[str, Any] | None:
         body = await _flight(client, flight_id)
         return body if body["ended_at"] else None
@@ -46,7 +50,9 @@ async def _wait_ended(client: httpx.AsyncClient, flight_id: str, timeout_s: floa
 
 async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
     offset = port_offset()
-    async with running_dfr(wall_site(tmp_path / "site"), tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+    async with running_dfr(
+        wall_site(tmp_path / "site"), tmp_path / "data", offset=offset, speed=SPEED
+    ) as dfr:
         client = dfr.client
         await wait_for(lambda: _ready(client), 60, "drones ready")
         made = (await client.post("/api/v1/calls", json=call("P3", priority=3))).json()
@@ -61,7 +67,9 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
         assert refused.status_code == 403
         assert (await client.get("/api/v1/flights")).json() == []
 
-        unknown = await client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "nope"})
+        unknown = await client.post(
+            f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "nope"}
+        )
         assert unknown.status_code == 404
 
         # two pilots click Launch at once (one picks the other drone on purpose): one flight
@@ -69,7 +77,10 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
             client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "near"}),
             client.post(f"/api/v1/incidents/{made['id']}/launch", json={"drone_id": "far"}),
         )
-        assert sorted([first.status_code, second.status_code]) == [201, 409], (first.text, second.text)
+        assert sorted([first.status_code, second.status_code]) == [201, 409], (
+            first.text,
+            second.text,
+        )
         launched = first if first.status_code == 201 else second
         assert len((await client.get("/api/v1/flights")).json()) == 1
         flight = launched.json()
@@ -83,10 +94,14 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
         update = await client.post("/api/v1/calls", json=call("P3", priority=3, where=moved_to))
         assert update.status_code == 200 and update.json()["changed"] == ["location"]
         assert update.json()["location"]["lat"] == SCENE[0]  # still the flown location
-        cancelled = await client.post("/api/v1/calls", json={**call("P3", priority=3, where=moved_to), "cancelled": True})
+        cancelled = await client.post(
+            "/api/v1/calls", json={**call("P3", priority=3, where=moved_to), "cancelled": True}
+        )
         assert cancelled.json()["status"] == "cancelled"
 
-        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        (
+            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ).raise_for_status()
         record = await _wait_ended(client, flight["id"])
         assert record["phases"][-1]["phase"] == "docked"
         kinds = [a["kind"] for a in record["alerts"]]
@@ -102,7 +117,9 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
         await wait_for(lambda: _ready(client), 60, "drone ready")
         first = (await client.post("/api/v1/calls", json=call("Q1"))).json()
         assert first["status"] == "dispatched"
-        second = (await client.post("/api/v1/calls", json=call("Q2", where=offset_ll(500, 500)))).json()
+        second = (
+            await client.post("/api/v1/calls", json=call("Q2", where=offset_ll(500, 500)))
+        ).json()
         assert second["status"] == "queued"
         queued = (await client.get(f"/api/v1/incidents/{second['id']}")).json()
         assert "already on a flight" in queued["decision"]["rejections"][0]["reason"]
@@ -119,10 +136,17 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
         assert "test wall" in into_zone.json()["detail"]
         orbit_through = await client.post(
             f"/api/v1/flights/{flight['id']}/commands",
-            json={"type": "orbit", "lat": INSIDE_WALL[0], "lon": INSIDE_WALL[1] + 0.01, "radius_m": 300},
+            json={
+                "type": "orbit",
+                "lat": INSIDE_WALL[0],
+                "lon": INSIDE_WALL[1] + 0.01,
+                "radius_m": 300,
+            },
         )
         assert orbit_through.status_code in (200, 422)
-        bad = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "barrel_roll"})
+        bad = await client.post(
+            f"/api/v1/flights/{flight['id']}/commands", json={"type": "barrel_roll"}
+        )
         assert bad.status_code == 422
         record = await _flight(client, flight["id"])
         assert all(c["type"] != "goto" for c in record["commands"])
@@ -130,10 +154,13 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
         # a legal goto is flown and answered by the vehicle
         legal = offset_ll(300, 300)
         moved = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands", json={"type": "goto", "lat": legal[0], "lon": legal[1]}
+            f"/api/v1/flights/{flight['id']}/commands",
+            json={"type": "goto", "lat": legal[0], "lon": legal[1]},
         )
         assert moved.status_code == 200 and moved.json()["state"] == "accepted", moved.text
-        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        (
+            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ).raise_for_status()
         await _wait_ended(client, flight["id"])
 
         # the drone is home: the queued call is served by itself
@@ -148,7 +175,12 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
 
 async def test_low_battery_forces_return(tmp_path: Path) -> None:
     offset = port_offset()
-    small = {"battery_wh": 60.0, "hover_power_w": 300.0, "cruise_power_w": 330.0, "climb_power_w": 450.0}
+    small = {
+        "battery_wh": 60.0,
+        "hover_power_w": 300.0,
+        "cruise_power_w": 330.0,
+        "climb_power_w": 450.0,
+    }
     site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b", "performance": small}])
     async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
         client = dfr.client
@@ -184,7 +216,9 @@ async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
             return (await client.get("/api/v1/drones/far")).json()["link"] == state
 
         await wait_for(lambda: link_is("lost"), 30, "link lost seen by the service")
-        refused = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "hold"})
+        refused = await client.post(
+            f"/api/v1/flights/{flight['id']}/commands", json={"type": "hold"}
+        )
         assert refused.status_code == 503  # cannot send over a dead link, and says so
         vehicle.set_link_blocked(False)
         await wait_for(lambda: link_is("up"), 30, "link back")
@@ -192,7 +226,9 @@ async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
         record = await _flight(client, flight["id"])
         kinds = [a["kind"] for a in record["alerts"]]
         assert kinds.count("link_lost") == 1 and kinds.count("link_back") == 1
-        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        (
+            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ).raise_for_status()
         record = await _wait_ended(client, flight["id"])
         assert record["outcome"] == "docked"
 
@@ -201,8 +237,8 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
     offset = port_offset()
     site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
     data = tmp_path / "data"
-    from sitl.fleet import Fleet, PortPlan
     from dfr.site import load_site
+    from sitl.fleet import Fleet, PortPlan
 
     fleet = Fleet.from_site(load_site(site), ports=PortPlan().shifted(offset), speed_factor=10.0)
     async with fleet:
@@ -214,9 +250,13 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
             await _wait_phase(client, flight["id"], "enroute")
             # a command whose answer never came back before the service died
             await first.service.store.add_command(
-                flight_id=flight["id"], drone_id="far", type="hold", params={}, issued_by="pilot",
+                flight_id=flight["id"],
+                drone_id="far",
+                type="hold",
+                params={},
+                issued_by="pilot",
                 issued_at=first.service.started_at,
-            )  # fmt: skip
+            )
         assert fleet.vehicles[0].snapshot().armed  # the drone flew on while the service was down
 
         async with running_dfr(site, data, offset=offset, speed=10.0, fleet=fleet) as second:
@@ -226,8 +266,14 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
             (unknown,) = [c for c in record["commands"] if c["type"] == "hold"]
             assert unknown["state"] == CommandState.UNKNOWN.value  # marked, never re-sent
             await _wait_phase(client, flight["id"], "on_scene", timeout_s=180)
-            assert fleet.vehicles[0].snapshot().nav_state.value != "hold"  # the hold was not re-sent
-            (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+            assert (
+                fleet.vehicles[0].snapshot().nav_state.value != "hold"
+            )  # the hold was not re-sent
+            (
+                await client.post(
+                    f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"}
+                )
+            ).raise_for_status()
             record = await _wait_ended(client, flight["id"])
             phases = [p["phase"] for p in record["phases"]]
             assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
@@ -246,16 +292,24 @@ async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_pa
         await _wait_phase(client, flight["id"], "enroute")
 
         urgent_at = offset_ll(800, 600)
-        urgent = (await client.post("/api/v1/calls", json=call("D-urgent", priority=1, where=urgent_at))).json()
+        urgent = (
+            await client.post("/api/v1/calls", json=call("D-urgent", priority=1, where=urgent_at))
+        ).json()
         assert urgent["status"] == "queued"  # never taken automatically
         # less urgent cannot take it, even by a pilot
-        other = (await client.post("/api/v1/calls", json=call("D-other", priority=4, where=offset_ll(-500, 0)))).json()
+        other = (
+            await client.post(
+                "/api/v1/calls", json=call("D-other", priority=4, where=offset_ll(-500, 0))
+            )
+        ).json()
         refused = await client.post(
             f"/api/v1/incidents/{other['id']}/launch", json={"drone_id": "far", "divert": True}
         )
         assert refused.status_code == 409
 
-        taken = await client.post(f"/api/v1/incidents/{urgent['id']}/launch", json={"drone_id": "far", "divert": True})
+        taken = await client.post(
+            f"/api/v1/incidents/{urgent['id']}/launch", json={"drone_id": "far", "divert": True}
+        )
         assert taken.status_code == 201, taken.text
         assert taken.json()["id"] == flight["id"] and taken.json()["incident_id"] == urgent["id"]
         assert (await client.get(f"/api/v1/incidents/{minor['id']}")).json()["status"] == "queued"
@@ -265,7 +319,9 @@ async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_pa
         from dfr.geo.frame import geodesic_distance_m
 
         assert geodesic_distance_m(position["lat"], position["lon"], *urgent_at) < 150
-        (await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})).raise_for_status()
+        (
+            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ).raise_for_status()
         await _wait_ended(client, flight["id"])
 
         async def served() -> bool:

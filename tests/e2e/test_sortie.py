@@ -58,14 +58,21 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
                         phases.append((event["phase"], far_vehicle.time_s))
 
         async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(watch_telemetry(), name="viewer: telemetry"),
-                     tg.create_task(watch_events(), name="viewer: events")]
+            tasks = [
+                tg.create_task(watch_telemetry(), name="viewer: telemetry"),
+                tg.create_task(watch_events(), name="viewer: events"),
+            ]
             await asyncio.sleep(0.5)
 
-            made = await client.post("/api/v1/calls", json={
-                "cad_id": "E2E-1", "nature": "shots fired", "priority": 1,
-                "location": {"lat": SCENE[0], "lon": SCENE[1]},
-            })
+            made = await client.post(
+                "/api/v1/calls",
+                json={
+                    "cad_id": "E2E-1",
+                    "nature": "shots fired",
+                    "priority": 1,
+                    "location": {"lat": SCENE[0], "lon": SCENE[1]},
+                },
+            )
             assert made.status_code == 201, made.text
             incident = (await client.get(f"/api/v1/incidents/{made.json()['id']}")).json()
             decision = incident["decision"]
@@ -87,11 +94,15 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
             await wait_for(lambda: phase_is("on_scene"), 120, "on scene")
             drone = (await client.get("/api/v1/drones/far")).json()
             await wait_for(
-                lambda: _mode_is(client, "far", "posctl"), 20, "orbiting (PX4 Orbit shows as POSCTL)"
+                lambda: _mode_is(client, "far", "posctl"),
+                20,
+                "orbiting (PX4 Orbit shows as POSCTL)",
             )
             assert drone["flight_id"] == flight_id
 
-            back = await client.post(f"/api/v1/flights/{flight_id}/commands", json={"type": "return"})
+            back = await client.post(
+                f"/api/v1/flights/{flight_id}/commands", json={"type": "return"}
+            )
             assert back.status_code == 200, back.text
             assert back.json()["state"] == "accepted"
 
@@ -101,16 +112,28 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
 
         record = (await client.get(f"/api/v1/flights/{flight_id}")).json()
         assert [p["phase"] for p in record["phases"]] == [
-            "docked", "preflight", "launching", "enroute", "on_scene", "returning", "landing", "docked",
+            "docked",
+            "preflight",
+            "launching",
+            "enroute",
+            "on_scene",
+            "returning",
+            "landing",
+            "docked",
         ]
         assert record["outcome"] == "docked"
         assert [(c["type"], c["state"]) for c in record["commands"]] == [("return", "accepted")]
-        assert (await client.get(f"/api/v1/incidents/{incident['id']}")).json()["status"] == "closed"
+        assert (await client.get(f"/api/v1/incidents/{incident['id']}")).json()[
+            "status"
+        ] == "closed"
 
         # on scene within the planned ETA plus the stated tolerance, in the vehicle's own time
         at = dict(phases)
         flown_s = at["on_scene"] - at["launching"]
-        assert flown_s <= record["planned_eta_s"] * ETA_TOLERANCE + ETA_SLACK_S, (flown_s, record["planned_eta_s"])
+        assert flown_s <= record["planned_eta_s"] * ETA_TOLERANCE + ETA_SLACK_S, (
+            flown_s,
+            record["planned_eta_s"],
+        )
 
         # the track: many points, never inside the buffered wall (a few metres of slack)
         track = (await client.get(f"/api/v1/flights/{flight_id}/track")).json()

@@ -22,11 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_port_plan_follows_px4_sitl_and_shifts() -> None:
     ports = PortPlan()
-    assert (ports.gcs_local_base, ports.gcs_remote, ports.api_local_base,
-            ports.api_remote_base, ports.video_base) == (18570, 14550, 14580, 14540, 5600)
+    assert (
+        ports.gcs_local_base,
+        ports.gcs_remote,
+        ports.api_local_base,
+        ports.api_remote_base,
+        ports.video_base,
+    ) == (18570, 14550, 14580, 14540, 5600)
     shifted = ports.shifted(1000)
     assert (shifted.gcs_local_base, shifted.gcs_remote, shifted.api_remote_base) == (
-        19570, 15550, 15540)
+        19570,
+        15550,
+        15540,
+    )
     assert shifted.host == "127.0.0.1"
 
 
@@ -39,7 +47,10 @@ def test_fleet_from_site_has_one_vehicle_per_drone_at_its_dock() -> None:
         assert vehicle.sysid == i + 1
         snap = vehicle.snapshot()
         assert (snap.lat_deg, snap.lon_deg, snap.alt_amsl_m) == (
-            pytest.approx(dock.lat), pytest.approx(dock.lon), dock.ground_alt_amsl_m)
+            pytest.approx(dock.lat),
+            pytest.approx(dock.lon),
+            dock.ground_alt_amsl_m,
+        )
         assert vehicle.battery.capacity_wh == drone.performance.battery_wh
         assert vehicle.params.get("MPC_XY_CRUISE") == drone.performance.cruise_speed_mps
 
@@ -80,9 +91,23 @@ async def test_each_vehicle_talks_from_its_own_ports_with_its_own_sysid() -> Non
 def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
     offset = str(random.randrange(2000, 40000, 10))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dfr.cli", "sim", "--drones", "2", "--speed", "5",
-         "--port-offset", offset, "--no-camera"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            "-m",
+            "dfr.cli",
+            "sim",
+            "--drones",
+            "2",
+            "--speed",
+            "5",
+            "--port-offset",
+            offset,
+            "--no-camera",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.stderr is not None
     lines = []
@@ -100,12 +125,12 @@ def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
 
 def test_port_plans_that_bind_a_port_twice_are_refused() -> None:
     specs = [VehicleSpec(i, 47.0, 8.0, 400.0) for i in range(12)]
-    clashing = PortPlan(gcs_local_base=14585)        # overlaps api_local_base + 5
+    clashing = PortPlan(gcs_local_base=14585)  # overlaps api_local_base + 5
     with pytest.raises(ValueError, match="twice"):
         Fleet(specs, ports=clashing)
     with pytest.raises(ValueError, match="unique"):
         Fleet([specs[0], specs[0]])
-    Fleet(specs)   # 12 vehicles on default ports: allowed, with a warning about instance 10
+    Fleet(specs)  # 12 vehicles on default ports: allowed, with a warning about instance 10
 
 
 def test_px4_shared_api_port_from_instance_9_is_available() -> None:

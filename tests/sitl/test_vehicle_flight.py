@@ -21,8 +21,11 @@ def _rig(**params: float) -> ProbeRig:
     return ProbeRig([VehicleSpec(0, *HOME, params=params)], speed_factor=20.0)
 
 
-async def _until(v: Vehicle, pred: Callable[[VehicleSnapshot], bool], timeout_s: float = 20.0,
-                 ) -> VehicleSnapshot:
+async def _until(
+    v: Vehicle,
+    pred: Callable[[VehicleSnapshot], bool],
+    timeout_s: float = 20.0,
+) -> VehicleSnapshot:
     async with asyncio.timeout(timeout_s):
         while not pred(v.snapshot()):  # noqa: ASYNC110 (the simulator's own state; no event)
             await asyncio.sleep(0.02)
@@ -32,14 +35,24 @@ async def _until(v: Vehicle, pred: Callable[[VehicleSnapshot], bool], timeout_s:
 async def _airborne(rig: ProbeRig, alt_rel_m: float = 20.0) -> None:
     p = rig.probe
     assert (await p.command_long(400, 1)).result == ACCEPTED
-    assert (await p.command_long(22, NAN, NAN, NAN, NAN, NAN, NAN, HOME[2] + alt_rel_m)
-            ).result == ACCEPTED
+    assert (
+        await p.command_long(22, NAN, NAN, NAN, NAN, NAN, NAN, HOME[2] + alt_rel_m)
+    ).result == ACCEPTED
     await _until(rig.vehicle, lambda s: s.nav_state == "hold" and s.alt_rel_m > alt_rel_m - 0.3)
 
 
 async def _fly_away(rig: ProbeRig, north_deg: float, alt_rel_m: float = 20.0) -> None:
-    ack = await rig.probe.command_int(192, 5, -1, 1, 0, NAN, int((HOME[0] + north_deg) * 1e7),
-                                      int(HOME[1] * 1e7), HOME[2] + alt_rel_m)
+    ack = await rig.probe.command_int(
+        192,
+        5,
+        -1,
+        1,
+        0,
+        NAN,
+        int((HOME[0] + north_deg) * 1e7),
+        int(HOME[1] * 1e7),
+        HOME[2] + alt_rel_m,
+    )
     assert ack.result == ACCEPTED
 
 
@@ -52,7 +65,7 @@ async def test_landed_states_and_land_then_auto_disarm() -> None:
         await p.wait_for("HEARTBEAT", lambda m: not m.base_mode & 128, since=since, timeout_s=20)
         states = [m.landed_state for m in p.of_type("EXTENDED_SYS_STATE", since)]
         seq = [s for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
-        assert seq[:5] == [1, 3, 2, 4, 1]      # ground, takeoff, air, landing, ground
+        assert seq[:5] == [1, 3, 2, 4, 1]  # ground, takeoff, air, landing, ground
         modes = [m.custom_mode for m in p.of_type("HEARTBEAT", since)]
         assert LAND in modes and modes[-1] == HOLD
 
@@ -61,8 +74,9 @@ async def test_preflight_auto_disarm_without_takeoff() -> None:
     async with _rig() as rig:
         assert (await rig.probe.command_long(400, 1)).result == ACCEPTED
         since = rig.probe.mark()
-        text = await rig.probe.wait_for("STATUSTEXT", lambda m: "preflight" in m.text,
-                                        since=since, timeout_s=3)
+        text = await rig.probe.wait_for(
+            "STATUSTEXT", lambda m: "preflight" in m.text, since=since, timeout_s=3
+        )
         assert text.text.startswith("Disarmed")
         assert not rig.vehicle.armed
 
@@ -71,7 +85,7 @@ async def test_rtl_climbs_returns_descends_lands_and_disarms() -> None:
     async with _rig(RTL_RETURN_ALT=30.0, RTL_DESCEND_ALT=10.0, MPC_XY_CRUISE=12.0) as rig:
         v = rig.vehicle
         await _airborne(rig, 10.0)
-        await _fly_away(rig, 0.002, 10.0)                              # ~220 m north
+        await _fly_away(rig, 0.002, 10.0)  # ~220 m north
         await _until(v, lambda s: s.lat_deg > HOME[0] + 0.00195)
         assert (await rig.probe.command_long(20)).result == ACCEPTED
         peak = 0.0
@@ -100,10 +114,10 @@ async def test_data_link_loss_triggers_return_after_the_hold_delay() -> None:
             await _airborne(rig)
             await _fly_away(rig, 0.0005)
             await _until(v, lambda s: s.lat_deg > HOME[0] + 0.00045)
-            assert not v.snapshot().failsafe                 # heartbeats keep the link up
+            assert not v.snapshot().failsafe  # heartbeats keep the link up
             v.set_link_blocked(True)
             snap = await _until(v, lambda s: s.failsafe, timeout_s=5)
-            assert snap.nav_state == "hold"                  # COM_FAIL_ACT_T: hold first
+            assert snap.nav_state == "hold"  # COM_FAIL_ACT_T: hold first
             await _until(v, lambda s: s.nav_state == "rtl", timeout_s=5)
             await _until(v, lambda s: not s.armed, timeout_s=30)
             v.set_link_blocked(False)
@@ -112,15 +126,16 @@ async def test_data_link_loss_triggers_return_after_the_hold_delay() -> None:
 
 
 async def test_critical_battery_lands_with_com_low_bat_act_2() -> None:
-    async with _rig(COM_LOW_BAT_ACT=2, COM_FAIL_ACT_T=0.0, SIM_BAT_DRAIN=20.0,
-                    SIM_BAT_MIN_PCT=1.0) as rig:
+    async with _rig(
+        COM_LOW_BAT_ACT=2, COM_FAIL_ACT_T=0.0, SIM_BAT_DRAIN=20.0, SIM_BAT_MIN_PCT=1.0
+    ) as rig:
         v, p = rig.vehicle, rig.probe
         since = p.mark()
         await _airborne(rig, 10.0)
         snap = await _until(v, lambda s: s.nav_state == "land", timeout_s=10)
         assert snap.failsafe and snap.battery_remaining_pct <= 7.5
         hb = await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == LAND, since=since)
-        assert hb.system_status == 5                         # CRITICAL while in failsafe
+        assert hb.system_status == 5  # CRITICAL while in failsafe
         texts = [m.text for m in p.of_type("STATUSTEXT", since)]
         assert any(t.startswith("Low battery level!") for t in texts)
         assert any(t.startswith("Failsafe activated") for t in texts)
@@ -130,7 +145,7 @@ async def test_critical_battery_lands_with_com_low_bat_act_2() -> None:
 async def test_low_battery_blocks_arming() -> None:
     async with _rig(SYS_FAILURE_EN=1) as rig:
         p = rig.probe
-        assert (await p.command_long(420, 100, 1)).result == ACCEPTED     # battery off
+        assert (await p.command_long(420, 100, 1)).result == ACCEPTED  # battery off
         status = await p.wait_for("SYS_STATUS")
         assert not status.onboard_control_sensors_health & 0x10000000
         assert (await p.command_long(400, 1)).result == TEMP_REJECTED
@@ -166,7 +181,7 @@ async def test_motor_failure_terminates_and_falls() -> None:
         snap = v.snapshot()
         assert snap.nav_state == "termination" and snap.alt_rel_m == 0.0
         hb = await p.wait_for("HEARTBEAT")
-        assert hb.system_status == 8                          # FLIGHT_TERMINATION
+        assert hb.system_status == 8  # FLIGHT_TERMINATION
 
 
 async def test_geofence_breach_holds_and_blocks_arming_when_disarmed() -> None:
@@ -174,24 +189,25 @@ async def test_geofence_breach_holds_and_blocks_arming_when_disarmed() -> None:
         v, p = rig.vehicle, rig.probe
         await _airborne(rig, 10.0)
         since = p.mark()
-        await _fly_away(rig, 0.001, 10.0)                      # 111 m north, fence at 40 m
-        await p.wait_for("STATUSTEXT", lambda m: m.text == "Geofence violation", since=since,
-                         timeout_s=10)
+        await _fly_away(rig, 0.001, 10.0)  # 111 m north, fence at 40 m
+        await p.wait_for(
+            "STATUSTEXT", lambda m: m.text == "Geofence violation", since=since, timeout_s=10
+        )
         await _until(v, lambda s: s.failsafe and s.nav_state == "hold", timeout_s=5)
         await asyncio.sleep(0.5)
         snap = await _until(v, lambda s: s.ground_speed_mps < 0.1, timeout_s=10)
         n, _ = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
-        assert 30 < n < 40                        # braked, then held back inside the fence
+        assert 30 < n < 40  # braked, then held back inside the fence
         assert (await p.command_long(21)).result == ACCEPTED
         await _until(v, lambda s: not s.armed, timeout_s=30)
-        assert (await p.command_long(400, 1)).result == ACCEPTED        # landed inside
+        assert (await p.command_long(400, 1)).result == ACCEPTED  # landed inside
         assert (await p.command_long(400, 0)).result == ACCEPTED
         assert (await p.command_long(179, 0, NAN, NAN, NAN, *HOME)).result == ACCEPTED
         p.send(p.mav.param_set_encode(1, 1, b"GF_MAX_HOR_DIST", 10.0, 9))  # now outside
         await p.wait_for("STATUSTEXT", lambda m: m.text == "Geofence violation")
         assert (await p.command_long(400, 1)).result == TEMP_REJECTED
         status = await p.wait_for("SYS_STATUS")
-        assert not status.onboard_control_sensors_health & 0x10000000     # not armable
+        assert not status.onboard_control_sensors_health & 0x10000000  # not armable
 
 
 async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> None:
@@ -208,8 +224,9 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
             await _airborne(rig, 10.0)
             assert (await p.command_long(420, 105, 1)).result == ACCEPTED
             since = p.mark()
-            text = await p.wait_for("STATUSTEXT", lambda m: "ground station lost" in m.text,
-                                    since=since, timeout_s=5)
+            text = await p.wait_for(
+                "STATUSTEXT", lambda m: "ground station lost" in m.text, since=since, timeout_s=5
+            )
             assert text.severity <= 2
             await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == LAND, since=since)
             # it still talks (telemetry flows) but no longer listens: commands go unanswered
@@ -217,7 +234,7 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
                 await p.command_long(512, 148, timeout_s=0.5)
             await _until(v, lambda s: not s.armed, timeout_s=30)
             assert v.api_link.rx_dropped
-            v.set_link_blocked(False)                       # the test rig's way back
+            v.set_link_blocked(False)  # the test rig's way back
             assert (await p.command_long(512, 148)).result == ACCEPTED
             beats.cancel()
 
@@ -225,17 +242,24 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
 async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
     from dfr.site import DronePerformance
 
-    perf = DronePerformance(cruise_speed_mps=15, max_speed_mps=18, climb_speed_mps=5,
-                            battery_wh=45, hover_power_w=300, cruise_power_w=330,
-                            climb_power_w=450)
+    perf = DronePerformance(
+        cruise_speed_mps=15,
+        max_speed_mps=18,
+        climb_speed_mps=5,
+        battery_wh=45,
+        hover_power_w=300,
+        cruise_power_w=330,
+        climb_power_w=450,
+    )
     spec = VehicleSpec(0, *HOME, performance=perf, params={"RTL_RETURN_ALT": 60.0})
     async with ProbeRig([spec], speed_factor=50.0) as rig:
         v, p = rig.vehicle, rig.probe
         since = p.mark()
         await _airborne(rig, 60.0)
-        await _fly_away(rig, 0.027, 60.0)                            # ~3 km north
-        out = await _until(v, lambda s: s.lat_deg > HOME[0] + 0.0269 and s.ground_speed_mps < 1,
-                           timeout_s=30)
+        await _fly_away(rig, 0.027, 60.0)  # ~3 km north
+        out = await _until(
+            v, lambda s: s.lat_deg > HOME[0] + 0.0269 and s.ground_speed_mps < 1, timeout_s=30
+        )
         used_out = 100.0 - out.battery_remaining_pct
         # ~200 s at ~340 W plus the climb: 45 Wh pack -> roughly 45-55 % used
         assert 35 < used_out < 65
@@ -247,18 +271,36 @@ async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
 
 
 async def test_rtl_goes_to_the_closest_rally_point_under_the_cone() -> None:
-    async with _rig(RTL_RETURN_ALT=60.0, RTL_DESCEND_ALT=10.0, RTL_CONE_ANG=45.0,
-                    MPC_XY_CRUISE=12.0) as rig:
+    async with _rig(
+        RTL_RETURN_ALT=60.0, RTL_DESCEND_ALT=10.0, RTL_CONE_ANG=45.0, MPC_XY_CRUISE=12.0
+    ) as rig:
         v, p = rig.vehicle, rig.probe
-        rally_lat = HOME[0] + 0.0030                                   # ~333 m north
+        rally_lat = HOME[0] + 0.0030  # ~333 m north
         since = p.mark()
         p.send(p.mav.mission_count_encode(1, 1, 1, 2))
         await p.wait_for("MISSION_REQUEST_INT", since=since)
-        p.send(p.mav.mission_item_int_encode(1, 1, 0, 6, 5100, 1, 1, 0, 0, 0, NAN,
-                                             int(rally_lat * 1e7), int(HOME[1] * 1e7), 0.0, 2))
+        p.send(
+            p.mav.mission_item_int_encode(
+                1,
+                1,
+                0,
+                6,
+                5100,
+                1,
+                1,
+                0,
+                0,
+                0,
+                NAN,
+                int(rally_lat * 1e7),
+                int(HOME[1] * 1e7),
+                0.0,
+                2,
+            )
+        )
         assert (await p.wait_for("MISSION_ACK", since=since)).type == ACCEPTED
         await _airborne(rig, 10.0)
-        await _fly_away(rig, 0.0027, 10.0)                            # ~300 m north
+        await _fly_away(rig, 0.0027, 10.0)  # ~300 m north
         await _until(v, lambda s: s.lat_deg > HOME[0] + 0.00265 and s.ground_speed_mps < 0.5)
         assert (await p.command_long(20)).result == ACCEPTED
         peak = 0.0
@@ -269,6 +311,6 @@ async def test_rtl_goes_to_the_closest_rally_point_under_the_cone() -> None:
         snap = v.snapshot()
         n, _ = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
         rally_n, _ = v.frame.to_ne(rally_lat, HOME[1])
-        assert abs(n - rally_n) < 1.0                                  # landed at the rally point
+        assert abs(n - rally_n) < 1.0  # landed at the rally point
         # ~33 m from the rally point: the 45 degree cone caps the return height near 33 m
         assert 25.0 < peak < 40.0

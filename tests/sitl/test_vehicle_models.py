@@ -25,10 +25,14 @@ from sitl.params import ParamStore, ParamType, int_to_wire, wire_to_int
 @pytest.mark.parametrize(
     ("state", "custom", "base_disarmed"),
     [
-        (NavState.HOLD, 50593792, 29), (NavState.MISSION, 67371008, 29),
-        (NavState.RTL, 84148224, 29), (NavState.LAND, 100925440, 29),
-        (NavState.TAKEOFF, 33816576, 29), (NavState.ORBIT, 16973824, 17),
-        (NavState.POSCTL, 196608, 81), (NavState.OFFBOARD, 393216, 17),
+        (NavState.HOLD, 50593792, 29),
+        (NavState.MISSION, 67371008, 29),
+        (NavState.RTL, 84148224, 29),
+        (NavState.LAND, 100925440, 29),
+        (NavState.TAKEOFF, 33816576, 29),
+        (NavState.ORBIT, 16973824, 17),
+        (NavState.POSCTL, 196608, 81),
+        (NavState.OFFBOARD, 393216, 17),
     ],
 )
 def test_px4_mode_encoding(state: NavState, custom: int, base_disarmed: int) -> None:
@@ -41,7 +45,7 @@ def test_requested_modes_decode_main_and_sub() -> None:
     assert requested_state(4, 3) is NavState.HOLD
     assert requested_state(4, 4) is NavState.MISSION
     assert requested_state(3, 1) is NavState.ORBIT
-    assert requested_state(6, 7) is NavState.OFFBOARD        # sub ignored outside AUTO
+    assert requested_state(6, 7) is NavState.OFFBOARD  # sub ignored outside AUTO
     assert requested_state(4, 7) is None
     assert requested_state(42, 0) is None
 
@@ -65,14 +69,17 @@ def test_param_store_types_overrides_and_hash() -> None:
 
 
 def test_velocity_towards_respects_speed_and_stops_at_target() -> None:
-    far = velocity_towards(1000, 0, 50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5,
-                           acc_xy_mps2=3)
+    far = velocity_towards(
+        1000, 0, 50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
+    )
     assert far.north_mps == pytest.approx(5) and far.up_mps == pytest.approx(3)
-    down = velocity_towards(0, 0, -50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5,
-                            acc_xy_mps2=3)
+    down = velocity_towards(
+        0, 0, -50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
+    )
     assert down.up_mps == pytest.approx(-1.5)
-    near = velocity_towards(0.5, 0, 0, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5,
-                            acc_xy_mps2=3)
+    near = velocity_towards(
+        0.5, 0, 0, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
+    )
     assert 0 < near.north_mps < 1.0
 
 
@@ -80,7 +87,7 @@ def test_motion_accelerates_within_limits_and_stays_above_ground() -> None:
     m = Motion(max_air_mps=12)
     m.up_m = 10
     m.step(0.1, Velocity(10, 0, 0), (0.0, 0.0), None)
-    assert m.vn_mps == pytest.approx(0.3)            # MPC_ACC_HOR 3 m/s² for 0.1 s
+    assert m.vn_mps == pytest.approx(0.3)  # MPC_ACC_HOR 3 m/s² for 0.1 s
     for _ in range(200):
         m.step(0.05, Velocity(10, 0, -5), (0.0, 0.0), 0.0)
     assert m.vn_mps == pytest.approx(10) and m.up_m == 0.0
@@ -119,21 +126,38 @@ def test_a_long_flight_runs_the_battery_low() -> None:
     b = Battery(DronePerformance(battery_wh=100))
     thresholds = Thresholds()
     levels = []
-    for _ in range(1200):                    # 20 minutes of cruise at 330 W on 100 Wh
-        b.step(1.0, armed=True, in_air=True, airspeed_mps=15, climb_mps=0, sim_drain_s=0,
-               sim_min_pct=50)
+    for _ in range(1200):  # 20 minutes of cruise at 330 W on 100 Wh
+        b.step(
+            1.0,
+            armed=True,
+            in_air=True,
+            airspeed_mps=15,
+            climb_mps=0,
+            sim_drain_s=0,
+            sim_min_pct=50,
+        )
         levels.append(b.warning(thresholds))
     assert b.remaining_pct < 5
-    assert levels.index(WarningLevel.LOW) < levels.index(WarningLevel.CRITICAL) < levels.index(
-        WarningLevel.EMERGENCY)
+    assert (
+        levels.index(WarningLevel.LOW)
+        < levels.index(WarningLevel.CRITICAL)
+        < levels.index(WarningLevel.EMERGENCY)
+    )
     assert b.voltage_v < 4 * 3.6
 
 
 def test_sim_bat_drain_caps_state_of_charge() -> None:
     b = Battery(None)
     for _ in range(100):
-        b.step(1.0, armed=True, in_air=False, airspeed_mps=0, climb_mps=0, sim_drain_s=10,
-               sim_min_pct=8)
+        b.step(
+            1.0,
+            armed=True,
+            in_air=False,
+            airspeed_mps=0,
+            climb_mps=0,
+            sim_drain_s=10,
+            sim_min_pct=8,
+        )
     assert b.remaining_pct == pytest.approx(8)
     assert cell_voltage(1.0) == pytest.approx(4.2) and cell_voltage(0.0) == pytest.approx(3.3)
 
@@ -141,16 +165,18 @@ def test_sim_bat_drain_caps_state_of_charge() -> None:
 def test_geofence_inclusion_exclusion_and_zero_radius_circles() -> None:
     frame = LocalFrame(47.0, 8.0)
     d = 0.001
-    square = [FenceVertex(CMD_FENCE_POLYGON_INCLUSION, 4, 47 + a, 8 + b)
-              for a, b in ((-d, -d), (d, -d), (d, d), (-d, d))]
+    square = [
+        FenceVertex(CMD_FENCE_POLYGON_INCLUSION, 4, 47 + a, 8 + b)
+        for a, b in ((-d, -d), (d, -d), (d, d), (-d, d))
+    ]
     hole = FenceVertex(CMD_FENCE_CIRCLE_EXCLUSION, 0, 47.0005, 8.0, radius_m=20)
     dummy = FenceVertex(CMD_FENCE_CIRCLE_INCLUSION, 0, 0.0, 0.0, radius_m=0.0)
     fence = Geofence.from_items([*square, hole, dummy], frame)
     assert len(fence.polygons) == 1 and len(fence.circles) == 1
     assert not fence.breached(0, 0)
-    assert fence.breached(200, 0)                     # outside the square (~111 m half-side)
+    assert fence.breached(200, 0)  # outside the square (~111 m half-side)
     n, e = frame.to_ne(47.0005, 8.0)
-    assert fence.breached(n, e)                       # inside the exclusion circle
+    assert fence.breached(n, e)  # inside the exclusion circle
     assert not Geofence().breached(1e6, 1e6)
     with pytest.raises(FenceError):
         Geofence.from_items(square[:2], frame)

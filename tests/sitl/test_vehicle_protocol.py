@@ -35,8 +35,9 @@ async def _take_off(rig: ProbeRig, alt_rel_m: float = 10.0) -> None:
     assert (await p.command_long(400, 1)).result == ACCEPTED
     ack = await p.command_long(22, NAN, NAN, NAN, NAN, NAN, NAN, HOME[2] + alt_rel_m)
     assert ack.result == ACCEPTED
-    await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == HOLD_CUSTOM_MODE and m.base_mode & 128,
-                     timeout_s=10)
+    await p.wait_for(
+        "HEARTBEAT", lambda m: m.custom_mode == HOLD_CUSTOM_MODE and m.base_mode & 128, timeout_s=10
+    )
     assert rig.vehicle.snapshot().alt_rel_m == pytest.approx(alt_rel_m, abs=0.3)
 
 
@@ -71,10 +72,11 @@ async def test_commands_for_other_systems_are_ignored(rig: ProbeRig) -> None:
 
 async def test_takeoff_with_all_params_nan_uses_mis_takeoff_alt(rig: ProbeRig) -> None:
     p = rig.probe
-    assert (await p.command_long(22)).result == ACCEPTED       # accepted while disarmed
+    assert (await p.command_long(22)).result == ACCEPTED  # accepted while disarmed
     assert (await p.command_long(400, 1)).result == ACCEPTED
-    await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == HOLD_CUSTOM_MODE and m.base_mode & 128,
-                     timeout_s=10)
+    await p.wait_for(
+        "HEARTBEAT", lambda m: m.custom_mode == HOLD_CUSTOM_MODE and m.base_mode & 128, timeout_s=10
+    )
     assert rig.vehicle.snapshot().alt_rel_m == pytest.approx(2.5, abs=0.2)
 
 
@@ -94,8 +96,10 @@ async def test_command_int_frames_other_than_global_int_are_refused(rig: ProbeRi
 
     def arrived() -> bool:
         snap = v.snapshot()
-        return (abs(snap.lat_deg - (HOME[0] + 0.0005)) < 2e-6
-                and abs(snap.alt_amsl_m - (HOME[2] + 20)) < 0.5)
+        return (
+            abs(snap.lat_deg - (HOME[0] + 0.0005)) < 2e-6
+            and abs(snap.alt_amsl_m - (HOME[2] + 20)) < 0.5
+        )
 
     async with asyncio.timeout(20):
         while not arrived():  # noqa: ASYNC110 (polling the simulator's own state)
@@ -104,11 +108,12 @@ async def test_command_int_frames_other_than_global_int_are_refused(rig: ProbeRi
 
 
 async def test_reposition_while_disarmed_is_accepted_and_ignored(rig: ProbeRig) -> None:
-    ack = await rig.probe.command_int(192, 5, -1, 1, 0, NAN, int((HOME[0] + 0.001) * 1e7),
-                                      int(HOME[1] * 1e7), HOME[2] + 5)
-    assert ack.result == ACCEPTED                      # PX4 switches to Hold ...
+    ack = await rig.probe.command_int(
+        192, 5, -1, 1, 0, NAN, int((HOME[0] + 0.001) * 1e7), int(HOME[1] * 1e7), HOME[2] + 5
+    )
+    assert ack.result == ACCEPTED  # PX4 switches to Hold ...
     await asyncio.sleep(0.3)
-    snap = rig.vehicle.snapshot()                      # ... and flies nowhere disarmed
+    snap = rig.vehicle.snapshot()  # ... and flies nowhere disarmed
     assert snap.nav_state == "hold" and snap.alt_rel_m == 0.0
     assert snap.lat_deg == pytest.approx(HOME[0], abs=1e-9)
 
@@ -116,8 +121,9 @@ async def test_reposition_while_disarmed_is_accepted_and_ignored(rig: ProbeRig) 
 async def test_orbit_switches_to_orbit_mode_and_streams_status(rig: ProbeRig) -> None:
     p = rig.probe
     await _take_off(rig)
-    ack = await p.command_int(34, 5, 15, 4, 0, NAN, int(HOME[0] * 1e7), int(HOME[1] * 1e7),
-                              HOME[2] + 10)
+    ack = await p.command_int(
+        34, 5, 15, 4, 0, NAN, int(HOME[0] * 1e7), int(HOME[1] * 1e7), HOME[2] + 10
+    )
     assert ack.result == ACCEPTED
     hb = await p.wait_for("HEARTBEAT", lambda m: m.custom_mode == 0x01030000)
     assert hb.base_mode == 17 | 128
@@ -125,7 +131,7 @@ async def test_orbit_switches_to_orbit_mode_and_streams_status(rig: ProbeRig) ->
     assert status.radius == pytest.approx(15)
     assert status.x == int(HOME[0] * 1e7)
     v = rig.vehicle
-    await asyncio.sleep(2.0)      # 40 s of vehicle time: on the circle
+    await asyncio.sleep(2.0)  # 40 s of vehicle time: on the circle
     frame = v.frame
     n, e = frame.to_ne(v.snapshot().lat_deg, v.snapshot().lon_deg)
     assert math.hypot(n, e) == pytest.approx(15, abs=1.5)
@@ -134,21 +140,21 @@ async def test_orbit_switches_to_orbit_mode_and_streams_status(rig: ProbeRig) ->
 
 async def test_invalid_params_denied_unknown_commands_unsupported(rig: ProbeRig) -> None:
     p = rig.probe
-    assert (await p.command_long(400)).result == DENIED             # p1 NaN
+    assert (await p.command_long(400)).result == DENIED  # p1 NaN
     assert (await p.command_long(400, 0.5)).result == DENIED
     assert (await p.command_long(176, NAN, 4, 3)).result == DENIED
-    assert (await p.command_long(176, 1, 42, 0)).result == DENIED   # no such main mode
+    assert (await p.command_long(176, 1, 42, 0)).result == DENIED  # no such main mode
     assert (await p.command_long(31999, 1)).result == UNSUPPORTED
-    assert (await p.command_long(512)).result == DENIED             # REQUEST_MESSAGE w/o id
+    assert (await p.command_long(512)).result == DENIED  # REQUEST_MESSAGE w/o id
     assert (await p.command_long(179, 0, NAN, NAN, NAN, 91.0, 8.0, 500)).result == DENIED
     assert not rig.vehicle.armed
 
 
 async def test_mission_mode_without_mission_is_rejected(rig: ProbeRig) -> None:
     assert (await rig.probe.command_long(176, 1, 4, 4)).result == TEMP_REJECTED
-    assert (await rig.probe.command_long(193, 1)).result == TEMP_REJECTED   # continue
+    assert (await rig.probe.command_long(193, 1)).result == TEMP_REJECTED  # continue
     assert (await rig.probe.command_long(193, 5)).result == DENIED
-    assert (await rig.probe.command_long(193, 0)).result == ACCEPTED        # pause = Hold
+    assert (await rig.probe.command_long(193, 0)).result == ACCEPTED  # pause = Hold
     assert rig.vehicle.snapshot().nav_state == "hold"
 
 
@@ -158,7 +164,7 @@ async def test_disarm_refused_in_air_and_reboot_refused_armed(rig: ProbeRig) -> 
     assert (await p.command_long(400, 0)).result == TEMP_REJECTED
     assert (await p.command_long(246, 1)).result == DENIED
     assert rig.vehicle.armed
-    assert (await p.command_long(400, 0, 21196)).result == ACCEPTED   # kill
+    assert (await p.command_long(400, 0, 21196)).result == ACCEPTED  # kill
     assert not rig.vehicle.armed
 
 
@@ -167,8 +173,8 @@ async def test_request_message_answers_what_it_can(rig: ProbeRig) -> None:
     since = p.mark()
     assert (await p.command_long(512, 148)).result == ACCEPTED
     ver = await p.wait_for("AUTOPILOT_VERSION", since=since)
-    assert ver.capabilities & 4          # MISSION_INT
-    assert ver.capabilities & 8192       # MAVLINK2
+    assert ver.capabilities & 4  # MISSION_INT
+    assert ver.capabilities & 8192  # MAVLINK2
     since = p.mark()
     assert (await p.command_long(512, 242)).result == ACCEPTED
     home = await p.wait_for("HOME_POSITION", since=since)
@@ -192,8 +198,8 @@ async def test_set_message_interval_changes_and_disables_streams(rig: ProbeRig) 
     since = p.mark()
     await asyncio.sleep(0.6)
     assert p.of_type("GLOBAL_POSITION_INT", since) == []
-    assert p.of_type("ATTITUDE", since)                        # others still flow
-    assert (await p.command_long(511, 33, 0)).result == ACCEPTED   # default again
+    assert p.of_type("ATTITUDE", since)  # others still flow
+    assert (await p.command_long(511, 33, 0)).result == ACCEPTED  # default again
     await p.wait_for("GLOBAL_POSITION_INT")
     assert (await p.command_long(511, 9999, 1000)).result == FAILED
 
@@ -203,7 +209,7 @@ async def test_malformed_and_unknown_bytes_never_break_the_vehicle(rig: ProbeRig
     link = rig.vehicle.api_link
     good = p.mav.command_long_encode(1, 1, 176, 0, 1, 4, 3, 0, 0, 0, 0).pack(p.mav)
     p.send_raw(b"\x00garbage\xfd\xfe\xff" * 20)
-    p.send_raw(good[:-3])                                       # truncated
+    p.send_raw(good[:-3])  # truncated
     p.send_raw(good[:-2] + bytes([good[-2] ^ 0xFF, good[-1]]))  # bad CRC
     p.send_raw(bytes([0xFD, 4, 0, 0, 0, 245, 190, 0x39, 0x30, 0x00, 1, 2, 3, 4, 0, 0]))  # id 12345
     p.send_raw(b"\xfd" + b"\xff" * 300)
@@ -264,10 +270,44 @@ async def test_random_command_parameters_always_get_exactly_one_ack(
 
     p = rig.probe
     rng = random.Random(1234)
-    values = [NAN, math.inf, -math.inf, 1e30, -1e30, 0.0, 1.0, -1.0, 0.5, 21196.0, 3.0, 4.0,
-              65535.0, 1e7, -7.25]
-    commands = [20, 21, 22, 34, 176, 178, 179, 185, 192, 224, 246, 300, 400, 420, 510, 511,
-                512, 520, 31000]
+    values = [
+        NAN,
+        math.inf,
+        -math.inf,
+        1e30,
+        -1e30,
+        0.0,
+        1.0,
+        -1.0,
+        0.5,
+        21196.0,
+        3.0,
+        4.0,
+        65535.0,
+        1e7,
+        -7.25,
+    ]
+    commands = [
+        20,
+        21,
+        22,
+        34,
+        176,
+        178,
+        179,
+        185,
+        192,
+        224,
+        246,
+        300,
+        400,
+        420,
+        510,
+        511,
+        512,
+        520,
+        31000,
+    ]
     sent: list[int] = []
     for command in commands:
         for _ in range(8):
@@ -275,10 +315,10 @@ async def test_random_command_parameters_always_get_exactly_one_ack(
             if rng.random() < 0.5:
                 p.send(p.mav.command_long_encode(1, 1, command, 0, *params))
             else:
-                x, y = (rng.choice([0, 2**31 - 1, -(2**31), 473977420])
-                        for _ in range(2))
-                p.send(p.mav.command_int_encode(1, 1, 5, command, 0, 0, *params[:4], x, y,
-                                                params[6]))
+                x, y = (rng.choice([0, 2**31 - 1, -(2**31), 473977420]) for _ in range(2))
+                p.send(
+                    p.mav.command_int_encode(1, 1, 5, command, 0, 0, *params[:4], x, y, params[6])
+                )
             sent.append(command)
             await asyncio.sleep(0.002)
     await asyncio.sleep(0.5)
@@ -297,14 +337,25 @@ def _random_message(cls: type, rng: object, sysid: int) -> object:
     import random
 
     assert isinstance(rng, random.Random)
-    ints = {"uint8_t": (0, 255), "int8_t": (-128, 127), "uint16_t": (0, 65535),
-            "int16_t": (-32768, 32767), "uint32_t": (0, 2**32 - 1),
-            "int32_t": (-(2**31), 2**31 - 1), "uint64_t": (0, 2**64 - 1),
-            "int64_t": (-(2**63), 2**63 - 1)}
+    ints = {
+        "uint8_t": (0, 255),
+        "int8_t": (-128, 127),
+        "uint16_t": (0, 65535),
+        "int16_t": (-32768, 32767),
+        "uint32_t": (0, 2**32 - 1),
+        "int32_t": (-(2**31), 2**31 - 1),
+        "uint64_t": (0, 2**64 - 1),
+        "int64_t": (-(2**63), 2**63 - 1),
+    }
     floats = [NAN, math.inf, -math.inf, 0.0, 1.0, -1.0, 3.0, 1e30, 21196.0]
     args = []
-    for name, ftype, length in zip(cls.fieldnames, cls.fieldtypes, cls.array_lengths,  # type: ignore[attr-defined]
-                                   strict=True):
+    for name, ftype, length in zip(
+        cls.fieldnames,
+        cls.fieldtypes,
+        cls.array_lengths,  # type: ignore[attr-defined]
+        strict=True,
+    ):
+
         def one(ftype: str = ftype) -> object:
             if ftype == "char":
                 return bytes(rng.choice(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ_\x00\xff") for _ in range(5))
@@ -312,12 +363,13 @@ def _random_message(cls: type, rng: object, sysid: int) -> object:
                 return rng.choice(floats)
             lo, hi = ints[ftype]
             return rng.choice([lo, hi, 0, 1, rng.randint(lo, hi)])
+
         if name == "target_system" and rng.random() < 0.5:
             args.append(sysid)
         elif name == "target_component" and rng.random() < 0.5:
             args.append(1)
         elif ftype == "char":
-            args.append(b"".join(one() for _ in range(max(1, length // 5)))[:max(length, 1)])  # type: ignore[misc]
+            args.append(b"".join(one() for _ in range(max(1, length // 5)))[: max(length, 1)])  # type: ignore[misc]
         elif length:
             args.append([one() for _ in range(length)])
         else:
@@ -333,23 +385,34 @@ async def test_random_messages_of_every_handled_type_never_break_the_vehicle(
 
     p = rig.probe
     rng = random.Random(7)
-    kinds = [mavlink2.MAVLink_heartbeat_message, mavlink2.MAVLink_command_long_message,
-             mavlink2.MAVLink_command_int_message, mavlink2.MAVLink_set_mode_message,
-             mavlink2.MAVLink_param_request_list_message,
-             mavlink2.MAVLink_param_request_read_message, mavlink2.MAVLink_param_set_message,
-             mavlink2.MAVLink_mission_count_message, mavlink2.MAVLink_mission_item_int_message,
-             mavlink2.MAVLink_mission_item_message, mavlink2.MAVLink_mission_request_list_message,
-             mavlink2.MAVLink_mission_request_int_message,
-             mavlink2.MAVLink_mission_request_message, mavlink2.MAVLink_mission_clear_all_message,
-             mavlink2.MAVLink_mission_set_current_message, mavlink2.MAVLink_mission_ack_message,
-             mavlink2.MAVLink_timesync_message, mavlink2.MAVLink_system_time_message,
-             mavlink2.MAVLink_ping_message, mavlink2.MAVLink_statustext_message]
+    kinds = [
+        mavlink2.MAVLink_heartbeat_message,
+        mavlink2.MAVLink_command_long_message,
+        mavlink2.MAVLink_command_int_message,
+        mavlink2.MAVLink_set_mode_message,
+        mavlink2.MAVLink_param_request_list_message,
+        mavlink2.MAVLink_param_request_read_message,
+        mavlink2.MAVLink_param_set_message,
+        mavlink2.MAVLink_mission_count_message,
+        mavlink2.MAVLink_mission_item_int_message,
+        mavlink2.MAVLink_mission_item_message,
+        mavlink2.MAVLink_mission_request_list_message,
+        mavlink2.MAVLink_mission_request_int_message,
+        mavlink2.MAVLink_mission_request_message,
+        mavlink2.MAVLink_mission_clear_all_message,
+        mavlink2.MAVLink_mission_set_current_message,
+        mavlink2.MAVLink_mission_ack_message,
+        mavlink2.MAVLink_timesync_message,
+        mavlink2.MAVLink_system_time_message,
+        mavlink2.MAVLink_ping_message,
+        mavlink2.MAVLink_statustext_message,
+    ]
     errors_before = rig.fleet.tick_count
     for _ in range(400):
         msg = _random_message(rng.choice(kinds), rng, 1)
         try:
             p.send(msg)
-        except Exception:        # values pymavlink itself cannot pack are not sent
+        except Exception:  # values pymavlink itself cannot pack are not sent
             continue
         await asyncio.sleep(0.001)
     await asyncio.sleep(0.3)
@@ -357,6 +420,9 @@ async def test_random_messages_of_every_handled_type_never_break_the_vehicle(
     assert (await p.command_long(512, 148)).result == ACCEPTED
     await p.wait_for("HEARTBEAT", timeout_s=3)
     await p.wait_for("GLOBAL_POSITION_INT", timeout_s=3)
-    failures = [r.getMessage() for r in caplog.records
-                if r.levelno >= logging.ERROR and r.name.startswith("sitl")]
+    failures = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith("sitl")
+    ]
     assert failures == []

@@ -67,26 +67,49 @@ async def test_everything_survives_a_reopen(tmp_path: Path) -> None:
     async with SqliteStore(path) as store:
         await store.insert_incident(_incident())
         await store.insert_flight(_flight(), "dispatched")
-        await store.set_flight_phase("f1", FlightPhase.LAUNCHING, "armed", T0 + timedelta(seconds=5))
+        await store.set_flight_phase(
+            "f1", FlightPhase.LAUNCHING, "armed", T0 + timedelta(seconds=5)
+        )
         cmd = await store.add_command(
-            flight_id="f1", drone_id="fw1", type="orbit", params={"radius_m": 50},
-            issued_by="pilot", issued_at=T0,
+            flight_id="f1",
+            drone_id="fw1",
+            type="orbit",
+            params={"radius_m": 50},
+            issued_by="pilot",
+            issued_at=T0,
         )
         await store.add_track_points(
             [
-                TrackPoint("f1", T0 + timedelta(seconds=s), 32.7, -97.3, 260.0, 60.0, 90.0, 15.0, 90.0, "mission")
+                TrackPoint(
+                    "f1",
+                    T0 + timedelta(seconds=s),
+                    32.7,
+                    -97.3,
+                    260.0,
+                    60.0,
+                    90.0,
+                    15.0,
+                    90.0,
+                    "mission",
+                )
                 for s in range(3)
             ]
         )
         await store.add_alert(
-            drone_id="fw1", flight_id="f1", kind="battery", severity="warning",
-            message="battery 30 %", action="returning", at=T0,
+            drone_id="fw1",
+            flight_id="f1",
+            kind="battery",
+            severity="warning",
+            message="battery 30 %",
+            action="returning",
+            at=T0,
         )
     async with SqliteStore(path) as store:
         flight = await store.get_flight("f1")
         assert flight is not None and flight.phase is FlightPhase.LAUNCHING
         assert [p.phase for p in await store.list_phases("f1")] == [
-            FlightPhase.PREFLIGHT, FlightPhase.LAUNCHING
+            FlightPhase.PREFLIGHT,
+            FlightPhase.LAUNCHING,
         ]
         assert len(await store.list_track("f1")) == 3
         (pending,) = await store.list_commands(state=CommandState.PENDING)

@@ -61,9 +61,14 @@ async def test_camera_streams_rtp_with_keyframes_and_capture_times_and_can_be_sw
     receiver.setblocking(False)
     loop = asyncio.get_running_loop()
     camera = SimCamera(
-        "drone-7", lambda: CameraPose(LAT, LON, 50.0, 10.0, LAT, LON),
-        receiver.getsockname(), width=160, height=128, fps=20.0, keyframe_interval_s=0.5,
-    )  # fmt: skip
+        "drone-7",
+        lambda: CameraPose(LAT, LON, 50.0, 10.0, LAT, LON),
+        receiver.getsockname(),
+        width=160,
+        height=128,
+        fps=20.0,
+        keyframe_interval_s=0.5,
+    )
     depacketizer = H264Depacketizer()
     units = []
     packets: list[RtpPacket] = []

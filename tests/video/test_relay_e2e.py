@@ -53,9 +53,15 @@ class Stack:
 
 def make_camera(port: int) -> SimCamera:
     return SimCamera(
-        "drone-1", pose, ("127.0.0.1", port), width=WIDTH, height=HEIGHT, fps=FPS,
-        keyframe_interval_s=0.5, bitrate_bps=600_000,
-    )  # fmt: skip
+        "drone-1",
+        pose,
+        ("127.0.0.1", port),
+        width=WIDTH,
+        height=HEIGHT,
+        fps=FPS,
+        keyframe_interval_s=0.5,
+        bitrate_bps=600_000,
+    )
 
 
 def make_app(video: DroneVideo, limits: ViewerLimits) -> FastAPI:
@@ -82,9 +88,14 @@ async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
     limits, deflate = param if isinstance(param, tuple) else (param, False)
     async with DroneVideo("drone-1", "rtp://127.0.0.1:0", loss_timeout_s=0.4) as video:
         config = uvicorn.Config(
-            make_app(video, limits), host="127.0.0.1", port=0, log_level="warning",
-            lifespan="off", ws="websockets-sansio", ws_per_message_deflate=deflate,
-        )  # fmt: skip
+            make_app(video, limits),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
+            ws_per_message_deflate=deflate,
+        )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve(), name="test uvicorn")
         try:
@@ -140,8 +151,9 @@ async def read_binary(ws: ClientConnection, count: int) -> list[bytes]:
         ViewerLimits(direct_write=False),
         (ViewerLimits(), True),  # permessage-deflate negotiated: our frames go uncompressed
     ],
-    indirect=True, ids=["inline", "direct-queued", "via-asgi", "inline-deflate-negotiated"],
-)  # fmt: skip
+    indirect=True,
+    ids=["inline", "direct-queued", "via-asgi", "inline-deflate-negotiated"],
+)
 async def test_viewer_gets_codec_init_and_fragments_that_decode_with_recent_capture_times(
     stack: Stack,
 ) -> None:

@@ -57,10 +57,11 @@ def test_rtp_header_round_trip_and_extension_padding() -> None:
         bytes([0xB1, 0xE0])
         + struct.pack(">HII", 7, 9000, 5)
         + struct.pack(">I", 42)  # CSRC
-        + struct.pack(">HH", 0xBEDE, 1) + b"\x10\x00\x00\x00"  # one-word extension
+        + struct.pack(">HH", 0xBEDE, 1)
+        + b"\x10\x00\x00\x00"  # one-word extension
         + b"\x41xyz"
         + b"\x00\x00\x03"  # 3 bytes of padding
-    )  # fmt: skip
+    )
     parsed = RtpPacket.parse(raw)
     assert (parsed.sequence, parsed.timestamp, parsed.marker) == (7, 9000, True)
     assert parsed.payload == b"\x41xyz"
