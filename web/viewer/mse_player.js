@@ -9,6 +9,11 @@ import { readFragment } from "./sei.js";
 const TIMESCALE_HZ = 90_000;
 const MAX_BEHIND_S = 0.5; // further behind the newest frame than this: jump to the edge
 const KEEP_BEHIND_S = 10; // buffered history kept behind the playhead
+// A new viewer starts at the replayed keyframe (up to a GOP old): play faster until near
+// the edge, with hysteresis so the rate does not flap.
+const CATCH_UP_ABOVE_S = 0.15;
+const CAUGHT_UP_BELOW_S = 0.08;
+const CATCH_UP_RATE = 1.5;
 
 export class MsePlayer {
   constructor(video, stats) {
@@ -83,9 +88,16 @@ export class MsePlayer {
         if (this.started || end > start) {
           video.currentTime = this.started ? end - 0.02 : start;
           this.started = true;
-          video.play().catch((error) => this.stats.errors.push(`play: ${error.message}`));
+          if (video.paused) {
+            video.play().catch((error) => this.stats.errors.push(`play: ${error.message}`));
+          }
         }
-      } else if (video.currentTime - start > KEEP_BEHIND_S * 2 && this.queue.length === 0) {
+      } else if (end - video.currentTime > CATCH_UP_ABOVE_S) {
+        video.playbackRate = CATCH_UP_RATE;
+      } else if (end - video.currentTime < CAUGHT_UP_BELOW_S) {
+        video.playbackRate = 1;
+      }
+      if (video.currentTime - start > KEEP_BEHIND_S * 2 && this.queue.length === 0) {
         this.buffer.remove(start, video.currentTime - KEEP_BEHIND_S);
         return; // updateend follows
       }
