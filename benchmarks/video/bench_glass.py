@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.video.bench_relay import Probe, client_latency, make_app, summary  # noqa: E402
 from benchmarks.video.janus_peer import janus_available, running_janus  # noqa: E402
+from dfr.video.ingest import UdpRtpIngest  # noqa: E402
 from dfr.video.relay import DroneVideo  # noqa: E402
 
 logger = logging.getLogger("bench_glass")
@@ -324,6 +325,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         dfr_video_port = free_port()
         url, dfr_pid = await stack.enter_async_context(dfr_service(tmp, dfr_video_port))
         video, probe, probe_url = await stack.enter_async_context(relay_probe())
+        assert isinstance(video.ingest, UdpRtpIngest)  # an rtp:// URL
         destinations = [f"127.0.0.1:{dfr_video_port}", f"127.0.0.1:{video.ingest.port}"]
         janus = None
         if janus_reason is None:
