@@ -60,6 +60,12 @@ from dfr.video.relay import DroneVideo  # noqa: E402
 logger = logging.getLogger("bench_glass")
 
 PAGE_DIR = Path(__file__).resolve().parent / "glass_page"
+# The peer's own client scripts, served from the Debian packages that install them
+# (apt-get install janus libjs-janus-gateway libjs-webrtc-adapter), not copied here.
+PEER_SCRIPTS = {
+    "janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
+    "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
+}
 FORT_WORTH = ROOT / "flightplans" / "fort-worth"
 TOKEN = "bench-glass-token-0123456789abcdef"
 DRONE = "fw1"
@@ -185,8 +191,10 @@ async def serve_bench_pages(context: BrowserContext, origin: str) -> None:
 
     async def fulfil(route: Route) -> None:
         name = route.request.url.split("/bench/", 1)[1].split("?", 1)[0]
-        path = PAGE_DIR / name
-        if path.parent != PAGE_DIR or not path.is_file():
+        path = PEER_SCRIPTS.get(name, PAGE_DIR / name)
+        if name not in PEER_SCRIPTS and path.parent != PAGE_DIR:
+            path = PAGE_DIR / "missing"
+        if not path.is_file():
             await route.fulfill(status=404)
             return
         kind = "text/html" if name.endswith(".html") else "text/javascript"
