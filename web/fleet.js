@@ -60,7 +60,25 @@ export class FleetPanel {
       row.classList.toggle("stale", drone.stale);
       row.setAttribute("aria-selected", String(drone.id === selectedId));
       row.dataset.stale = String(drone.stale);
-      idCell.replaceChildren(h("strong", {}, drone.id));
+      idCell.replaceChildren(
+        h("strong", {}, drone.id),
+        " ",
+        h(
+          "a",
+          {
+            class: "video-link",
+            href: `/view.html?drone=${encodeURIComponent(drone.id)}`,
+            target: "_blank",
+            title: `open ${drone.id}'s live video in a new tab`,
+            onclick: (event) => {
+              event.stopPropagation(); // not a row selection
+              const token = sessionStorage.getItem("dfr.token");
+              if (token) event.currentTarget.href = `/view.html?drone=${encodeURIComponent(drone.id)}#token=${encodeURIComponent(token)}`;
+            },
+          },
+          "video",
+        ),
+      );
       if (drone.stale) {
         idCell.append(h("span", { class: "stale-tag", title: "no telemetry received recently" }, drone.staleText));
       } else if (drone.link === "up" && drone.phase === "docked" && (drone.health_ok === false || drone.armable === false)) {

@@ -55,6 +55,9 @@ async def test_docks_and_drones_on_the_map_and_in_the_fleet_panel(
         await expect(row).to_contain_text("connecting")
         await expect(row).to_contain_text("no data")
         await expect(row).to_have_attribute("data-stale", "true")
+        await expect(row.locator("a.video-link")).to_have_attribute(
+            "href", f"/view.html?drone={drone['id']}"
+        )
     # selecting a drone from the fleet panel highlights it on the map
     await page.locator('#fleet tr[data-drone-id="fw1"]').click()
     await expect(page.locator('#map [data-drone-id="fw1"]')).to_have_class(
