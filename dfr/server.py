@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -19,6 +20,7 @@ from dfr.site import Site
 
 logger = logging.getLogger(__name__)
 
+GIL_SWITCH_INTERVAL_S = 0.0005
 TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
 
 
@@ -51,6 +53,10 @@ async def run_server(
     on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``).
     ``on_ready(console_url, pilot_token)`` is called once the server listens."""
     redact_tokens_in_logs()
+    # MAVSDK hands every telemetry item from its own threads to the loop; a shorter GIL
+    # switch interval lets those hand-offs and the websocket fan-out interleave (measured:
+    # p95 vehicle -> viewer 161 -> 73 ms at 100 viewers; benchmarks/telemetry)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     async with AsyncExitStack() as stack:
         if fleet_speed is not None:
             from sitl.fleet import Fleet, PortPlan

@@ -476,6 +476,9 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
         return
     drone_filter = websocket.query_params.get("drone_id")
     flight_filter = websocket.query_params.get("flight_id")
+    # ?batch=1: each frame is a JSON array of the messages pending for this viewer (one
+    # frame per wake-up instead of one per drone update: for viewers of whole fleets)
+    batched = websocket.query_params.get("batch") in ("1", "true")
 
     def accept(message: Message) -> bool:
         if drone_filter and message.drone_id != drone_filter:
@@ -485,12 +488,18 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
     await websocket.accept()
     sub = service.bus.subscribe(topic, latest_only=latest_only, accept=accept)
     try:
-        if topic is Topic.TELEMETRY:
-            for link in service.links.values():  # a picture at once, not at the next update
-                body = service.position_message(link.state)
-                if (not drone_filter or link.drone_id == drone_filter) and (
-                    not flight_filter or body["flight_id"] == flight_filter
-                ):
+        if topic is Topic.TELEMETRY:  # a picture at once, not at the next update
+            bodies = [service.position_message(link.state) for link in service.links.values()]
+            bodies = [
+                b
+                for b in bodies
+                if (not drone_filter or b["drone_id"] == drone_filter)
+                and (not flight_filter or b["flight_id"] == flight_filter)
+            ]
+            if batched:
+                await websocket.send_json(bodies)
+            else:
+                for body in bodies:
                     await websocket.send_json(body)
     except (WebSocketDisconnect, RuntimeError):
         service.bus.unsubscribe(sub)
@@ -508,8 +517,11 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
         while True:
             batch = await sub.get_batch()
             async with asyncio.timeout(WS_SEND_TIMEOUT_S):
-                for message in batch:
-                    await websocket.send_text(message.text)
+                if batched:
+                    await websocket.send_text("[" + ",".join(m.text for m in batch) + "]")
+                else:
+                    for message in batch:
+                        await websocket.send_text(message.text)
 
     try:
         async with asyncio.TaskGroup() as tg:

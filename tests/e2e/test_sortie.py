@@ -50,6 +50,13 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
                 async for raw in ws:
                     positions.append(json.loads(raw))
 
+        batched: list[list[dict[str, Any]]] = []
+
+        async def watch_batched() -> None:
+            async with websockets.connect(f"{dfr.ws_url}/ws/telemetry?batch=1&drone_id=far&token={VIEWER}") as ws:
+                async for raw in ws:
+                    batched.append(json.loads(raw))
+
         async def watch_events() -> None:
             async with websockets.connect(f"{dfr.ws_url}/ws/events?token={VIEWER}") as ws:
                 async for raw in ws:
@@ -61,6 +68,7 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
             tasks = [
                 tg.create_task(watch_telemetry(), name="viewer: telemetry"),
                 tg.create_task(watch_events(), name="viewer: events"),
+                tg.create_task(watch_batched(), name="viewer: batched telemetry"),
             ]
             await asyncio.sleep(0.5)
 
@@ -151,6 +159,10 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
         assert len(seen) > 20
         assert {"enroute", "on_scene", "returning"} <= {p["phase"] for p in seen}
         assert max(p["alt_rel_m"] or 0 for p in seen) > 50
+        # a batched viewer gets arrays of positions, filtered to its drone
+        assert batched and all(isinstance(frame, list) for frame in batched)
+        flat = [p for frame in batched for p in frame]
+        assert {p["drone_id"] for p in flat} == {"far"} and len(flat) > 20
 
 
 async def _mode_is(client: Any, drone_id: str, mode: str) -> bool:
