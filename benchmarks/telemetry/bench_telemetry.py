@@ -200,6 +200,8 @@ async def measure(
     published: Callable[[], int],
 ) -> tuple[dict[str, Any], float, dict[str, float]]:
     ws_url = base_url.replace("http://", "ws://") + f"/ws/telemetry?token={TOKEN}"
+    if args.batch:
+        ws_url += "&batch=1"  # the service's opt-in: one JSON array per viewer wake-up
     viewer_args = [
         "-m", "benchmarks.telemetry.viewers", "--url", ws_url, "--count", str(args.viewers),
         "--warmup-s", str(args.warmup_s), "--duration-s", str(args.duration_s),
@@ -395,6 +397,9 @@ def main() -> None:
         "--switch-interval-ms",
         type=float,
         help="sys.setswitchinterval for the service process (experiment; Python default 5 ms)",
+    )
+    parser.add_argument(
+        "--batch", action="store_true", help="viewers ask the service for ?batch=1 frames"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
