@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -94,8 +94,11 @@ class Fleet:
         self.tick_time_s = 0.0  # real seconds spent inside ticks (for benchmarks)
 
     @classmethod
-    def from_site(cls, site: Site, **kwargs: Any) -> Fleet:
-        """One vehicle per site drone, in order, home = its dock."""
+    def from_site(
+        cls, site: Site, *, params: Mapping[str, float | int] | None = None, **kwargs: Any
+    ) -> Fleet:
+        """One vehicle per site drone, in order, home = its dock; ``params`` are PX4
+        parameter overrides for every vehicle."""
         specs = []
         for i, drone in enumerate(site.drones):
             _check_site_url(drone.id, drone.mavlink_url, i)
@@ -108,6 +111,7 @@ class Fleet:
                     home_alt_amsl_m=dock.ground_alt_amsl_m,
                     name=drone.id,
                     performance=drone.performance,
+                    params=dict(params or {}),
                 )
             )
         return cls(specs, **kwargs)

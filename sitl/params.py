@@ -118,6 +118,10 @@ PX4_PARAMS: tuple[ParamDef, ...] = (
     _f("SIM_BAT_DRAIN", 0.0),
     _f("SIM_BAT_MIN_PCT", 50.0),
     _i("SIM_BAT_ENABLE", 1),
+    # simulator-only: 1 = send HEARTBEAT/EXTENDED_SYS_STATE at once on a mode, arming or
+    # landed-state change (transitions visible at high speed factors); 0 = only at their
+    # stream rate, as real PX4 does (a new mode shows up to 1 s after the command's ACK)
+    _i("SIM_STATE_ANNOUNCE", 1),
     _f("SIH_LOC_LAT0", 47.397742),
     _f("SIH_LOC_LON0", 8.545594),
     _f("SIH_LOC_H0", 488.0),

@@ -343,7 +343,7 @@ class Vehicle:
         """Send HEARTBEAT + EXTENDED_SYS_STATE at once when mode, arming or landed state
         changes, so that short transitions are seen at any speed factor (DEFECTS D1)."""
         state = (self.nav_state, self.armed, self.landed_state)
-        if state != self._announced:
+        if state != self._announced and self.params.get_int("SIM_STATE_ANNOUNCE"):
             self._announced = state
             self.send_all(HEARTBEAT)
             self.send_all(EXTENDED_SYS_STATE)

@@ -78,7 +78,13 @@ class Running:
 
 @asynccontextmanager
 async def running_dfr(
-    site_dir: Path, data_dir: Path, *, offset: int, speed: float, fleet: Fleet | None = None
+    site_dir: Path,
+    data_dir: Path,
+    *,
+    offset: int,
+    speed: float,
+    fleet: Fleet | None = None,
+    fleet_params: dict[str, float | int] | None = None,
 ) -> AsyncIterator[Running]:
     site = load_site(site_dir)
     settings = Settings(
@@ -92,7 +98,9 @@ async def running_dfr(
         connect_timeout_s=20.0,
     )
     own_fleet = fleet is None
-    fleet = fleet or Fleet.from_site(site, ports=PortPlan().shifted(offset), speed_factor=speed)
+    fleet = fleet or Fleet.from_site(
+        site, ports=PortPlan().shifted(offset), speed_factor=speed, params=fleet_params
+    )
     if own_fleet:
         await fleet.__aenter__()
     try:

@@ -329,3 +329,30 @@ async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_pa
             return body["status"] in ("dispatched", "awaiting_pilot")
 
         await wait_for(served, 60, "the left-behind call looked at again")
+
+
+async def test_no_false_failsafe_when_modes_show_with_the_next_heartbeat(tmp_path: Path) -> None:
+    """Real PX4 reports a new mode only in its next 1 Hz HEARTBEAT, after the command's
+    ACK; the flight must not take that gap for a mode change nobody asked for."""
+    offset = port_offset()
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    async with running_dfr(
+        site, tmp_path / "data", offset=offset, speed=10.0, fleet_params={"SIM_STATE_ANNOUNCE": 0}
+    ) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drone ready")
+        (await client.post("/api/v1/calls", json=call("HB1"))).raise_for_status()
+        (flight,) = (await client.get("/api/v1/flights")).json()
+        await _wait_phase(client, flight["id"], "on_scene")
+
+        async def orbiting() -> bool:
+            return (await client.get("/api/v1/drones/far")).json()["mode"] == "posctl"
+
+        await wait_for(orbiting, 20, "orbit reported")
+        ret = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        assert ret.json()["state"] == "accepted"
+        record = await _wait_ended(client, flight["id"])
+        phases = [p["phase"] for p in record["phases"]]
+        assert "failsafe" not in phases
+        assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
+        assert not [a for a in record["alerts"] if a["kind"] == "mode_change"]
