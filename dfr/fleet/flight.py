@@ -27,6 +27,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from dfr.errors import InvalidStateError, LinkError
 from dfr.fleet.drone_state import DroneState, LandedState
@@ -65,6 +66,9 @@ MODES_OF_PHASE: dict[FlightPhase, frozenset[str]] = {
 # (geofence, battery, link-loss or GPS failsafe).
 WATCHED_PHASES = frozenset({P.ENROUTE, P.ON_SCENE, P.RETURNING})
 HomeMission = Callable[[], Sequence[MissionItemLike] | None]
+# runs one of the machine's own commands and keeps it in the flight's command record:
+# (command type, parameters, the action) -> the action's result
+RecordCommand = Callable[[str, dict[str, Any], Callable[[], Awaitable[None]]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class Flight:
         armable_timeout_s: float = 30.0,
         home_mission: HomeMission | None = None,
         dock_lat_lon: tuple[float, float] | None = None,
+        record_command: RecordCommand | None = None,
     ) -> None:
         self.flight_id = flight_id
         self.link = link
@@ -110,6 +115,7 @@ class Flight:
         self._progress = MissionProgress(0, 0)
         self._home_mission = home_mission
         self._dock = dock_lat_lon
+        self._record_command = record_command
         # modes the vehicle may show: what it settled in, plus what a command just asked for
         self._expected: frozenset[str] = MODES_OF_PHASE.get(phase, frozenset())
         self._pending: frozenset[str] = frozenset()
@@ -196,11 +202,14 @@ class Flight:
         await self._set_phase(
             FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable"
         )
-        try:
+        async def launch() -> None:
             async with self._actions:
                 self._expect("mission")
                 await self.link.arm()
                 await self.link.start_mission()
+
+        try:
+            await self._recorded("launch", {"mission_items": len(self.plan.mission)}, launch)
         except Exception as exc:
             if not self.link.state.armed:
                 self.outcome = "launch_failed"
@@ -238,14 +247,14 @@ class Flight:
             elif self.phase is FlightPhase.ENROUTE and self._arrived(state):
                 await self._set_phase(FlightPhase.ON_SCENE, "reached the scene")
                 self._on_scene_since = now
-                await self._automatic("orbit the scene", self._orbit_scene)
+                await self._automatic("orbit", self._orbit_params(), self._orbit_scene)
             elif self._retry_at is not None and now >= self._retry_at:
                 self._retry_at = None
                 if self.phase is FlightPhase.ON_SCENE:
-                    await self._automatic("orbit the scene", self._orbit_scene)
+                    await self._automatic("orbit", self._orbit_params(), self._orbit_scene)
                 elif self.phase is FlightPhase.RETURNING:
                     await self._automatic(
-                        "return home", lambda: self.return_home("retrying the return")
+                        "return", {"reason": "retry"}, lambda: self.return_home("retrying the return")
                     )
             elif (
                 self.phase is FlightPhase.ON_SCENE
@@ -255,7 +264,9 @@ class Flight:
             ):
                 self._on_scene_since = None
                 await self._automatic(
-                    "return home", lambda: self.return_home("on-scene time used up")
+                    "return",
+                    {"reason": "on-scene time used up"},
+                    lambda: self.return_home("on-scene time used up"),
                 )
             elif (
                 self.phase in (FlightPhase.RETURNING, FlightPhase.FAILSAFE)
@@ -296,14 +307,33 @@ class Flight:
             self.outcome = self.phase.value
         return self.phase
 
-    async def _automatic(self, what: str, action: Callable[[], Awaitable[None]]) -> None:
-        """An action the machine takes by itself: a failure is reported and retried, never
-        the end of the flight (the drone is still in the air)."""
-        try:
+    async def _recorded(
+        self, kind: str, params: dict[str, Any], action: Callable[[], Awaitable[None]]
+    ) -> None:
+        if self._record_command is None:
             await action()
+        else:
+            await self._record_command(kind, params, action)
+
+    async def _automatic(
+        self, kind: str, params: dict[str, Any], action: Callable[[], Awaitable[None]]
+    ) -> None:
+        """An action the machine takes by itself: recorded like a pilot's; a failure is
+        reported and retried, never the end of the flight (the drone is still flying)."""
+        try:
+            await self._recorded(kind, params, action)
         except Exception as exc:
             self._retry_at = asyncio.get_running_loop().time() + RETRY_S
-            await self._problem(f"could not {what}: {exc}", f"trying again in {RETRY_S:.0f} s")
+            await self._problem(f"could not {kind}: {exc}", f"trying again in {RETRY_S:.0f} s")
+
+    def _orbit_params(self) -> dict[str, Any]:
+        plan = self.plan
+        return {
+            "lat": plan.scene_lat_deg,
+            "lon": plan.scene_lon_deg,
+            "radius_m": plan.orbit_radius_m,
+            "speed_mps": plan.orbit_speed_mps,
+        }
 
     async def _orbit_scene(self) -> None:
         plan = self.plan

@@ -213,6 +213,9 @@ class Sorties:
             phase=phase,
             home_mission=lambda: self._home_mission(record.drone_id),
             dock_lat_lon=(dock.lat, dock.lon),
+            record_command=lambda kind, params, action: self._recorded(
+                holder["active"], kind, params, action
+            ),
         )
         active = ActiveFlight(record, flight, line)
         holder["active"] = active
@@ -220,6 +223,38 @@ class Sorties:
         assert self._spawn is not None, "sorties not attached to the service"
         self._spawn(self._run(active), f"{record.drone_id}: flight {record.id}")
         self._on_flight_start(record)
+
+    async def _recorded(
+        self,
+        active: ActiveFlight,
+        kind: str,
+        params: dict[str, Any],
+        action: Callable[[], Awaitable[None]],
+        issued_by: str = "dfr",
+    ) -> None:
+        """Run one of dfr's own commands to the vehicle, kept in the flight's record with
+        the vehicle's answer (like a pilot's)."""
+        command = await self.store.add_command(
+            flight_id=active.record.id,
+            drone_id=active.record.drone_id,
+            type=kind,
+            params=params,
+            issued_by=issued_by,
+            issued_at=_now(),
+        )
+        try:
+            await action()
+        except CommandTimeout as exc:
+            await self.store.finish_command(command.id, CommandState.UNKNOWN, exc.result, _now())
+            raise
+        except (CommandError, LinkError) as exc:
+            result = getattr(exc, "result", "link_down")
+            await self.store.finish_command(command.id, CommandState.REJECTED, result, _now())
+            raise
+        except Exception as exc:
+            await self.store.finish_command(command.id, CommandState.REJECTED, str(exc)[:200], _now())
+            raise
+        await self.store.finish_command(command.id, CommandState.ACCEPTED, "accepted", _now())
 
     def _home_mission(self, drone_id: str) -> list[RawItem] | None:
         """The legal way home from here as a mission ending in RTL; None when the straight
@@ -617,8 +652,13 @@ class Sorties:
         )
         if await self._raise_once(active, None if going_home else battery, "battery_reserve"):
             try:
-                await active.flight.return_home(
-                    "battery reserve: returning while it can still get home"
+                await self._recorded(
+                    active,
+                    "return",
+                    {"reason": "battery reserve"},
+                    lambda: active.flight.return_home(
+                        "battery reserve: returning while it can still get home"
+                    ),
                 )
             except Exception as exc:
                 active.raised.discard("battery_reserve")  # checked (and tried) again next round

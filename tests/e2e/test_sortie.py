@@ -130,7 +130,12 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
             "docked",
         ]
         assert record["outcome"] == "docked"
-        assert [(c["type"], c["state"]) for c in record["commands"]] == [("return", "accepted")]
+        # dfr's own commands and the pilot's, each with the vehicle's answer
+        assert [(c["type"], c["state"], c["issued_by"]) for c in record["commands"]] == [
+            ("launch", "accepted", "dfr"),
+            ("orbit", "accepted", "dfr"),
+            ("return", "accepted", "automation"),
+        ]
         assert (await client.get(f"/api/v1/incidents/{incident['id']}")).json()[
             "status"
         ] == "closed"
