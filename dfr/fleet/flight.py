@@ -202,6 +202,7 @@ class Flight:
         await self._set_phase(
             FlightPhase.LAUNCHING, "mission and geofence on board, vehicle armable"
         )
+
         async def launch() -> None:
             async with self._actions:
                 self._expect("mission")
@@ -254,7 +255,9 @@ class Flight:
                     await self._automatic("orbit", self._orbit_params(), self._orbit_scene)
                 elif self.phase is FlightPhase.RETURNING:
                     await self._automatic(
-                        "return", {"reason": "retry"}, lambda: self.return_home("retrying the return")
+                        "return",
+                        {"reason": "retry"},
+                        lambda: self.return_home("retrying the return"),
                     )
             elif (
                 self.phase is FlightPhase.ON_SCENE

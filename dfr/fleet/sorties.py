@@ -252,7 +252,9 @@ class Sorties:
             await self.store.finish_command(command.id, CommandState.REJECTED, result, _now())
             raise
         except Exception as exc:
-            await self.store.finish_command(command.id, CommandState.REJECTED, str(exc)[:200], _now())
+            await self.store.finish_command(
+                command.id, CommandState.REJECTED, str(exc)[:200], _now()
+            )
             raise
         await self.store.finish_command(command.id, CommandState.ACCEPTED, "accepted", _now())
 

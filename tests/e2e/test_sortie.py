@@ -53,7 +53,9 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
         batched: list[list[dict[str, Any]]] = []
 
         async def watch_batched() -> None:
-            async with websockets.connect(f"{dfr.ws_url}/ws/telemetry?batch=1&drone_id=far&token={VIEWER}") as ws:
+            async with websockets.connect(
+                f"{dfr.ws_url}/ws/telemetry?batch=1&drone_id=far&token={VIEWER}"
+            ) as ws:
                 async for raw in ws:
                     batched.append(json.loads(raw))
 
