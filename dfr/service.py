@@ -531,7 +531,7 @@ class Service:
         now = datetime.now(UTC)
         reason = f"diverted by {by} from {old.id if old else 'its flight'} to {incident.id}"
         async with self._dispatch_lock:
-            flight = await self.sorties.divert(active, incident.id, route, reason)
+            flight = await self.sorties.divert(active, incident.id, route, reason, by)
             await self.store.add_decision(
                 incident.id,
                 outcome=Outcome.PILOT_LAUNCH.value,

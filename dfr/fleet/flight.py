@@ -400,6 +400,11 @@ class Flight:
         self.plan = replace(self.plan, last_route_seq=NEVER if scene_seq is None else scene_seq)
         self._progress = MissionProgress(0, 0)
 
+    async def upload_geofence(self, fence: Sequence[MissionItemLike]) -> None:
+        """Replace the vehicle's geofence (e.g. for a new route after a diversion)."""
+        async with self._actions:
+            await self.link.upload_geofence(fence)
+
     async def orbit(
         self, lat_deg: float, lon_deg: float, alt_amsl_m: float, radius_m: float, speed_mps: float
     ) -> None:

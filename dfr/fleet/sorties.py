@@ -395,7 +395,7 @@ class Sorties:
             )
 
     async def divert(
-        self, active: ActiveFlight, incident_id: str, route: Route, reason: str
+        self, active: ActiveFlight, incident_id: str, route: Route, reason: str, by: str
     ) -> FlightRecord:
         """Send a flying drone to another scene along a legal route from where it is."""
         flight = active.flight
@@ -409,7 +409,12 @@ class Sorties:
             **stored_plan,
             "last_route_seq": len(mission) - 1,
         }
-        await flight.fly_mission(mission, scene_seq=len(mission) - 1)
+        async def go() -> None:
+            await flight.upload_geofence(plan.geofence)  # the zones along the new route
+            await flight.fly_mission(mission, scene_seq=len(mission) - 1)
+
+        target = {"incident_id": incident_id, "lat": route.scene.lat, "lon": route.scene.lon}
+        await self._recorded(active, "divert", target, go, issued_by=by)
         flight.plan = replace(plan, mission=mission, last_route_seq=len(mission) - 1)
         active.route_xy = LineString(route.points_xy)
         active.record = await self.store.retarget_flight(
