@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -43,6 +43,8 @@ from dfr.video.relay import DroneVideo
 logger = logging.getLogger(__name__)
 
 QUEUE_SWEEP_S = 5.0
+AIRSPACE_REFRESH_S = 30.0
+AIRSPACE_LOOKAHEAD = timedelta(seconds=60)
 DISPATCHABLE = frozenset({IncidentStatus.NEW, IncidentStatus.AWAITING_PILOT, IncidentStatus.QUEUED})
 
 
@@ -156,6 +158,7 @@ class Service:
             self.spawn(link.run(), f"{drone.id}: link")
         self.sorties.attach(self.spawn)
         self.spawn(self._queue_loop(), "dispatch: queue")
+        self.spawn(self._airspace_loop(), "planner: airspace windows")
         resumed = await self.sorties.resume()
         if resumed:
             logger.info("service: resumed %d active flights: %s", len(resumed), ", ".join(resumed))
@@ -590,6 +593,19 @@ class Service:
                 await self.serve_queue()
             except Exception:
                 logger.exception("serving the queue failed; trying again later")
+
+    async def _airspace_loop(self) -> None:
+        """Time-windowed zones (a stadium TFR during an event) change the obstacles; build
+        the graph for now and for a minute ahead in a worker thread, so the event loop's
+        planner calls (monitor, commands) always find it ready in the cache."""
+        while True:
+            now = datetime.now(UTC)
+            for at in (now, now + AIRSPACE_LOOKAHEAD):
+                try:
+                    await asyncio.to_thread(self.planner.prepare, at)
+                except Exception:
+                    logger.exception("preparing the airspace for %s failed", at.isoformat())
+            await asyncio.sleep(AIRSPACE_REFRESH_S)
 
     def _readiness(self) -> tuple[Any, ...]:
         busy = self.sorties.busy_drones()
