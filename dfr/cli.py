@@ -153,7 +153,7 @@ def _run_service(args: argparse.Namespace) -> int:
     def ready(url: str, token: str) -> None:
         print(f"dfr {args.command}: site {site.name!r}, {len(site.drones)} drones", flush=True)
         print(f"  console:  {url}#token={token}", flush=True)
-        print(f"  API docs: {url}docs", flush=True)
+        print(f"  API docs: {url}docs?token={token}", flush=True)
         if generated:
             print(f"  pilot token (generated): {token}", flush=True)
         print(

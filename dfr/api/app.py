@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 from typing import Annotated, Any, TypedDict
 
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketState
 
@@ -96,7 +98,31 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         summary="Drone-as-First-Responder control service",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below, behind a token like every other route
+        redoc_url=None,
+        openapi_url=None,
     )
+
+    def _doc_token(request: Request) -> str:
+        token = request.query_params.get("token") or bearer_from_header(
+            request.headers.get("authorization")
+        )
+        service_of(request).tokens.authenticate(token)
+        return token or ""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json(request: Request) -> JSONResponse:
+        _doc_token(request)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        """The interactive API documentation: open it as /docs?token=… (it signs the
+        OpenAPI request with the same token)."""
+        token = _doc_token(request)
+        return get_swagger_ui_html(
+            openapi_url=f"/openapi.json?token={quote(token)}", title="dfr API"
+        )
 
     @app.exception_handler(DfrError)
     async def dfr_error(_request: Request, exc: DfrError) -> JSONResponse:

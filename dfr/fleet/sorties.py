@@ -409,6 +409,7 @@ class Sorties:
             **stored_plan,
             "last_route_seq": len(mission) - 1,
         }
+
         async def go() -> None:
             await flight.upload_geofence(plan.geofence)  # the zones along the new route
             await flight.fly_mission(mission, scene_seq=len(mission) - 1)

@@ -81,3 +81,12 @@ async def test_drones_and_docks(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/drones/nope")).status_code == 404
     docks = (await client.get("/api/v1/docks")).json()
     assert docks[0]["drones"] == ["d0"]
+
+
+async def test_api_docs_need_a_token_too(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/openapi.json", headers={"Authorization": ""})).status_code == 401
+    assert (await client.get("/docs", headers={"Authorization": ""})).status_code == 401
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/v1/calls" in schema["paths"]
+    page = await client.get(f"/docs?token={VIEWER}", headers={"Authorization": ""})
+    assert page.status_code == 200 and "/openapi.json?token=" in page.text
