@@ -206,7 +206,9 @@ async def measure(
         "-m", "benchmarks.telemetry.viewers", "--url", ws_url, "--count", str(args.viewers),
         "--warmup-s", str(args.warmup_s), "--duration-s", str(args.duration_s),
         "--sample-every", str(args.sample_every),
-    ] + (["--deflate"] if args.deflate else [])  # fmt: skip
+    ] + (["--deflate"] if args.deflate else []) + (
+        ["--follow-drones", str(args.drones), "--consoles", str(args.consoles)] if args.follow else []
+    )  # fmt: skip
     async with process(viewer_args, "viewers", timeout_s=180) as viewers:
         pids = pids | {"service": os.getpid()}  # the viewers report their own CPU
         await asyncio.sleep(args.warmup_s)
@@ -401,6 +403,12 @@ def main() -> None:
     parser.add_argument(
         "--batch", action="store_true", help="viewers ask the service for ?batch=1 frames"
     )
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="realistic mix: --consoles viewers watch the whole fleet, the rest each follow one drone",
+    )
+    parser.add_argument("--consoles", type=int, default=10)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.cases = [c for c in args.cases.split(",") if c]

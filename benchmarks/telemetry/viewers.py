@@ -88,6 +88,14 @@ async def view(ws: ClientConnection, window: Window, sample: bool) -> None:
         window.closed_early += 1
 
 
+def url_of(args: argparse.Namespace, i: int) -> str:
+    """Viewer i's URL: with --follow-drones, the first --consoles viewers watch the whole
+    fleet (RTCC consoles) and the others each follow one drone (an officer's viewer)."""
+    if not args.follow_drones or i < args.consoles:
+        return str(args.url)
+    return f"{args.url}&drone_id=uav{(i - args.consoles) % args.follow_drones}"
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     window = Window()
     compression = "deflate" if args.deflate else None
@@ -96,9 +104,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         connect_started = time.perf_counter()
         for first in range(0, args.count, 50):
             batch = [
-                connect(args.url, compression=compression, max_queue=None, ping_interval=None,
-                        open_timeout=60)
-                for _ in range(first, min(args.count, first + 50))
+                connect(url_of(args, i), compression=compression, max_queue=None,
+                        ping_interval=None, open_timeout=60)
+                for i in range(first, min(args.count, first + 50))
             ]  # fmt: skip
             sockets.extend(await asyncio.gather(*(stack.enter_async_context(c) for c in batch)))
         connect_s = time.perf_counter() - connect_started
@@ -138,6 +146,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
+    parser.add_argument(
+        "--follow-drones", type=int, default=0, help="viewers each follow one of N drones"
+    )
+    parser.add_argument(
+        "--consoles", type=int, default=0, help="with --follow-drones: this many watch all"
+    )
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--warmup-s", type=float, default=3.0)
     parser.add_argument("--duration-s", type=float, default=10.0)
