@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, WebSocketRoute, expect
 
-from tests.e2e.browser import RunningService, chromium, running_service
+from tests.e2e.browser import RunningService, running_service
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -22,12 +22,6 @@ SCENE = {"lat": 32.6905, "lon": -97.3290}  # ~1.2 km north of the hq dock
 async def service(tmp_path: Path) -> AsyncIterator[RunningService]:
     async with running_service(tmp_path, fleet_speed=SIM_SPEED) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[BrowserContext]:
-    async with chromium() as context:
-        yield context
 
 
 async def test_pilot_launches_from_the_queue_and_commands_the_flight(

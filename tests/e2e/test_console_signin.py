@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.e2e.browser import RunningService, chromium, running_service
+from tests.e2e.browser import RunningService
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[RunningService]:
-    async with running_service(tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[BrowserContext]:
-    async with chromium() as context:
-        yield context
 
 
 async def open_page(browser: BrowserContext, url: str, errors: list[str]) -> Page:

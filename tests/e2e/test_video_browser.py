@@ -19,7 +19,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from dfr.site import load_site
 from sitl.camera import CameraPose, SimCamera
-from tests.e2e.browser import RunningService, chromium, running_service
+from tests.e2e.browser import RunningService, running_service
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,12 +62,6 @@ async def video_setup(tmp_path: Path) -> AsyncIterator[VideoSetup]:
 async def setup(tmp_path: Path) -> AsyncIterator[VideoSetup]:
     async with video_setup(tmp_path) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[BrowserContext]:
-    async with chromium() as context:
-        yield context
 
 
 async def open_viewer(browser: BrowserContext, url: str, errors: list[str]) -> Page:
