@@ -94,6 +94,7 @@ def test_headwind_lengthens_eta(planner: Planner) -> None:
     calm = planner.plan_route("fw1", *DOWNTOWN, at=QUIET)
     # HQ -> downtown is northbound: wind from the north is a headwind
     windy = planner.plan_route("fw1", *DOWNTOWN, wind=Wind(0.0, 8.0), at=QUIET)
+    # planned (model) durations from the wind triangle, not wall-clock measurements
     assert windy.eta_s > calm.eta_s * 1.5
 
 
@@ -197,6 +198,7 @@ def test_energy_to_home_matches_the_planned_return(planner: Planner) -> None:
     windy = planner.energy_to_home(
         "fw1", route.scene.lat, route.scene.lon, 60.0, wind=Wind(180, 8), at=QUIET
     )
+    # planned (model) durations from the wind triangle, not wall-clock measurements
     assert windy.time_s > home.time_s
 
 
@@ -304,4 +306,5 @@ def test_energy_to_home_from_inside_an_authorised_zone(planner: Planner) -> None
     assert home.distance_m > math.dist(home.points_xy[0], home.points_xy[-1]) - 1e-6
     # climbing back to cruise costs time and energy on top of flying
     low = planner.energy_to_home("fw1", *JPS, 10.0, at=QUIET)
+    # planned (model) durations from the wind triangle, not wall-clock measurements
     assert low.time_s > home.time_s
