@@ -4,8 +4,9 @@ Like PX4 SITL's gazebo camera plugin (``x264enc tune=zerolatency ! rtph264pay ! 
 vehicle *i* sends to UDP 5600+*i*. The picture is a procedurally drawn city (roads, blocks,
 parks) seen straight down from the drone's position, heading and altitude, with the incident
 marker and a text overlay (drone id, UTC time, altitude). Every frame carries its capture time
-in an SEI user-data-unregistered message (:func:`dfr.video.h264.build_capture_time_sei`), so
-latency can be measured anywhere downstream.
+in an SEI user-data-unregistered message (:func:`sitl.rtp_h264.capture_time_sei`, the
+format the relay reads), so latency can be measured anywhere downstream. Packetization
+(RFC 6184) is the camera's own (:mod:`sitl.rtp_h264`), not the relay's.
 
 Rendering and encoding run in the camera's own worker thread; the event loop only
 reads the pose and sends the datagrams. A camera is started only when video is wanted, and
@@ -40,9 +41,14 @@ import numpy as np
 import numpy.typing as npt
 from av.video.codeccontext import VideoCodecContext
 
-from dfr.video.h264 import NalType, build_capture_time_sei, nal_type, split_annexb
-from dfr.video.rtp import DEFAULT_MTU_BYTES, DEFAULT_PAYLOAD_TYPE, RtpPacket, packetize_h264
 from sitl.camera_font import GLYPH_HEIGHT, text_mask
+from sitl.rtp_h264 import (
+    DEFAULT_MTU_BYTES,
+    DEFAULT_PAYLOAD_TYPE,
+    RtpH264Packetizer,
+    split_annexb,
+    with_capture_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +318,7 @@ class SimCamera:
 
     ``pose`` is called on the event loop once per frame; keep it cheap (read a value).
     Use ``async with SimCamera(...)`` (streams in a task it owns) or ``await camera.run()``.
+    ``mtu_bytes`` bounds every RTP packet, its 12-byte header included.
     """
 
     def __init__(
@@ -341,9 +348,12 @@ class SimCamera:
         self.fps = fps
         self.keyframe_interval_s = keyframe_interval_s
         self._bitrate_bps = bitrate_bps
-        self._mtu_bytes = mtu_bytes
-        self._ssrc = random.getrandbits(32)
-        self._sequence = random.getrandbits(16)
+        self._packetizer = RtpH264Packetizer(
+            ssrc=random.getrandbits(32),
+            first_sequence=random.getrandbits(16),
+            payload_type=DEFAULT_PAYLOAD_TYPE,
+            mtu_bytes=mtu_bytes,
+        )
         self._rtp_offset = random.getrandbits(32)
         self._enabled = True
         self._force_keyframe = threading.Event()
@@ -468,25 +478,8 @@ class SimCamera:
             frame.pict_type = av.video.frame.PictureType.I
         packets: list[bytes] = []
         for encoded in encoder.encode(frame):
-            nals = split_annexb(bytes(encoded))
-            # the SEI goes after SPS/PPS and before the first slice
-            first_slice = next(
-                (i for i, nal in enumerate(nals) if nal_type(nal) in (NalType.SLICE, NalType.IDR)),
-                len(nals),
-            )
-            nals.insert(first_slice, build_capture_time_sei(capture_time_us))
-            payloads = list(packetize_h264(nals, self._mtu_bytes))
-            for index, payload in enumerate(payloads):
-                packet = RtpPacket(
-                    payload_type=DEFAULT_PAYLOAD_TYPE,
-                    sequence=self._sequence,
-                    timestamp=rtp_timestamp,
-                    ssrc=self._ssrc,
-                    payload=payload,
-                    marker=index == len(payloads) - 1,
-                )
-                self._sequence = (self._sequence + 1) & 0xFFFF
-                packets.append(bytes(packet))
+            nals = with_capture_time(split_annexb(bytes(encoded)), capture_time_us)
+            packets += self._packetizer.packetize(nals, rtp_timestamp)
         return packets
 
 
