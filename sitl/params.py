@@ -9,7 +9,9 @@ float), as PX4 sends them and as MAVSDK expects for PX4.
 Deviation from PX4 SITL, on purpose: ``SIM_BAT_DRAIN`` defaults to 0 here, which
 selects the energy (Wh) battery model of :mod:`sitl.battery` so that a long flight
 really runs low. Set ``SIM_BAT_DRAIN`` > 0 to add PX4's linear drain (down to
-``SIM_BAT_MIN_PCT``) on top of it.
+``SIM_BAT_MIN_PCT``) on top of it. That model's figures (``SIM_BAT_CAP_WH``,
+``SIM_PWR_*``) are simulator parameters as well, which the airframe file sets
+(:mod:`sitl.airframe`), as PX4's airframes set its ``SIH_*`` model.
 """
 
 from __future__ import annotations
@@ -118,6 +120,15 @@ PX4_PARAMS: tuple[ParamDef, ...] = (
     _f("SIM_BAT_DRAIN", 0.0),
     _f("SIM_BAT_MIN_PCT", 50.0),
     _i("SIM_BAT_ENABLE", 1),
+    # simulator-only: the energy battery model of sitl.battery, set by the airframe file
+    # (sitl/airframes/); these defaults are a small generic quad. Electrical power, W.
+    _f("SIM_BAT_CAP_WH", 100.0),  # usable pack energy, Wh (read at boot)
+    _f("SIM_PWR_HOVER_W", 250.0),  # hovering in still air
+    _f("SIM_PWR_CRUISE_W", 280.0),  # level flight at SIM_PWR_CRS_SPD airspeed
+    _f("SIM_PWR_CRS_SPD", 10.0),  # airspeed SIM_PWR_CRUISE_W is measured at, m/s
+    _f("SIM_PWR_CLIMB_W", 380.0),  # climbing at SIM_PWR_CLB_SPD
+    _f("SIM_PWR_CLB_SPD", 3.0),  # climb rate SIM_PWR_CLIMB_W is measured at, m/s
+    _f("SIM_PWR_DSC_SPD", 1.5),  # descent rate at which power is 10 % below hover, m/s
     # simulator-only: 1 = send HEARTBEAT/EXTENDED_SYS_STATE at once on a mode, arming or
     # landed-state change (transitions visible at high speed factors); 0 = only at their
     # stream rate, as real PX4 does (a new mode shows up to 1 s after the command's ACK)
@@ -130,6 +141,8 @@ PX4_PARAMS: tuple[ParamDef, ...] = (
     _i("CBRK_IO_SAFETY", 22027),
     _i("EKF2_GPS_CTRL", 7),
 )
+
+PARAM_DEFS: Mapping[str, ParamDef] = {p.name: p for p in PX4_PARAMS}
 
 
 def int_to_wire(value: int) -> float:
@@ -154,7 +167,7 @@ class ParamStore:
     """The parameter table of one vehicle: get/set as PX4 would, with type checks."""
 
     def __init__(self, overrides: Mapping[str, float | int] | None = None) -> None:
-        self._defs: dict[str, ParamDef] = {p.name: p for p in PX4_PARAMS}
+        self._defs: Mapping[str, ParamDef] = PARAM_DEFS
         self._order: list[str] = [p.name for p in PX4_PARAMS]
         self._values: dict[str, float | int] = {p.name: p.default for p in PX4_PARAMS}
         for name, value in (overrides or {}).items():
