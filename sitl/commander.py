@@ -7,6 +7,15 @@ PX4 convention) and are treated as unset. COMMAND_INT is refused with
 ``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408. Landing detection and
 auto-disarm (``COM_DISARM_LAND``, ``COM_DISARM_PRFLT``) live here too; failsafes are in
 :mod:`sitl.failsafe`.
+
+Mode changes follow PX4's ``UserModeIntention::change`` (``commander/UserModeIntention.cpp``):
+disarmed, any supported mode may be selected; armed, Mission only when the navigator's
+last mission result is valid (``HealthAndArmingChecks`` ``missionCheck.cpp`` /
+``modeCheck.cpp``). A refused switch is ACKed TEMPORARILY_REJECTED with
+"Switching to Mission is currently not available" (``Commander::printRejectMode``, at most
+once a second; for DO_SET_MODE/SET_MODE only when the sender is component 190). Arming in
+Mission without a valid mission fails like PX4's ``Commander::arm``: "Arming denied:
+Resolve system health failures first". STATUSTEXTs carry PX4's trailing TAB.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from sitl.battery import WarningLevel
 from sitl.failsafe import Failsafes
 from sitl.geofence import Geofence
 from sitl.link import Link
-from sitl.modes import LandedState, NavState, requested_state
+from sitl.modes import MODE_NAME, LandedState, NavState, requested_state
 from sitl.streams import AUTOPILOT_VERSION, ENCODERS
 
 if TYPE_CHECKING:
@@ -32,6 +41,16 @@ logger = logging.getLogger(__name__)
 INT32_MAX = 0x7FFFFFFF
 MAV_FRAME_GLOBAL_INT = 5
 FORCE_MAGIC = 21196
+MAV_COMP_ID_MISSIONPLANNER = 190
+REJECT_TEXT_INTERVAL_S = 1.0  # Commander::printRejectMode, vehicle time
+SEV_CRITICAL, SEV_INFO = 2, 6
+_MANUAL_MODES = (
+    NavState.MANUAL,
+    NavState.ALTCTL,
+    NavState.POSCTL,
+    NavState.STABILIZED,
+    NavState.ACRO,
+)
 UNANSWERABLE_MESSAGES = {395, 397, 435}  # COMPONENT_INFORMATION/_METADATA, AVAILABLE_MODES
 
 
@@ -56,6 +75,7 @@ class Cmd(IntEnum):
     DO_CHANGE_SPEED = 178
     DO_SET_HOME = 179
     DO_FLIGHTTERMINATION = 185
+    DO_CHANGE_ALTITUDE = 186
     DO_REPOSITION = 192
     DO_PAUSE_CONTINUE = 193
     DO_SET_MISSION_CURRENT = 224
@@ -113,8 +133,9 @@ class Commander:
         self.v = vehicle
         self.failsafes = Failsafes(vehicle)
         self._armed_at_s = 0.0
-        self._took_off = False
+        self._took_off = False  # Commander::_have_taken_off_since_arming
         self._landed_at_s: float | None = None
+        self._last_reject_text_s = -math.inf
 
     # --- status ----------------------------------------------------------------------------
     @property
@@ -136,6 +157,7 @@ class Commander:
 
     def update_real(self, now_real_s: float) -> None:
         self.failsafes.update_real(now_real_s)
+        self.v.navigator.update_real(now_real_s)
 
     def arming_problem(self) -> str | None:
         """Why arming would be refused now, or None (the PREARM bit mirrors this)."""
@@ -180,7 +202,7 @@ class Commander:
         logger.info("%s: landed state %s -> %s", self.v.name, old, new)
         self.v.landed_state = new
 
-    def arm(self, *, forced: bool) -> Result:
+    def arm(self, *, forced: bool, reason: str = "external command") -> Result:
         v = self.v
         if v.armed:
             return Result.ACCEPTED
@@ -191,8 +213,16 @@ class Commander:
             and v.nav_state in (NavState.RTL, NavState.LAND, NavState.DESCEND, NavState.ORBIT)
         ):
             problem = f"Arming denied: mode {v.nav_state} prevents arming"
+        if (
+            problem is None
+            and not forced
+            and not v.navigator.mission_runnable()
+            and (v.nav_state is NavState.MISSION or v.params.get_int("COM_ARM_MIS_REQ") == 1)
+        ):
+            # HealthAndArmingChecks: "No valid mission available" fails canArm for Mission
+            problem = "Arming denied: Resolve system health failures first\t"
         if problem is not None:
-            v.statustext(3, problem)
+            v.statustext(SEV_CRITICAL, problem)
             return Result.TEMPORARILY_REJECTED
         v.armed = True
         self._armed_at_s = v.time_s
@@ -204,16 +234,16 @@ class Commander:
 
         v.home = Home(lat, lon, v.alt_amsl_m())
         v.send_home()
-        v.statustext(6, "Armed by external command")
+        v.statustext(SEV_INFO, f"Armed by {reason}\t")
         v.navigator.on_armed()
         return Result.ACCEPTED
 
-    def disarm(self, *, forced: bool, why: str = "Disarmed by external command") -> Result:
+    def disarm(self, *, forced: bool, why: str = "Disarmed by external command\t") -> Result:
         v = self.v
         if not v.armed:
             return Result.ACCEPTED
         if not forced and v.in_air() and v.landed_state is not LandedState.ON_GROUND:
-            v.statustext(3, "Disarming denied: not landed")
+            v.statustext(SEV_CRITICAL, "Disarming denied: not landed\t")
             return Result.TEMPORARILY_REJECTED
         v.armed = False
         v.statustext(6, why)
@@ -229,22 +259,41 @@ class Commander:
         v.navigator.on_disarmed()
         return Result.ACCEPTED
 
-    def request_mode(self, state: NavState, *, user: bool = True) -> Result:
-        """A mode change asked for by a GCS (DO_SET_MODE, takeoff, land, RTL commands)."""
+    def _print_reject_mode(self, state: NavState) -> None:
+        """Commander::printRejectMode: at most once per second."""
+        v = self.v
+        if v.time_s - self._last_reject_text_s > REJECT_TEXT_INTERVAL_S:
+            self._last_reject_text_s = v.time_s
+            name = MODE_NAME.get(state, str(state))
+            v.statustext(SEV_CRITICAL, f"Switching to {name} is currently not available\t")
+
+    def can_run(self, state: NavState) -> bool:
+        """HealthAndArmingChecks canRun for an armed vehicle (modes this simulator flies)."""
+        if state in _MANUAL_MODES:
+            return False  # no RC: manual control input is missing
+        if state is NavState.MISSION:
+            return self.v.navigator.mission_runnable()
+        return True
+
+    def mission_cannot_run(self) -> None:
+        """Armed in Mission and the mission is no longer valid: the failsafe framework's
+        mode fallback (failsafe/framework.cpp modeCanRun) takes the vehicle to Hold."""
+        logger.info("%s: mission not valid any more, falling back to Hold", self.v.name)
+        self.set_nav_state(NavState.HOLD)
+
+    def request_mode(
+        self, state: NavState, *, user: bool = True, announce_reject: bool = True
+    ) -> Result:
+        """A mode change asked for by a GCS (DO_SET_MODE, takeoff, land, RTL commands).
+        ``announce_reject``: send PX4's "Switching to ... is currently not available"."""
         v = self.v
         if v.nav_state is NavState.TERMINATION:
             return Result.DENIED
+        if v.armed and not self.can_run(state):
+            if announce_reject:
+                self._print_reject_mode(state)
+            return Result.TEMPORARILY_REJECTED
         if state in (
-            NavState.MANUAL,
-            NavState.ALTCTL,
-            NavState.POSCTL,
-            NavState.STABILIZED,
-            NavState.ACRO,
-        ):
-            if v.armed:
-                v.statustext(4, "Switching denied: no manual control input")
-                return Result.TEMPORARILY_REJECTED
-        elif state in (
             NavState.OFFBOARD,
             NavState.FOLLOW_TARGET,
             NavState.PRECLAND,
@@ -254,14 +303,13 @@ class Commander:
             NavState.TERMINATION,
         ):
             return Result.TEMPORARILY_REJECTED
-        elif state is NavState.MISSION and not v.navigator.has_mission():
-            v.statustext(4, "Mission rejected: no valid mission")
-            return Result.TEMPORARILY_REJECTED
         if user and state is not NavState.LAND and self.failsafes.holds_control():
             return Result.TEMPORARILY_REJECTED
         if user:
             self.failsafes.clear()
         self.set_nav_state(state)
+        if state is NavState.MISSION and v.armed and not v.navigator.mission_runnable():
+            self.mission_cannot_run()  # the forced check on entering Mission failed
         return Result.ACCEPTED
 
     # --- commands --------------------------------------------------------------------------
@@ -304,10 +352,13 @@ class Commander:
         )
 
     def handle_set_mode_message(self, msg: Any) -> None:
+        """SET_MODE: PX4's receiver turns it into DO_SET_MODE from the sender's component."""
         if msg.base_mode & 1:
             state = requested_state((msg.custom_mode >> 16) & 0xFF, (msg.custom_mode >> 24) & 0xFF)
             if state is not None:
-                self.request_mode(state)
+                self.request_mode(
+                    state, announce_reject=msg.get_srcComponent() == MAV_COMP_ID_MISSIONPLANNER
+                )
 
     def _cmd_arm(self, link: Link, msg: Any, p: CommandParams) -> Result:
         if not _finite(p.p1):
@@ -353,7 +404,10 @@ class Commander:
             state = None
         if state is None:
             return Result.DENIED
-        return self.request_mode(state)
+        # printRejectMode only "if (cmd.from_external && cmd.source_component == 190)"
+        return self.request_mode(
+            state, announce_reject=msg.get_srcComponent() == MAV_COMP_ID_MISSIONPLANNER
+        )
 
     def _target_up(self, alt_amsl_m: float) -> float:
         return alt_amsl_m - self.v.ground_alt_amsl_m
@@ -373,9 +427,29 @@ class Commander:
         if _finite(p.p5) and _finite(p.p6):
             north, east = v.frame.to_ne(p.p5, p.p6)
         up = self._target_up(p.p7) if _finite(p.p7) else m.up_m
+        # navigator_main.cpp: the commander has ACKed; a target the fence does not allow
+        # is not flown, and Hold's own entry (brake and hold) stands
+        if not v.navigator.geofence_allows(north, east, up):
+            v.statustext(SEV_CRITICAL, "Reposition is outside geofence\t")
+            return Result.ACCEPTED
         speed = p.p1 if _finite(p.p1) and p.p1 > 0 else None
         heading = math.degrees(p.p4) % 360.0 if _finite(p.p4) else None
         v.navigator.reposition(north, east, max(up, 1.0), speed, heading)
+        return Result.ACCEPTED
+
+    def _cmd_change_altitude(self, link: Link, msg: Any, p: CommandParams) -> Result:
+        """DO_CHANGE_ALTITUDE: Hold, then (armed) the same altitude at the current point,
+        param1 AMSL (Commander.cpp switches mode; navigator_main.cpp flies it)."""
+        v = self.v
+        result = self.request_mode(NavState.HOLD)
+        if result is not Result.ACCEPTED or not v.armed:
+            return result
+        m = v.motion
+        up = self._target_up(p.p1) if _finite(p.p1) else m.up_m
+        if not v.navigator.geofence_allows(m.north_m, m.east_m, up):
+            v.statustext(SEV_CRITICAL, "Altitude change is outside geofence\t")
+            return Result.ACCEPTED
+        v.navigator.change_altitude(max(up, 1.0))
         return Result.ACCEPTED
 
     def _cmd_orbit(self, link: Link, msg: Any, p: CommandParams) -> Result:
@@ -445,11 +519,20 @@ class Commander:
         return Result.ACCEPTED
 
     def _cmd_mission_start(self, link: Link, msg: Any, p: CommandParams) -> Result:
-        if not self.v.navigator.has_mission():
+        """Commander.cpp VEHICLE_CMD_MISSION_START: switch to Mission and arm."""
+        v = self.v
+        if not v.navigator.mission_runnable():
+            v.statustext(SEV_CRITICAL, "Mission start denied! No valid mission\t")
             return Result.DENIED
-        if _finite(p.p1) and p.p1 >= 0 and not self.v.navigator.set_current(int(p.p1)):
+        if not (_finite(p.p1) and -1 <= p.p1 < v.navigator.seq_total()):
             return Result.DENIED
-        return self.request_mode(NavState.MISSION)
+        result = self.request_mode(NavState.MISSION, announce_reject=False)
+        if result is Result.ACCEPTED and v.nav_state is NavState.MISSION:
+            result = self.arm(forced=False, reason="mission start")
+        if result is not Result.ACCEPTED:
+            self._print_reject_mode(NavState.MISSION)
+            return Result.TEMPORARILY_REJECTED
+        return Result.ACCEPTED
 
     def _cmd_reboot(self, link: Link, msg: Any, p: CommandParams) -> Result:
         v = self.v
@@ -540,6 +623,7 @@ class Commander:
         Cmd.NAV_RETURN_TO_LAUNCH: _cmd_rtl,
         Cmd.DO_SET_MODE: _cmd_set_mode,
         Cmd.DO_REPOSITION: _cmd_reposition,
+        Cmd.DO_CHANGE_ALTITUDE: _cmd_change_altitude,
         Cmd.DO_ORBIT: _cmd_orbit,
         Cmd.DO_PAUSE_CONTINUE: _cmd_pause_continue,
         Cmd.DO_CHANGE_SPEED: _cmd_change_speed,
@@ -558,22 +642,34 @@ class Commander:
     # --- periodic checks -------------------------------------------------------------------
     def update_vehicle(self, dt_s: float) -> None:
         """Per physics step (vehicle time): landing detection, auto-disarm, failsafes."""
-        v = self.v
         self._update_landed_state()
-        if v.armed and v.landed_state is LandedState.ON_GROUND:
-            if not self._took_off:
-                limit = v.params.get_float("COM_DISARM_PRFLT")
-                if (
-                    limit > 0
-                    and v.time_s - self._armed_at_s > limit
-                    and not v.navigator.wants_climb()
-                ):
-                    self.disarm(forced=True, why="Disarmed by auto preflight disarming")
-            elif self._landed_at_s is not None:
-                limit = v.params.get_float("COM_DISARM_LAND")
-                if limit >= 0 and v.time_s - self._landed_at_s > limit:
-                    self.disarm(forced=True, why="Disarmed by landing")
+        self._auto_disarm()
         self.failsafes.update_vehicle()
+
+    def mission_in_progress(self) -> bool:
+        """Commander::_mission_in_progress: in Mission and the mission has not finished."""
+        v = self.v
+        return v.nav_state is NavState.MISSION and not v.navigator.mission_finished()
+
+    def _auto_disarm(self) -> None:
+        """Commander::handleAutoDisarm (vehicle time, as PX4's hrt time under lockstep).
+
+        After a takeoff: ``COM_DISARM_LAND`` s landed, unless a mission is in progress.
+        Before any takeoff since arming: ``COM_SPOOLUP_TIME + COM_DISARM_PRFLT`` s after
+        arming, in every mode ("Disarmed by auto preflight disarming")."""
+        v = self.v
+        if not v.armed:
+            return
+        land_s = v.params.get_float("COM_DISARM_LAND")
+        preflight_s = v.params.get_float("COM_DISARM_PRFLT")
+        if land_s > 0 and not self.mission_in_progress() and self._took_off:
+            landed_at = self._landed_at_s if v.landed_state is LandedState.ON_GROUND else None
+            if landed_at is not None and v.time_s - landed_at >= land_s:
+                self.disarm(forced=False, why="Disarmed by landing\t")
+        elif preflight_s > 0 and not self._took_off:
+            limit = v.params.get_float("COM_SPOOLUP_TIME") + preflight_s
+            if v.time_s - self._armed_at_s >= limit and v.landed_state is LandedState.ON_GROUND:
+                self.disarm(forced=False, why="Disarmed by auto preflight disarming\t")
 
     def _update_landed_state(self) -> None:
         v = self.v
@@ -583,7 +679,7 @@ class Commander:
             if v.armed and m.up_m > 0.2:
                 self._took_off = True
                 self._landed_at_s = None
-                v.statustext(6, "Takeoff detected")
+                v.statustext(SEV_INFO, "Takeoff detected\t")
                 self.set_landed_state(
                     LandedState.TAKEOFF if v.navigator.is_taking_off() else LandedState.IN_AIR
                 )
@@ -592,7 +688,7 @@ class Commander:
             self.set_landed_state(LandedState.ON_GROUND)
             self._landed_at_s = v.time_s
             m.stop()
-            v.statustext(6, "Landing detected")
+            v.statustext(SEV_INFO, "Landing detected\t")
             v.navigator.on_landed()
             if v.nav_state is NavState.TERMINATION and v.armed:
                 self.disarm(forced=True, why="Disarmed: flight terminated")

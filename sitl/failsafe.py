@@ -274,7 +274,7 @@ class Failsafes:
         if announce:
             v.statustext(2, f"Failsafe activated: {reason}, {action}")
         if action is FailsafeAction.DISARM:
-            self.v.commander.disarm(forced=True, why="Disarmed by failsafe")
+            self.v.commander.disarm(forced=True, why="Disarmed by failsafe\t")
             return
         self._active = (reason, action)
         state = _ACTION_STATE[action]
@@ -282,6 +282,8 @@ class Failsafes:
             v.motor_failed = True
         if v.nav_state is not state or state is NavState.HOLD:
             self.v.commander.set_nav_state(state)
+        if state is NavState.HOLD:
+            v.navigator.brake()
         if state is NavState.HOLD and reason is Reason.GEOFENCE:
             self._hold_inside_fence()
 

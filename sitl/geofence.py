@@ -3,9 +3,12 @@
 Built from the items of a FENCE upload (mission_type 1): consecutive
 ``NAV_FENCE_POLYGON_VERTEX_*`` items with the vertex count in param1 form one
 polygon; ``NAV_FENCE_CIRCLE_*`` items carry the radius in param1 (a zero radius
-circle is accepted and ignored, as MAVSDK's example uploads one). As in PX4, the
-vehicle is inside the fence when it is inside at least one inclusion area (if there
-are any) and inside no exclusion area.
+circle is accepted and ignored, as MAVSDK's example uploads one). As in PX4
+(``navigator/geofence.cpp`` ``Geofence::isInsidePolygonOrCircle``), a point is inside
+the fence when it is inside *every* inclusion area and outside every exclusion area
+(an empty fence contains every point); :meth:`Geofence.allows` adds PX4's
+``GF_MAX_HOR_DIST``/``GF_MAX_VER_DIST`` limits (``checkPointAgainstAllGeofences``).
+MAVLink fence vertex altitudes are ignored, as in PX4.
 """
 
 from __future__ import annotations
@@ -63,7 +66,8 @@ class Circle:
     radius_m: float
 
     def contains(self, north_m: float, east_m: float) -> bool:
-        return math.hypot(north_m - self.center_ne[0], east_m - self.center_ne[1]) <= self.radius_m
+        dn, de = north_m - self.center_ne[0], east_m - self.center_ne[1]
+        return dn * dn + de * de < self.radius_m * self.radius_m
 
 
 class Geofence:
@@ -107,9 +111,30 @@ class Geofence:
             i += 1
         return cls(polygons, circles)
 
-    def breached(self, north_m: float, east_m: float) -> bool:
+    def inside_areas(self, north_m: float, east_m: float) -> bool:
+        """PX4's ``isInsidePolygonOrCircle``: inside every inclusion, outside every exclusion."""
         areas: list[Polygon | Circle] = [*self.polygons, *self.circles]
-        inclusions = [a for a in areas if a.inclusion]
-        if inclusions and not any(a.contains(north_m, east_m) for a in inclusions):
-            return True
-        return any(a.contains(north_m, east_m) for a in areas if not a.inclusion)
+        return all(a.contains(north_m, east_m) == a.inclusion for a in areas)
+
+    def breached(self, north_m: float, east_m: float) -> bool:
+        return not self.inside_areas(north_m, east_m)
+
+    def allows(
+        self,
+        north_m: float,
+        east_m: float,
+        alt_above_home_m: float,
+        *,
+        home_ne: tuple[float, float],
+        max_hor_dist_m: float,
+        max_ver_dist_m: float,
+    ) -> bool:
+        """PX4's ``Geofence::checkPointAgainstAllGeofences``: the horizontal distance to home
+        below ``GF_MAX_HOR_DIST`` and the height above home below ``GF_MAX_VER_DIST`` (each
+        when > 0), and inside the polygons and circles."""
+        dist_home_m = math.hypot(north_m - home_ne[0], east_m - home_ne[1])
+        if max_hor_dist_m > 0 and dist_home_m >= max_hor_dist_m:
+            return False
+        if max_ver_dist_m > 0 and alt_above_home_m >= max_ver_dist_m:
+            return False
+        return self.inside_areas(north_m, east_m)

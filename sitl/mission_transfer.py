@@ -336,6 +336,7 @@ class MissionTransfer:
         self._ack(link, partner, MissionResult.ACCEPTED, self._type, self.ids[self._type])
 
     def _store(self, mtype: MissionType, items: list[MissionItem]) -> None:
+        fence: Geofence | None = None
         if mtype is MissionType.FENCE:
             fence = Geofence.from_items(
                 [
@@ -355,6 +356,10 @@ class MissionTransfer:
         self.ids[mtype] = plan_id(self.plans[mtype])
         if mtype is MissionType.MISSION:
             self.v.navigator.set_mission(items, self.ids[mtype])
+        elif fence is not None:
+            # mavlink_mission.cpp update_geofence_count: a new geofence_id for the navigator,
+            # which reloads the fence and checks the mission again
+            self.v.navigator.on_fence_uploaded(fence, self.ids[mtype])
         logger.info("%s: %s plan stored: %d items", self.v.name, mtype.name.lower(), len(items))
 
     def _on_request_list(self, link: Link, msg: Any) -> None:

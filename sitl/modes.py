@@ -143,3 +143,25 @@ def requested_state(main_mode: int, sub_mode: int) -> NavState | None:
     if main_mode != MainMode.AUTO and (main_mode, sub_mode) not in _REQUESTED:
         sub_mode = 0
     return _REQUESTED.get((main_mode, sub_mode))
+
+
+# PX4 src/lib/modes/ui.hpp nav_state_names, as Commander::printRejectMode prints them
+MODE_NAME: dict[NavState, str] = {
+    NavState.MANUAL: "Manual",
+    NavState.ALTCTL: "Altitude",
+    NavState.POSCTL: "Position",
+    NavState.MISSION: "Mission",
+    NavState.HOLD: "Hold",
+    NavState.RTL: "Return",
+    NavState.ACRO: "Acro",
+    NavState.DESCEND: "Descend",
+    NavState.TERMINATION: "Termination",
+    NavState.OFFBOARD: "Offboard",
+    NavState.STABILIZED: "Stabilized",
+    NavState.TAKEOFF: "Takeoff",
+    NavState.LAND: "Land",
+    NavState.FOLLOW_TARGET: "Follow Target",
+    NavState.PRECLAND: "Precision Landing",
+    NavState.ORBIT: "Orbit",
+    NavState.READY: "Ready",
+}

@@ -9,17 +9,32 @@ around it) and Mission (waypoints with acceptance radius and hold time,
 DO_CHANGE_SPEED, NAV_DELAY, LOITER_TIME/UNLIM, TAKEOFF, LAND, RETURN_TO_LAUNCH).
 Horizontal speed is ``MPC_XY_CRUISE`` unless DO_CHANGE_SPEED or the reposition
 speed says otherwise, capped by ``MPC_XY_VEL_MAX``.
+
+Mission feasibility (PX4 ``navigator/mission_base.cpp`` ``check_mission_valid``,
+``canRunMissionFeasibility``; ``navigator/geofence.cpp`` ``Geofence::run``): the navigator
+publishes a mission result (valid or not, for which mission id) that the commander reads
+to decide whether Mission mode may run. The check runs when a new mission arrives and the
+fence is loaded, when a newly uploaded fence has finished loading, and (forced) each time
+Mission mode is entered; until then the previous result stands. Loading a fence takes
+``FENCE_LOAD_S`` of *real* time: PX4 reads it from its dataman storage with a chain of
+asynchronous file reads, one state per navigator cycle, so it is I/O time rather than
+simulated time, and a client sees it at any speed factor. A DO_REPOSITION or
+DO_CHANGE_ALTITUDE target the fence does not allow is refused ("Reposition is outside
+geofence", ``navigator_main.cpp``) and the vehicle brakes and holds instead.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
+from sitl.feasibility import FeasibilityInput, check_mission
+from sitl.geofence import Geofence
 from sitl.mission_item import MissionItem, MissionType
 from sitl.modes import NavState
 from sitl.motion import Velocity, velocity_towards
@@ -50,6 +65,8 @@ POSITION_COMMANDS = {
     CMD_NAV_LOITER_TO_ALT,
 }
 UINT16_MAX = 65535
+FENCE_LOAD_S = 0.3  # real time from a fence upload to the navigator's fence being READY
+SEV_CRITICAL = 2
 
 
 class MissionState(IntEnum):
@@ -77,6 +94,15 @@ class ItemPhase(StrEnum):
     FLY = "fly"
     WAIT = "wait"
     DESCEND = "descend"  # NAV_LAND's final descent
+
+
+@dataclass(frozen=True, slots=True)
+class MissionResult:
+    """What PX4's navigator publishes as ``mission_result`` after a feasibility check."""
+
+    valid: bool = False
+    mission_id: int = 0  # the mission that was checked (0: none)
+    fence_id: int = 0  # the fence it was checked against
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +139,14 @@ class Navigator:
         self._item_phase = ItemPhase.FLY
         self._wait_until = 0.0
         self._item_ne: tuple[float, float] | None = None
+        self._climb_up_m = 0.0  # the climb a mission inserts before its first position item
         self._jumps_done: dict[int, int] = {}  # DO_JUMP seq -> jumps taken
+        # feasibility: at boot PX4 loads the (empty) fence and finds the empty mission invalid
+        self.result = MissionResult()
+        self._mission_checked = True
+        self._fence = Geofence()  # the fence the navigator has loaded
+        self._fence_id = 0
+        self._fence_loading: tuple[Geofence, int, float] | None = None  # fence, id, ready at
 
     # --- speeds ----------------------------------------------------------------------------
     def _p(self, name: str) -> float:
@@ -158,9 +191,12 @@ class Navigator:
         m = self.v.motion
         if new is not NavState.HOLD:
             self._move_speed = None
+        if new in (NavState.HOLD, NavState.TAKEOFF, NavState.LAND, NavState.RTL) and new != old:
+            # Loiter/Takeoff/Land/RTL on_activation: reset_cruising_speed()
+            self._speed_override = None
         if new is NavState.HOLD:
-            self._hold = None
-            self._hold_heading = None
+            if old is not NavState.HOLD:  # PX4 keeps the loiter setpoint when already in Hold
+                self.brake()
         elif new is NavState.TAKEOFF:
             self._takeoff_ne = (m.north_m, m.east_m)
         elif new is NavState.LAND:
@@ -174,9 +210,29 @@ class Navigator:
         ):
             self._state = MissionState.PAUSED
         if new is NavState.MISSION:
+            # Mission::on_activation: check_mission_valid(true), then replay the last speed
+            self.check_mission_valid(forced=True)
+            self._replay_speed()
             self._start_mission()
         if old is NavState.ORBIT and new is not NavState.ORBIT:
             self.orbit = None
+
+    def brake(self) -> None:
+        """Hold where braking at MPC_ACC_HOR from the current velocity ends."""
+        self._hold = None
+        self._hold_heading = None
+
+    def _replay_speed(self) -> None:
+        """MissionBase::on_activation: the last DO_CHANGE_SPEED before the current item."""
+        self._speed_override = None
+        for item in self.mission[: self._current]:
+            if item.command == CMD_DO_CHANGE_SPEED:
+                self._apply_change_speed(item.param2)
+
+    def _apply_change_speed(self, speed_mps: float) -> None:
+        """navigator_main.cpp DO_CHANGE_SPEED: param2 > 0 sets the cruise speed, anything
+        else resets it to the default (MPC_XY_CRUISE); param1 (speed type) is ignored."""
+        self.set_speed(speed_mps if math.isfinite(speed_mps) and speed_mps > 0 else None)
 
     def on_armed(self) -> None:
         if self.v.nav_state is NavState.MISSION:
@@ -231,6 +287,101 @@ class Navigator:
         self._move_speed = speed
         self._hold_heading = heading
 
+    def change_altitude(self, up: float) -> None:
+        """Keep the current Hold point (or stop where braking ends) at a new altitude."""
+        if self._hold is None:
+            self._hold = self._braking_point()
+        self._hold = (self._hold[0], self._hold[1], up)
+        self._hold_heading = None
+
+    def _braking_point(self) -> tuple[float, float, float]:
+        m = self.v.motion
+        acc = self._p("MPC_ACC_HOR")
+        speed = m.ground_speed_mps
+        stop = speed / (2 * acc) if speed > 0 else 0.0
+        return (m.north_m + m.vn_mps * stop, m.east_m + m.ve_mps * stop, m.up_m)
+
+    def geofence_allows(self, north: float, east: float, up: float) -> bool:
+        """Navigator::geofence_allows_position: always with GF_ACTION none (0) or warn (1),
+        else Geofence::checkPointAgainstAllGeofences on the loaded fence."""
+        v = self.v
+        if v.params.get_int("GF_ACTION") in (0, 1):
+            return True
+        return self._fence.allows(
+            north,
+            east,
+            v.ground_alt_amsl_m + up - v.home.alt_amsl_m,
+            home_ne=v.home_ne(),
+            max_hor_dist_m=self._p("GF_MAX_HOR_DIST"),
+            max_ver_dist_m=self._p("GF_MAX_VER_DIST"),
+        )
+
+    # --- mission feasibility (PX4 MissionBase::check_mission_valid) ------------------------
+    def mission_runnable(self) -> bool:
+        """The commander's ``!auto_mission_missing``: the last published result is valid
+        and for a non-empty mission (HealthAndArmingChecks missionCheck.cpp)."""
+        return self.result.valid and self.result.mission_id != 0
+
+    def mission_finished(self) -> bool:
+        return self._state is MissionState.COMPLETE
+
+    def on_fence_uploaded(self, fence: Geofence, fence_id: int) -> None:
+        """A new fence plan: PX4 reloads it from dataman (LOADING, then READY), and the
+        mission must be checked again against it."""
+        pending = self._fence_loading[1] if self._fence_loading else self._fence_id
+        if fence_id == pending:
+            return  # PX4 reloads the fence only when its id changes
+        self._fence_loading = (fence, fence_id, time.monotonic() + FENCE_LOAD_S)
+        self._mission_checked = False
+
+    def update_real(self, now_real_s: float) -> None:
+        """Per tick (real time): finish a fence load, then run a pending check."""
+        loading = self._fence_loading
+        if loading is not None and now_real_s >= loading[2]:
+            self._fence, self._fence_id, _ = loading
+            self._fence_loading = None
+            logger.info("%s: geofence %08x ready", self.v.name, self._fence_id)
+        if not self._mission_checked and self._fence_loading is None:
+            self._mission_checked = True
+            self.check_mission_valid()
+            v = self.v
+            if v.armed and v.nav_state is NavState.MISSION and not self.mission_runnable():
+                v.commander.mission_cannot_run()
+
+    def check_mission_valid(self, *, forced: bool = False) -> None:
+        v = self.v
+        if (
+            not forced
+            and self.result.mission_id == self.mission_id
+            and self.result.fence_id == self._fence_id
+        ):
+            return
+        feasibility = check_mission(
+            self.mission,
+            FeasibilityInput(
+                home_alt_amsl_m=v.home.alt_amsl_m,
+                home_ne=v.home_ne(),
+                ground_alt_amsl_m=v.ground_alt_amsl_m,
+                landed=not v.in_air(),
+                fence=self._fence,
+                to_ne=v.frame.to_ne,
+                takeoff_land_req=v.params.get_int("MIS_TKO_LAND_REQ"),
+                dist_1wp_m=self._p("MIS_DIST_1WP"),
+                max_hor_dist_m=self._p("GF_MAX_HOR_DIST"),
+                max_ver_dist_m=self._p("GF_MAX_VER_DIST"),
+            ),
+        )
+        for finding in feasibility.findings:
+            v.statustext(finding.severity, finding.text)
+        self.result = MissionResult(feasibility.valid, self.mission_id, self._fence_id)
+        logger.info(
+            "%s: mission %08x checked against fence %08x: %s",
+            v.name,
+            self.mission_id,
+            self._fence_id,
+            "valid" if feasibility.valid else "invalid",
+        )
+
     def set_orbit(
         self,
         center_ne: tuple[float, float],
@@ -271,14 +422,10 @@ class Navigator:
         return self.v.motion.up_m <= 0.0
 
     def _update_hold(self) -> tuple[Velocity, float | None]:
-        m = self.v.motion
         if self._on_ground() and self._hold is None:
             return Velocity(), None
         if self._hold is None:
-            acc = self._p("MPC_ACC_HOR")
-            speed = m.ground_speed_mps
-            stop = speed / (2 * acc) if speed > 0 else 0.0
-            self._hold = (m.north_m + m.vn_mps * stop, m.east_m + m.ve_mps * stop, m.up_m)
+            self._hold = self._braking_point()
         n, e, up = self._hold
         return self._fly_to(n, e, up, speed=self._move_speed, heading=self._hold_heading)
 
@@ -340,7 +487,12 @@ class Navigator:
             return_up = m.up_m
         self._rtl_up = max(m.up_m, return_up)
         self._rtl_phase = RtlPhase.CLIMB
-        v.statustext(6, f"RTL: return to {dest_name} at {self._rtl_up - dest_up:.0f} m")
+        # rtl_direct.cpp: altitude AMSL and above the destination, whole metres
+        v.statustext(
+            6,
+            f"RTL: start return at {round(v.ground_alt_amsl_m + self._rtl_up)} m "
+            f"({round(self._rtl_up - dest_up)} m above destination)\t",
+        )
 
     def _set_rtl_phase(self, phase: RtlPhase) -> None:
         logger.info("%s: RTL %s -> %s", self.v.name, self._rtl_phase, phase)
@@ -374,7 +526,7 @@ class Navigator:
             delay = self._p("RTL_LAND_DELAY")
             if delay < 0 or v.time_s < self._rtl_wait_until:
                 return self._fly_to(hn, he, min(m.up_m, loiter_up))
-            v.statustext(6, f"RTL: land at {self._rtl_dest_name}")
+            v.statustext(6, "RTL: land at destination\t")
             self._set_rtl_phase(RtlPhase.LAND)
         return self._descend_at((hn, he))
 
@@ -421,6 +573,10 @@ class Navigator:
 
     # --- mission ---------------------------------------------------------------------------
     def set_mission(self, items: Sequence[MissionItem], mission_id: int) -> None:
+        if mission_id != self.mission_id:
+            # onMissionUpdate: checked at once if the fence is loaded (here: on the next
+            # tick, as PX4's navigator sees the new mission on its next cycle), else later
+            self._mission_checked = False
         self.mission = list(items)
         self.mission_id = mission_id
         self._current = 0
@@ -437,6 +593,9 @@ class Navigator:
 
     def has_mission(self) -> bool:
         return bool(self.mission)
+
+    def seq_total(self) -> int:
+        return len(self.mission)
 
     def set_current(self, seq: int) -> bool:
         if not 0 <= seq < len(self.mission):
@@ -474,15 +633,34 @@ class Navigator:
         if self._state is MissionState.COMPLETE:
             self._hold = None
             return
+        was_active = self._state is MissionState.ACTIVE
         self._state = MissionState.ACTIVE if v.armed else MissionState.NOT_STARTED
         self._item_ne = None
-        first = self._current_item()
-        if v.armed and self._on_ground() and first is not None and first.command != CMD_NAV_TAKEOFF:
-            self._item_phase = ItemPhase.TAKEOFF
-            self._takeoff_ne = (v.motion.north_m, v.motion.east_m)
-        else:
-            self._item_phase = ItemPhase.FLY
+        self._item_phase = ItemPhase.FLY
+        if v.armed:
+            if not was_active:
+                v.statustext(6, "Executing Mission\t")
+            self._check_climb_required()
         v.send_all(MISSION_CURRENT)
+
+    def _check_climb_required(self) -> None:
+        """MissionBase::checkClimbRequired + Mission::handleTakeoff: if the next position
+        item (a TAKEOFF counts) is more than NAV_MC_ALT_RAD above the vehicle, climb to its
+        altitude first, straight up where the vehicle is."""
+        v = self.v
+        m = v.motion
+        item = next(
+            (i for i in self.mission[self._current :] if i.command in POSITION_COMMANDS), None
+        )
+        if item is None:
+            return
+        up = item.alt_up_m(ground_alt_amsl_m=v.ground_alt_amsl_m, home_alt_amsl_m=v.home.alt_amsl_m)
+        if up is None or up - m.up_m <= self._p("NAV_MC_ALT_RAD"):
+            return
+        self._item_phase = ItemPhase.TAKEOFF
+        self._climb_up_m = up
+        self._takeoff_ne = (m.north_m, m.east_m)
+        v.statustext(6, f"Climb to {up - v.home_up_m():.1f} meters above home\t")
 
     def _item_target(self, item: MissionItem) -> tuple[float, float, float]:
         v = self.v
@@ -497,6 +675,11 @@ class Navigator:
             up = m.up_m
         return self._item_ne[0], self._item_ne[1], max(up, 0.5)
 
+    def acceptance_radius_m(self, item: MissionItem) -> float:
+        if item.command == CMD_NAV_WAYPOINT and math.isfinite(item.param2) and item.param2 > 0:
+            return item.param2
+        return self._p("NAV_ACC_RAD")
+
     def _reached_and_advance(self) -> None:
         v = self.v
         seq = self._current
@@ -506,7 +689,9 @@ class Navigator:
         if seq + 1 >= len(self.mission):
             self._state = MissionState.COMPLETE
             self._hold = None
-            v.statustext(6, "Mission finished, loitering" if v.in_air() else "Mission finished")
+            v.statustext(
+                6, "Mission finished, loitering\t" if v.in_air() else "Mission finished, landed\t"
+            )
         else:
             self._current = seq + 1
         v.send_all(MISSION_CURRENT)
@@ -518,8 +703,12 @@ class Navigator:
             return self._update_hold()
         if self._item_phase is ItemPhase.TAKEOFF:
             ne = self._takeoff_ne or (m.north_m, m.east_m)
-            target = v.home_up_m() + self._p("MIS_TAKEOFF_ALT")
-            if m.up_m >= target - 0.3:
+            target = self._climb_up_m
+            climb_m = target - v.home_up_m()
+            acceptance = (
+                climb_m / 2 if climb_m < self._p("NAV_MC_ALT_RAD") else self._p("NAV_MC_ALT_RAD")
+            )
+            if m.up_m > target - acceptance:  # takeoff reached: altitude only
                 self._item_phase = ItemPhase.FLY
             else:
                 return self._fly_to(
@@ -532,10 +721,7 @@ class Navigator:
                 return self._update_hold()
             cmd = item.command
             if cmd == CMD_DO_CHANGE_SPEED:
-                if math.isfinite(item.param2) and item.param2 > 0:
-                    self.set_speed(item.param2)
-                elif item.param2 == -1:
-                    self.set_speed(None)
+                self._apply_change_speed(item.param2)
                 self._reached_and_advance()
                 continue
             if cmd == CMD_NAV_RETURN_TO_LAUNCH:
@@ -597,18 +783,12 @@ class Navigator:
                 return self._fly_to(n, e, up)
             self._reached_and_advance()
             return self._fly_to(n, e, up)
-        if cmd == CMD_NAV_TAKEOFF:
-            if m.up_m >= up - 0.5:
-                self._reached_and_advance()
-                return Velocity(), None
-            return self._fly_to(n, e, up, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg)
-        radius = (
-            item.param2
-            if (cmd == CMD_NAV_WAYPOINT and math.isfinite(item.param2) and item.param2 > 0)
-            else self._p("NAV_ACC_RAD")
-        )
+        # after the inserted climb a TAKEOFF item is flown as a WAYPOINT at its own point
+        # (Mission::handleTakeoff); MissionBlock::is_mission_item_reached_or_completed:
+        # dist_xy <= R (item param2 if > 0, else NAV_ACC_RAD), dist_z <= NAV_MC_ALT_RAD
+        radius = self.acceptance_radius_m(item)
         dist = math.hypot(n - m.north_m, e - m.east_m)
-        alt_ok = abs(up - m.up_m) <= max(self._p("NAV_MC_ALT_RAD"), 0.5)
+        alt_ok = abs(up - m.up_m) <= self._p("NAV_MC_ALT_RAD")
         if cmd == CMD_NAV_LAND:
             if dist < 1.0:
                 self._item_phase = ItemPhase.DESCEND

@@ -133,6 +133,7 @@ class Vehicle:
         # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
         self._commands: list[tuple[Link, Any, bool]] = []
         self._changed_params: list[str] = []
+        self._statustext_id = 0
         self._announced: tuple[NavState, bool, LandedState] = (
             self.nav_state,
             self.armed,
@@ -257,10 +258,15 @@ class Vehicle:
         self.send_all(HOME_POSITION)
 
     def statustext(self, severity: int, text: str) -> None:
+        """As PX4's STATUSTEXT stream: a text over 50 bytes goes out in 50-byte chunks that
+        share one ``id``, ``chunk_seq`` 0, 1, ... (streams/STATUSTEXT.hpp)."""
         logger.info("%s: [%d] %s", self.name, severity, text)
-        data = text.encode("utf-8")[:50]
+        data = text.encode("utf-8")[:127]  # mavlink_log_s text[127]
+        self._statustext_id = self._statustext_id % 0xFFFF + 1
+        chunks = [data[i : i + 50] for i in range(0, len(data), 50)] or [b""]
         for link in self.links:
-            link.send(link.mav.statustext_encode(severity, data))
+            for seq, chunk in enumerate(chunks):
+                link.send(link.mav.statustext_encode(severity, chunk, self._statustext_id, seq))
 
     def ack(self, link: Link, msg: Any, command: int, result: int) -> None:
         link.send(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from sitl.fleet import VehicleSpec
+from sitl.params import int_to_wire
 from sitl.probe import NAN, ProbeRig
 from sitl.vehicle import Vehicle, VehicleSnapshot
 
@@ -185,11 +186,16 @@ async def test_motor_failure_terminates_and_falls() -> None:
 
 
 async def test_geofence_breach_holds_and_blocks_arming_when_disarmed() -> None:
-    async with _rig(GF_MAX_HOR_DIST=40.0) as rig:
+    async with _rig(GF_MAX_HOR_DIST=40.0, GF_ACTION=1) as rig:
         v, p = rig.vehicle, rig.probe
         await _airborne(rig, 10.0)
         since = p.mark()
+        # with GF_ACTION 2 PX4 refuses a reposition beyond the fence ("Reposition is outside
+        # geofence"): send it under GF_ACTION 1 (warn), then make the breach action Hold
         await _fly_away(rig, 0.001, 10.0)  # 111 m north, fence at 40 m
+        p.send(p.mav.param_set_encode(1, 1, b"GF_ACTION", int_to_wire(2), 6))
+        await p.wait_for("PARAM_VALUE", lambda m: m.param_id == "GF_ACTION", since=since)
+        assert v.motion.north_m < 30.0  # set before the vehicle reaches the fence
         await p.wait_for(
             "STATUSTEXT", lambda m: m.text == "Geofence violation", since=since, timeout_s=10
         )

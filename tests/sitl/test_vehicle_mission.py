@@ -244,7 +244,7 @@ async def test_mission_flies_every_item_then_returns_lands_and_disarms(rig: Prob
     assert snap.landed_state == "on_ground"
     n, e = v.frame.to_ne(snap.lat_deg, snap.lon_deg)
     assert math.hypot(n, e) < 1.0
-    texts = [m.text for m in p.of_type("STATUSTEXT", since)]
+    texts = [m.text.rstrip("\t") for m in p.of_type("STATUSTEXT", since)]  # PX4's TAB
     assert "Takeoff detected" in texts and "Landing detected" in texts
     # the DO_CHANGE_SPEED override ends with the flight
     assert v.navigator.cruise_speed_mps() == pytest.approx(5.0)  # reset at disarm

@@ -150,12 +150,30 @@ async def test_invalid_params_denied_unknown_commands_unsupported(rig: ProbeRig)
     assert not rig.vehicle.armed
 
 
-async def test_mission_mode_without_mission_is_rejected(rig: ProbeRig) -> None:
-    assert (await rig.probe.command_long(176, 1, 4, 4)).result == TEMP_REJECTED
-    assert (await rig.probe.command_long(193, 1)).result == TEMP_REJECTED  # continue
-    assert (await rig.probe.command_long(193, 5)).result == DENIED
-    assert (await rig.probe.command_long(193, 0)).result == ACCEPTED  # pause = Hold
+async def test_mission_mode_without_mission_is_selectable_disarmed_but_not_armable(
+    rig: ProbeRig,
+) -> None:
+    # PX4 UserModeIntention::change: disarmed, every mode may be selected; arming checks
+    # then refuse Mission without a valid mission (the armed refusals are in
+    # test_vehicle_px4_rules.py)
+    p = rig.probe
+    assert (await p.command_long(176, 1, 4, 4)).result == ACCEPTED
+    assert rig.vehicle.snapshot().nav_state == "mission"
+    since = p.mark()
+    assert (await p.command_long(400, 1)).result == TEMP_REJECTED
+    text = await p.wait_for("STATUSTEXT", lambda m: "Arming denied" in m.text, since=since)
+    more = await p.wait_for(
+        "STATUSTEXT", lambda m: m.id == text.id and m.chunk_seq == 1, since=since
+    )
+    # over 50 bytes: PX4 sends it in two chunks with one id (streams/STATUSTEXT.hpp)
+    assert (text.text + more.text, text.severity) == (
+        "Arming denied: Resolve system health failures first\t",
+        2,
+    )
+    assert (await p.command_long(193, 5)).result == DENIED
+    assert (await p.command_long(193, 0)).result == ACCEPTED  # pause = Hold
     assert rig.vehicle.snapshot().nav_state == "hold"
+    assert not rig.vehicle.armed
 
 
 async def test_disarm_refused_in_air_and_reboot_refused_armed(rig: ProbeRig) -> None:
