@@ -54,6 +54,30 @@ def _positive(text: str) -> float:
     return value
 
 
+def _airframe(text: str) -> str:
+    """An airframe name (sitl/airframes/) or file, checked by loading it."""
+    from sitl.airframe import AirframeError, load_airframe
+
+    try:
+        load_airframe(text)
+    except AirframeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def _param(text: str) -> tuple[str, float | int]:
+    """NAME=VALUE for a simulator (PX4) parameter, checked against its type."""
+    from sitl.airframe import parse_param_value
+
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), parse_param_value(name.strip(), value.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfr", description="Drone-as-First-Responder control service and simulated PX4 fleet"
@@ -89,6 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--gust-mps", type=float, default=0.0, help="gust amplitude on top of the wind"
     )
     sim.add_argument("--no-camera", action="store_true", help="do not stream simulated video")
+    sim.add_argument(
+        "--airframe",
+        type=_airframe,
+        default="sihsim_quadx",
+        metavar="NAME|FILE",
+        help="PX4 airframe file every vehicle flies: a name in sitl/airframes/ "
+        "(sihsim_quadx: PX4's SIH quad and its defaults; dfr_quad: 15 m/s DFR quad) or a path "
+        "(default: sihsim_quadx)",
+    )
+    sim.add_argument(
+        "--param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="PX4 parameter override, after the airframe (like PX4_PARAM_NAME); repeatable",
+    )
 
     plan = sub.add_parser("plan", help="plan a legal route and print it")
     plan.add_argument("--site", default=DEFAULT_SITE, help="site directory")
@@ -115,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "demo":
             cmd.add_argument("--speed", type=_positive, default=1.0, help="simulator speed factor")
             cmd.add_argument("--no-camera", action="store_true", help="no simulated video")
+            cmd.add_argument(
+                "--airframe",
+                type=_airframe,
+                default="dfr_quad",
+                metavar="NAME|FILE",
+                help="PX4 airframe file the simulated drones fly (default: dfr_quad, what "
+                "the sample site describes; sihsim_quadx: PX4's defaults)",
+            )
 
     return parser
 
@@ -163,10 +212,31 @@ def _run_service(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    speed = args.speed if args.command == "demo" else None
-    camera = args.command == "demo" and not args.no_camera
-    asyncio.run(run_server(settings, site, fleet_speed=speed, fleet_camera=camera, on_ready=ready))
+    demo = args.command == "demo"
+    asyncio.run(
+        run_server(
+            settings,
+            site,
+            fleet_speed=args.speed if demo else None,
+            fleet_camera=demo and not args.no_camera,
+            fleet_airframe=args.airframe if demo else "dfr_quad",
+            on_ready=ready,
+        )
+    )
     return 0
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    """``dfr sim``: the site's drones at their docks (``--site``), or ``--drones N``."""
+    from sitl.runner import run_sim
+
+    if args.site is None:
+        return run_sim(args)
+    from dfr.sim_fleet import specs_for_site
+    from dfr.site import load_site
+
+    specs = specs_for_site(load_site(args.site), airframe=args.airframe, params=dict(args.param))
+    return run_sim(args, specs)
 
 
 def _configure_logging(verbosity: int, *, quiet: bool) -> None:
@@ -185,9 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, quiet=args.command == "plan")
     try:
         if args.command == "sim":
-            from sitl.runner import run_sim
-
-            return run_sim(args)
+            return _run_sim(args)
         if args.command in ("demo", "serve"):
             return _run_service(args)
         if args.command == "plan":

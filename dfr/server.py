@@ -47,10 +47,12 @@ async def run_server(
     *,
     fleet_speed: float | None = None,
     fleet_camera: bool = False,
+    fleet_airframe: str = "dfr_quad",
     on_ready: Callable[[str, str], None] | None = None,
 ) -> None:
     """Serve until a signal. ``fleet_speed`` set: also run the site's simulated fleet,
-    on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``).
+    on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``),
+    every vehicle flying ``fleet_airframe`` (a name in sitl/airframes/ or a file).
     ``on_ready(console_url, pilot_token)`` is called once the server listens."""
     redact_tokens_in_logs()
     # MAVSDK hands every telemetry item from its own threads to the loop; a shorter GIL
@@ -59,12 +61,19 @@ async def run_server(
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     async with AsyncExitStack() as stack:
         if fleet_speed is not None:
+            from dfr.sim_fleet import specs_for_site
             from sitl.fleet import Fleet, PortPlan
 
             ports = PortPlan().shifted(settings.mavlink_port_offset)
-            fleet = Fleet.from_site(site, ports=ports, speed_factor=fleet_speed)
+            specs = specs_for_site(site, airframe=fleet_airframe)
+            fleet = Fleet(specs, ports=ports, speed_factor=fleet_speed)
             await stack.enter_async_context(fleet)
-            logger.info("demo: simulated fleet of %d at %gx speed", len(site.drones), fleet_speed)
+            logger.info(
+                "demo: simulated fleet of %d (airframe %s) at %gx speed",
+                len(specs),
+                fleet_airframe,
+                fleet_speed,
+            )
             if fleet_camera:
                 from sitl.fleet_cameras import enter_cameras
 

@@ -3,6 +3,11 @@
 Start one with ``dfr sim`` (:mod:`sitl.runner`) or in-process with
 ``async with Fleet(specs, ports=..., speed_factor=...)`` (:mod:`sitl.fleet`).
 
+A vehicle is what its PX4 airframe file says (``sitl/airframes/``, read by
+:mod:`~sitl.airframe`; default ``sihsim_quadx``, PX4's SIH quad) over PX4's parameter
+defaults, plus its spec's parameter overrides. The package stands alone: it imports
+nothing from the service.
+
 Modules: :mod:`~sitl.spec` (VehicleSpec, PortPlan), :mod:`~sitl.fleet` (one tick task for
 all vehicles), :mod:`~sitl.vehicle` (state, physics step, MAVLink dispatch, parameter
 protocol), :mod:`~sitl.link` (UDP + pymavlink codec), :mod:`~sitl.streams` (telemetry
@@ -11,7 +16,8 @@ messages and rates), :mod:`~sitl.commander` (commands, arming, failsafes),
 :mod:`~sitl.mission_transfer` (mission/fence/rally protocol), :mod:`~sitl.modes`,
 :mod:`~sitl.params`, :mod:`~sitl.motion`, :mod:`~sitl.battery`, :mod:`~sitl.geofence`,
 :mod:`~sitl.frame`, :mod:`~sitl.probe` (a pymavlink ground station for tests and
-benchmarks). ``sitl/camera*.py`` is the simulated video camera.
+benchmarks). ``sitl/camera*.py`` is the simulated video camera, :mod:`~sitl.rtp_h264` its
+own RTP/H.264 packetizer.
 
 Time model: physics, battery and the vehicle's own timers run on vehicle time
 (``speed_factor`` × real time, like ``PX4_SIM_SPEED_FACTOR``); MAVLink protocol timing

@@ -1,15 +1,17 @@
 """The simulated battery: an energy (Wh) model that runs down with flight.
 
-Power drawn (electrical, W), from the airframe's :class:`dfr.site.DronePerformance`
-(or a generic quad when none is given):
+Power drawn (electrical, W), from the vehicle's simulator parameters, which its airframe
+file sets (:mod:`sitl.airframe`; defaults in :mod:`sitl.params`):
 
 * disarmed: avionics only (``AVIONICS_POWER_W``);
-* armed on the ground: motors idling, 15 % of hover power;
+* armed on the ground: motors idling, 15 % of ``SIM_PWR_HOVER_W``;
 * in the air: hover power, plus a term growing with the square of the airspeed
-  that reaches ``cruise_power_w`` at ``cruise_speed_mps`` (so wind costs energy
-  both ways), plus ``climb_power_w - hover_power_w`` scaled by the climb rate over
-  ``climb_speed_mps``; descending draws a little less than hover.
+  that reaches ``SIM_PWR_CRUISE_W`` at ``SIM_PWR_CRS_SPD`` (so wind costs energy
+  both ways), plus ``SIM_PWR_CLIMB_W - SIM_PWR_HOVER_W`` scaled by the climb rate over
+  ``SIM_PWR_CLB_SPD``; descending draws up to 10 % less than hover (at ``SIM_PWR_DSC_SPD``).
 
+The pack holds ``SIM_BAT_CAP_WH`` (read at boot, as a pack does not change in flight);
+the power figures are read every step, so a PARAM_SET takes effect at once.
 State of charge = remaining energy / capacity. The pack is ``BAT1_N_CELLS`` Li-ion
 cells with a typical open-circuit voltage curve, minus a small sag under load.
 PX4's thresholds ``BAT_LOW_THR``/``BAT_CRIT_THR``/``BAT_EMERGEN_THR`` give the
@@ -24,7 +26,7 @@ import bisect
 from dataclasses import dataclass
 from enum import IntEnum
 
-from dfr.site import DronePerformance
+from sitl.params import ParamStore
 
 AVIONICS_POWER_W = 8.0
 IDLE_FRACTION_OF_HOVER = 0.15
@@ -53,25 +55,18 @@ MAV_BATTERY_CHARGE_STATE = {
     WarningLevel.FAILED: 5,
 }
 
-GENERIC_QUAD = DronePerformance(
-    cruise_speed_mps=10.0,
-    max_speed_mps=12.0,
-    climb_speed_mps=3.0,
-    descent_speed_mps=1.5,
-    battery_wh=100.0,
-    hover_power_w=250.0,
-    cruise_power_w=280.0,
-    climb_power_w=380.0,
-    max_wind_mps=12.0,
-    reserve_pct=20.0,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     low: float = 0.15
     critical: float = 0.07
     emergency: float = 0.05
+
+
+def _positive(speed_mps: float) -> float:
+    """A reference speed as a divisor: a zero or negative one (a bad PARAM_SET) counts as
+    a very small one rather than stopping the vehicle's tick."""
+    return max(speed_mps, 0.1)
 
 
 def cell_voltage(soc: float) -> float:
@@ -87,30 +82,40 @@ def cell_voltage(soc: float) -> float:
 class Battery:
     """Energy bookkeeping for one pack."""
 
-    def __init__(self, performance: DronePerformance | None, *, cells: int = 4) -> None:
-        self.performance = performance or GENERIC_QUAD
-        self.capacity_wh = self.performance.battery_wh
+    def __init__(self, params: ParamStore) -> None:
+        self._params = params
+        self.capacity_wh = params.get_float("SIM_BAT_CAP_WH")
+        if self.capacity_wh <= 0:
+            raise ValueError(f"SIM_BAT_CAP_WH must be > 0, got {self.capacity_wh}")
         self.energy_wh = self.capacity_wh
-        self.cells = cells
+        self.cells = params.get_int("BAT1_N_CELLS")
         self.power_w = AVIONICS_POWER_W
         self.consumed_wh = 0.0
         self.drain_cap_soc = 1.0  # SIM_BAT_DRAIN model
         self.override_soc: float | None = None  # failure injection
 
+    @property
+    def hover_power_w(self) -> float:
+        """``SIM_PWR_HOVER_W``: what hovering in still air draws (VFR_HUD's 50 % throttle)."""
+        return self._params.get_float("SIM_PWR_HOVER_W")
+
     def power_for(
         self, *, armed: bool, in_air: bool, airspeed_mps: float, climb_mps: float
     ) -> float:
-        p = self.performance
         if not armed:
             return AVIONICS_POWER_W
+        get = self._params.get_float
+        hover_w = get("SIM_PWR_HOVER_W")
         if not in_air:
-            return AVIONICS_POWER_W + IDLE_FRACTION_OF_HOVER * p.hover_power_w
-        ratio = airspeed_mps / p.cruise_speed_mps
-        power = p.hover_power_w + (p.cruise_power_w - p.hover_power_w) * ratio * ratio
+            return AVIONICS_POWER_W + IDLE_FRACTION_OF_HOVER * hover_w
+        ratio = airspeed_mps / _positive(get("SIM_PWR_CRS_SPD"))
+        power = hover_w + (get("SIM_PWR_CRUISE_W") - hover_w) * ratio * ratio
         if climb_mps > 0:
-            power += (p.climb_power_w - p.hover_power_w) * climb_mps / p.climb_speed_mps
+            power += (
+                (get("SIM_PWR_CLIMB_W") - hover_w) * climb_mps / _positive(get("SIM_PWR_CLB_SPD"))
+            )
         elif climb_mps < 0:
-            power -= 0.1 * p.hover_power_w * min(1.0, -climb_mps / p.descent_speed_mps)
+            power -= 0.1 * hover_w * min(1.0, -climb_mps / _positive(get("SIM_PWR_DSC_SPD")))
         return AVIONICS_POWER_W + power
 
     def step(

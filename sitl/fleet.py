@@ -1,8 +1,11 @@
 """The simulated fleet: many vehicles, one event loop, one physics tick.
 
-``Fleet`` binds every vehicle's two UDP sockets on enter and runs one named tick
-task (``TICK_HZ`` real time) that advances all vehicles and sends their due
-streams; on exit it cancels that task and closes every socket.
+``Fleet`` takes one :class:`VehicleSpec` per vehicle (instance, home, airframe, parameter
+overrides: what PX4 SITL takes from its environment), binds every vehicle's two UDP
+sockets on enter and runs one named tick task (``TICK_HZ`` real time) that advances all
+vehicles and sends their due streams; on exit it cancels that task and closes every
+socket. Where the specs come from is the caller's business (``dfr.sim_fleet`` turns a
+site's drones into specs, as PX4's launch scripts turn positions into ``PX4_HOME_*``).
 """
 
 from __future__ import annotations
@@ -10,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
 
-from dfr.site import Site
 from sitl.motion import Wind
 from sitl.spec import PortPlan, VehicleSpec
 from sitl.vehicle import Vehicle
@@ -47,23 +48,6 @@ def _check_ports(ports: PortPlan, instances: Sequence[int]) -> None:
         )
 
 
-def _check_site_url(drone_id: str, url: str, instance: int) -> None:
-    """Warn when a site's ``udpin://host:port`` is not PX4 SITL's API port of the drone's
-    instance (the service would listen where this vehicle does not send)."""
-    port_text = url.rsplit(":", 1)[-1]
-    if not url.startswith("udp") or not port_text.isdigit():
-        return
-    expected = DEFAULT_PORTS.api_remote(instance)
-    if int(port_text) != expected:
-        logger.warning(
-            "%s: mavlink_url %s, but simulated instance %d sends to port %d (+ port offset)",
-            drone_id,
-            url,
-            instance,
-            expected,
-        )
-
-
 class Fleet:
     """Async context manager: binds all sockets on enter, stops everything cleanly on exit."""
 
@@ -92,29 +76,6 @@ class Fleet:
         self._stopped = asyncio.Event()
         self.tick_count = 0
         self.tick_time_s = 0.0  # real seconds spent inside ticks (for benchmarks)
-
-    @classmethod
-    def from_site(
-        cls, site: Site, *, params: Mapping[str, float | int] | None = None, **kwargs: Any
-    ) -> Fleet:
-        """One vehicle per site drone, in order, home = its dock; ``params`` are PX4
-        parameter overrides for every vehicle."""
-        specs = []
-        for i, drone in enumerate(site.drones):
-            _check_site_url(drone.id, drone.mavlink_url, i)
-            dock = site.dock_of(drone)
-            specs.append(
-                VehicleSpec(
-                    instance=i,
-                    home_lat_deg=dock.lat,
-                    home_lon_deg=dock.lon,
-                    home_alt_amsl_m=dock.ground_alt_amsl_m,
-                    name=drone.id,
-                    performance=drone.performance,
-                    params=dict(params or {}),
-                )
-            )
-        return cls(specs, **kwargs)
 
     def vehicle(self, sysid: int) -> Vehicle:
         for v in self.vehicles:

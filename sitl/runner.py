@@ -1,4 +1,10 @@
-"""``dfr sim``: run the simulated fleet on PX4 SITL's ports until Ctrl-C."""
+"""``dfr sim``: run the simulated fleet on PX4 SITL's ports until Ctrl-C.
+
+The runner takes the vehicles' specs from its caller (``dfr sim --site DIR`` builds them
+from the site's docks), or puts ``--drones N`` in a row east of ``--home``; every
+vehicle flies ``--airframe`` (default ``sihsim_quadx``, PX4's SIH quadrotor) with the
+``--param NAME=VALUE`` overrides on top.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ import contextlib
 import logging
 import math
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dfr.site import load_site
+from sitl.airframe import DEFAULT_AIRFRAME
 from sitl.fleet import Fleet, PortPlan, VehicleSpec, Wind
 from sitl.vehicle import Vehicle
 
@@ -25,7 +32,14 @@ CAMERA_SIZE_PX = (640, 360)  # per vehicle; a fleet of 720p cameras would not fi
 CAMERA_FPS = 15.0
 
 
-def specs_in_a_row(count: int, home: tuple[float, float, float]) -> list[VehicleSpec]:
+def specs_in_a_row(
+    count: int,
+    home: tuple[float, float, float],
+    *,
+    airframe: str | Path = DEFAULT_AIRFRAME,
+    params: Mapping[str, float | int] | None = None,
+) -> list[VehicleSpec]:
+    """``count`` vehicles, vehicle 0 at ``home`` (lat, lon, alt AMSL), the others east of it."""
     lat, lon, alt = home
     m_per_deg_lon = 111_194.9 * math.cos(math.radians(lat))
     return [
@@ -34,22 +48,27 @@ def specs_in_a_row(count: int, home: tuple[float, float, float]) -> list[Vehicle
             home_lat_deg=lat,
             home_lon_deg=lon + i * SPACING_EAST_M / m_per_deg_lon,
             home_alt_amsl_m=alt,
+            airframe=airframe,
+            params=dict(params or {}),
         )
         for i in range(count)
     ]
 
 
-def build_fleet(args: argparse.Namespace) -> Fleet:
+def build_fleet(args: argparse.Namespace, specs: Sequence[VehicleSpec] | None = None) -> Fleet:
+    """The fleet of ``specs``, or of ``args.drones`` in a row at ``args.home`` flying
+    ``args.airframe`` with ``args.param`` overrides."""
     ports = PortPlan().shifted(args.port_offset)
     wind_from, wind_speed = args.wind
     wind = Wind(from_deg=wind_from, speed_mps=wind_speed, gust_mps=args.gust_mps)
-    options = {"ports": ports, "speed_factor": args.speed, "wind": wind}
-    if args.site:
-        return Fleet.from_site(load_site(args.site), **options)
-    count = args.drones if args.drones is not None else 1
-    if count < 1:
-        raise ValueError(f"--drones must be >= 1, got {count}")
-    return Fleet(specs_in_a_row(count, args.home), **options)
+    if specs is None:
+        count = args.drones if args.drones is not None else 1
+        if count < 1:
+            raise ValueError(f"--drones must be >= 1, got {count}")
+        specs = specs_in_a_row(
+            count, args.home, airframe=args.airframe, params=dict(args.param or [])
+        )
+    return Fleet(specs, ports=ports, speed_factor=args.speed, wind=wind)
 
 
 def camera_pose_of(vehicle: Vehicle) -> Callable[[], CameraPose]:
@@ -63,13 +82,13 @@ def camera_pose_of(vehicle: Vehicle) -> Callable[[], CameraPose]:
     return pose
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, specs: Sequence[VehicleSpec] | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    fleet = build_fleet(args)
+    fleet = build_fleet(args, specs)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(fleet)
         if not args.no_camera:
@@ -95,6 +114,7 @@ async def _serve(args: argparse.Namespace) -> None:
     logger.info("stopped")
 
 
-def run_sim(args: argparse.Namespace) -> int:
-    asyncio.run(_serve(args))
+def run_sim(args: argparse.Namespace, specs: Sequence[VehicleSpec] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; ``specs`` None: ``args.drones`` in a row (see build_fleet)."""
+    asyncio.run(_serve(args, specs))
     return 0

@@ -1,5 +1,9 @@
 """What a simulated vehicle is and where it talks: value types shared by fleet and vehicle.
 
+A :class:`VehicleSpec` carries what PX4 SITL takes from its environment: the instance,
+the home (``PX4_HOME_LAT``/``LON``/``ALT``), the airframe (``PX4_SYS_AUTOSTART``) and
+parameter overrides (``PX4_PARAM_*``). Nothing here knows about the service's sites.
+
 Re-exported by :mod:`sitl.fleet`, which is where callers import them from.
 """
 
@@ -7,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dfr.site import DronePerformance
+from sitl.airframe import DEFAULT_AIRFRAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,5 +56,8 @@ class VehicleSpec:
     home_lon_deg: float
     home_alt_amsl_m: float  # ground altitude at home (the vehicle starts landed there)
     name: str = ""
-    performance: DronePerformance | None = None  # None = a generic quad
-    params: Mapping[str, float | int] = field(default_factory=dict)  # PX4 param overrides
+    # what it is, as PX4 gets it from PX4_SYS_AUTOSTART / PX4_SIM_MODEL: an airframe file's
+    # ``param set-default`` lines (a name in sitl/airframes/, or a path; sitl.airframe)
+    airframe: str | Path = DEFAULT_AIRFRAME
+    # PX4 parameter overrides, applied after the airframe (as PX4_PARAM_<NAME> env is)
+    params: Mapping[str, float | int] = field(default_factory=dict)

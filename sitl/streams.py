@@ -250,7 +250,7 @@ def vfr_hud(v: Vehicle, mav: Any) -> Any:
     m = v.motion
     wn, we = v.wind_ne
     airspeed = math.hypot(m.vn_mps - wn, m.ve_mps - we)
-    hover_w = v.battery.performance.hover_power_w
+    hover_w = max(v.battery.hover_power_w, 1.0)
     throttle = int(min(100, 50 * v.battery.power_w / hover_w)) if v.armed else 0
     return mav.vfr_hud_encode(
         airspeed, m.ground_speed_mps, int(m.heading_deg) % 360, throttle, v.alt_amsl_m(), m.vu_mps

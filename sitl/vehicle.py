@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sitl.airframe import load_airframe
 from sitl.battery import Battery
 from sitl.commander import Commander
 from sitl.frame import LocalFrame
@@ -98,23 +99,16 @@ class Vehicle:
         self.sysid = spec.instance + 1
         self.name = spec.name or f"vehicle{self.sysid}"
         self.speed_factor = speed_factor
-        perf = spec.performance
-        airframe: dict[str, float | int] = {}
-        if perf is not None:  # the site's airframe sets PX4's speed limits unless overridden
-            airframe = {
-                "MPC_XY_CRUISE": perf.cruise_speed_mps,
-                "MPC_XY_VEL_MAX": perf.max_speed_mps,
-                "MPC_Z_V_AUTO_UP": perf.climb_speed_mps,
-                "MPC_Z_VEL_MAX_UP": perf.climb_speed_mps,
-                "MPC_Z_V_AUTO_DN": perf.descent_speed_mps,
-                "MPC_Z_VEL_MAX_DN": perf.descent_speed_mps,
-            }
-        self.params = ParamStore({"MAV_SYS_ID": self.sysid, **airframe, **dict(spec.params)})
+        # as PX4's rcS: parameter defaults, the airframe's set-defaults, MAV_SYS_ID from the
+        # instance, then the PX4_PARAM_* overrides
+        self.params = ParamStore(
+            {**load_airframe(spec.airframe), "MAV_SYS_ID": self.sysid, **dict(spec.params)}
+        )
         self.frame = LocalFrame(spec.home_lat_deg, spec.home_lon_deg)
         self.ground_alt_amsl_m = spec.home_alt_amsl_m
         self.home = Home(spec.home_lat_deg, spec.home_lon_deg, spec.home_alt_amsl_m)
-        self.motion = Motion(max_air_mps=perf.max_speed_mps if perf else 12.0)
-        self.battery = Battery(perf, cells=self.params.get_int("BAT1_N_CELLS"))
+        self.motion = Motion(max_air_mps=self.params.get_float("MPC_XY_VEL_MAX"))
+        self.battery = Battery(self.params)
         self._wind = WindField(wind, seed * 1000 + self.sysid)
         self.wind_ne: tuple[float, float] = (0.0, 0.0)
         self.armed = False
@@ -165,9 +159,10 @@ class Vehicle:
         for link in self.links:
             await link.open()
         logger.info(
-            "%s: sysid %d, GCS link %s:%d -> %d, API link %s:%d -> %d",
+            "%s: sysid %d, airframe %s, GCS link %s:%d -> %d, API link %s:%d -> %d",
             self.name,
             self.sysid,
+            self.spec.airframe,
             self.gcs_link.local[0],
             self.gcs_link.local[1],
             self.gcs_link.remote[1],
@@ -439,6 +434,8 @@ class Vehicle:
             self.params.set_from_wire(name, msg.param_value, msg.param_type)
         except ValueError as exc:
             self.statustext(SEV_ERROR, f"Parameter {name}: {exc}"[:50])
+        if name == "MPC_XY_VEL_MAX":
+            self.motion.max_air_mps = self.params.get_float(name)
         for link in self.links:
             link.send(self._param_value_msg(link, name))
         # PX4 also announces every changed parameter once more from its parameter-update

@@ -23,6 +23,7 @@ from typing import Any
 
 import sitl.streams as streams
 from benchmarks.telemetry.stamp import stamp_mm
+from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
 
@@ -41,7 +42,7 @@ async def run(site_dir: Path, ports: PortPlan, duration_s: float) -> None:
     site = load_site(site_dir)
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind((ports.host, ports.gcs_remote))  # the GCS stream goes nowhere, quietly
-    async with Fleet.from_site(site, ports=ports) as fleet:
+    async with Fleet(specs_for_site(site, airframe="dfr_quad"), ports=ports) as fleet:
         print("ready", len(fleet.vehicles), flush=True)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(duration_s):

@@ -107,12 +107,15 @@ async def running_service(
     async with AsyncExitStack() as stack:
         offset = 0
         if fleet_speed is not None:
+            from dfr.sim_fleet import specs_for_site
             from sitl.fleet import Fleet, PortPlan
 
             offset = fleet_port_offset()
             site_dir = write_site(tmp_path / "site", keep_mavlink_ports=True)
-            fleet = Fleet.from_site(
-                load_site(site_dir), ports=PortPlan().shifted(offset), speed_factor=fleet_speed
+            fleet = Fleet(
+                specs_for_site(load_site(site_dir), airframe="dfr_quad"),
+                ports=PortPlan().shifted(offset),
+                speed_factor=fleet_speed,
             )
             await stack.enter_async_context(fleet)
         else:

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from dfr.api.app import create_app
 from dfr.config import Settings
 from dfr.service import Service
+from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
 
@@ -84,8 +85,12 @@ async def running_dfr(
     offset: int,
     speed: float,
     fleet: Fleet | None = None,
+    airframe: str = "dfr_quad",
     fleet_params: dict[str, float | int] | None = None,
 ) -> AsyncIterator[Running]:
+    """The service on ``site_dir`` with ``fleet``, or with a fleet of its own: the site's
+    drones at their docks, flying ``airframe`` (default ``dfr_quad``: the speeds and
+    battery the test sites' default drone performance describes) with ``fleet_params``."""
     site = load_site(site_dir)
     settings = Settings(
         site=site_dir,
@@ -98,8 +103,10 @@ async def running_dfr(
         connect_timeout_s=20.0,
     )
     own_fleet = fleet is None
-    fleet = fleet or Fleet.from_site(
-        site, ports=PortPlan().shifted(offset), speed_factor=speed, params=fleet_params
+    fleet = fleet or Fleet(
+        specs_for_site(site, airframe=airframe, params=fleet_params),
+        ports=PortPlan().shifted(offset),
+        speed_factor=speed,
     )
     if own_fleet:
         await fleet.__aenter__()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 
+from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
 from sitl.fleet_cameras import enter_cameras
@@ -22,8 +23,10 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
     site_dir = wall_site(
         tmp_path / "site", drones=[{"id": "far", "dock": "b", "video_url": "rtp://127.0.0.1:5600"}]
     )
-    fleet = Fleet.from_site(
-        load_site(site_dir), ports=PortPlan().shifted(offset), speed_factor=10.0
+    fleet = Fleet(
+        specs_for_site(load_site(site_dir), airframe="dfr_quad"),
+        ports=PortPlan().shifted(offset),
+        speed_factor=10.0,
     )
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(fleet)

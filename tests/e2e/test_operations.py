@@ -182,7 +182,11 @@ async def test_low_battery_forces_return(tmp_path: Path) -> None:
         "climb_power_w": 450.0,
     }
     site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b", "performance": small}])
-    async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
+    # the simulator flies its airframe, not the site: give the vehicle the same small pack
+    pack = {"SIM_BAT_CAP_WH": small["battery_wh"]}
+    async with running_dfr(
+        site, tmp_path / "data", offset=offset, speed=SPEED, fleet_params=pack
+    ) as dfr:
         client = dfr.client
         await wait_for(lambda: _ready(client), 60, "drone ready")
         made = (await client.post("/api/v1/calls", json=call("B1"))).json()
@@ -237,10 +241,15 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
     offset = port_offset()
     site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
     data = tmp_path / "data"
+    from dfr.sim_fleet import specs_for_site
     from dfr.site import load_site
     from sitl.fleet import Fleet, PortPlan
 
-    fleet = Fleet.from_site(load_site(site), ports=PortPlan().shifted(offset), speed_factor=10.0)
+    fleet = Fleet(
+        specs_for_site(load_site(site), airframe="dfr_quad"),
+        ports=PortPlan().shifted(offset),
+        speed_factor=10.0,
+    )
     async with fleet:
         async with running_dfr(site, data, offset=offset, speed=10.0, fleet=fleet) as first:
             client = first.client

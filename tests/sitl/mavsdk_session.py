@@ -436,6 +436,7 @@ class SimRig:
         *,
         vehicles: int = 1,
         params: dict[str, float] | None = None,
+        airframe: str = "sihsim_quadx",
         speed_factor: float = 20.0,
         home: tuple[float, float, float] = ZURICH_HOME,
         spacing_east_m: float = 10.0,
@@ -444,6 +445,7 @@ class SimRig:
         self.with_gcs_link = gcs_link
         self.vehicle_count = vehicles
         self.params = dict(params or {})
+        self.airframe = airframe  # PX4's SIH quad and PX4's defaults unless a test says otherwise
         self.speed_factor = speed_factor
         self.home = home
         self.spacing_east_m = spacing_east_m
@@ -467,6 +469,7 @@ class SimRig:
                     home_lat_deg=lat,
                     home_lon_deg=lon,
                     home_alt_amsl_m=alt_amsl_m,
+                    airframe=self.airframe,
                     params=dict(self.params),
                 )
             )

@@ -1,4 +1,5 @@
-"""Airframe files: PX4's ``param set-default`` syntax, checked line by line."""
+"""Airframe files: PX4's ``param set-default`` syntax, checked line by line, and what a
+vehicle built on one reports over MAVLink."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from sitl.airframe import AirframeError, available_airframes, load_airframe
+from sitl.fleet import VehicleSpec
 from sitl.params import PX4_PARAMS, ParamType
+from sitl.probe import Probe, ProbeRig
 
+HOME = (47.397742, 8.545594, 488.0)
 PX4_DEFAULTS = {p.name: p.default for p in PX4_PARAMS}
 
 
@@ -84,3 +88,33 @@ def test_unknown_names_and_missing_files_are_errors(tmp_path: Path) -> None:
         load_airframe("typhoon_h480")
     with pytest.raises(AirframeError, match="no such airframe file"):
         load_airframe(tmp_path / "missing")
+
+
+async def _param(probe: Probe, name: str) -> float:
+    since = probe.mark()
+    # each probe hears one vehicle's API link: address any system on it
+    probe.send(probe.mav.param_request_read_encode(0, 0, name.encode("ascii"), -1))
+    reply = await probe.wait_for("PARAM_VALUE", lambda m: m.param_id == name, since=since)
+    return float(reply.param_value)
+
+
+async def test_a_vehicle_reports_its_airframes_values_and_overrides_win() -> None:
+    specs = [
+        VehicleSpec(0, *HOME),  # sihsim_quadx
+        VehicleSpec(1, HOME[0], HOME[1] + 1e-4, HOME[2], airframe="dfr_quad"),
+        VehicleSpec(
+            2, HOME[0], HOME[1] + 2e-4, HOME[2], airframe="dfr_quad", params={"MPC_XY_VEL_MAX": 17}
+        ),
+    ]
+    async with ProbeRig(specs, speed_factor=1.0) as rig:
+        sih, dfr, overridden = rig.probes
+        assert await _param(sih, "MPC_XY_VEL_MAX") == 12.0
+        assert await _param(sih, "MPC_XY_CRUISE") == 5.0
+        assert await _param(dfr, "MPC_XY_VEL_MAX") == 20.0
+        assert await _param(dfr, "MPC_Z_V_AUTO_UP") == 5.0
+        assert await _param(overridden, "MPC_XY_VEL_MAX") == 17.0
+        assert await _param(overridden, "MPC_XY_CRUISE") == 15.0  # the rest of the airframe
+        assert await _param(overridden, "SIM_BAT_CAP_WH") == 250.0
+        vehicles = rig.fleet.vehicles
+        assert [v.motion.max_air_mps for v in vehicles] == [12.0, 20.0, 17.0]
+        assert [v.params.get_int("MAV_SYS_ID") for v in vehicles] == [1, 2, 3]

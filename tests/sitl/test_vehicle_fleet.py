@@ -1,7 +1,9 @@
-"""The fleet: ports per instance, site loading, many vehicles on one loop, and ``dfr sim``."""
+"""The fleet: ports per instance, a site's drones as vehicles, many vehicles on one loop,
+and ``dfr sim``."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import random
@@ -9,11 +11,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dfr.site import load_site
+from dfr.sim_fleet import specs_for_site
+from dfr.site import Site, load_site
 from sitl.fleet import Fleet, PortPlan, VehicleSpec
+from sitl.params import wire_to_int
 from sitl.probe import Probe
 from sitl.runner import specs_in_a_row
 
@@ -38,9 +43,9 @@ def test_port_plan_follows_px4_sitl_and_shifts() -> None:
     assert shifted.host == "127.0.0.1"
 
 
-def test_fleet_from_site_has_one_vehicle_per_drone_at_its_dock() -> None:
+def test_site_drones_become_vehicles_at_their_docks_flying_the_airframe() -> None:
     site = load_site(ROOT / "flightplans" / "fort-worth")
-    fleet = Fleet.from_site(site, ports=PortPlan().shifted(30000))
+    fleet = Fleet(specs_for_site(site), ports=PortPlan().shifted(30000))
     assert [v.name for v in fleet.vehicles] == [d.id for d in site.drones]
     for i, (vehicle, drone) in enumerate(zip(fleet.vehicles, site.drones, strict=True)):
         dock = site.dock_of(drone)
@@ -51,8 +56,28 @@ def test_fleet_from_site_has_one_vehicle_per_drone_at_its_dock() -> None:
             pytest.approx(dock.lon),
             dock.ground_alt_amsl_m,
         )
-        assert vehicle.battery.capacity_wh == drone.performance.battery_wh
-        assert vehicle.params.get("MPC_XY_CRUISE") == drone.performance.cruise_speed_mps
+        # the site's performance is the planner's belief; the vehicle flies its airframe
+        assert drone.performance.cruise_speed_mps == 15.0
+        assert vehicle.params.get("MPC_XY_CRUISE") == 5.0  # sihsim_quadx: PX4's default
+    demo = Fleet(
+        specs_for_site(site, airframe="dfr_quad", params={"SIM_BAT_CAP_WH": 90.0}),
+        ports=PortPlan().shifted(30000),
+    )
+    for vehicle in demo.vehicles:
+        assert vehicle.params.get("MPC_XY_CRUISE") == 15.0
+        assert vehicle.battery.capacity_wh == 90.0  # the override, after the airframe
+
+
+def test_a_site_url_on_another_port_than_the_instance_sends_to_is_warned(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    site = load_site(ROOT / "flightplans" / "fort-worth")
+    drones = [site.drones[1], site.drones[0], *site.drones[2:]]  # 14541 first, 14540 second
+    swapped = Site(site.directory, site.data.model_copy(update={"drones": drones}))
+    with caplog.at_level("WARNING", logger="dfr.sim_fleet"):
+        specs_for_site(swapped)
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 2 and "instance 0 sends to port 14540" in warned[0]
 
 
 def test_drones_in_a_row_sit_metres_apart() -> None:
@@ -119,8 +144,74 @@ def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
     _, rest = proc.communicate(timeout=20)
     assert proc.returncode == 0
     text = "".join(lines) + (rest or "")
-    assert "sysid 1" in text and "sysid 2" in text
+    assert "sysid 1, airframe sihsim_quadx" in text and "sysid 2" in text
     assert "fleet stopped" in text
+
+
+async def _read_param(probe: Probe, name: str) -> Any:
+    since = probe.mark()
+    probe.send(probe.mav.param_request_read_encode(1, 1, name.encode("ascii"), -1))
+    return await probe.wait_for("PARAM_VALUE", lambda m: m.param_id == name, since=since)
+
+
+async def test_dfr_sim_site_puts_the_drones_on_their_docks_with_the_given_airframe() -> None:
+    offset = random.randrange(2000, 40000, 10)
+    site = load_site(ROOT / "flightplans" / "fort-worth")
+    hq = site.dock_of(site.drones[0])
+    probe = await Probe().open(PortPlan().shifted(offset).api_remote_base)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "dfr.cli",
+        "sim",
+        "--site",
+        str(ROOT / "flightplans" / "fort-worth"),
+        "--airframe",
+        "dfr_quad",
+        "--param",
+        "MPC_XY_CRUISE=9",
+        "--param",
+        "COM_DL_LOSS_T=20",
+        "--port-offset",
+        str(offset),
+        "--no-camera",
+        cwd=ROOT,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        heartbeat = await probe.connected(timeout_s=30)
+        assert heartbeat.get_srcSystem() == 1
+        position = await probe.wait_for("GLOBAL_POSITION_INT")
+        assert (position.lat / 1e7, position.lon / 1e7) == (
+            pytest.approx(hq.lat, abs=1e-6),
+            pytest.approx(hq.lon, abs=1e-6),
+        )
+        assert (await _read_param(probe, "MPC_XY_VEL_MAX")).param_value == 20.0  # dfr_quad
+        assert (await _read_param(probe, "MPC_XY_CRUISE")).param_value == 9.0  # --param
+        loss = await _read_param(probe, "COM_DL_LOSS_T")
+        assert wire_to_int(loss.param_value) == 20  # an INT32 override, bytewise on the wire
+    finally:
+        probe.close()
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+
+
+def test_dfr_sim_refuses_an_unknown_airframe_or_parameter() -> None:
+    for args, expected in (
+        (["--airframe", "no_such_frame"], "known are dfr_quad, sihsim_quadx"),
+        (["--param", "MPC_XY_CRUSE=9"], "unknown parameter MPC_XY_CRUSE"),
+        (["--param", "COM_DL_LOSS_T=2.5"], "COM_DL_LOSS_T is INT32"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "dfr.cli", "sim", "--no-camera", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+        )
+        assert done.returncode == 2 and expected in done.stderr, done.stderr
 
 
 def test_port_plans_that_bind_a_port_twice_are_refused() -> None:

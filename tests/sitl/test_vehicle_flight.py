@@ -246,18 +246,13 @@ async def test_mavlink_signal_lost_injection_fires_the_data_link_failsafe() -> N
 
 
 async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
-    from dfr.site import DronePerformance
-
-    perf = DronePerformance(
-        cruise_speed_mps=15,
-        max_speed_mps=18,
-        climb_speed_mps=5,
-        battery_wh=45,
-        hover_power_w=300,
-        cruise_power_w=330,
-        climb_power_w=450,
+    # the DFR airframe (15 m/s cruise, 300/330/450 W) with a small 45 Wh pack
+    spec = VehicleSpec(
+        0,
+        *HOME,
+        airframe="dfr_quad",
+        params={"MPC_XY_VEL_MAX": 18.0, "SIM_BAT_CAP_WH": 45.0, "RTL_RETURN_ALT": 60.0},
     )
-    spec = VehicleSpec(0, *HOME, performance=perf, params={"RTL_RETURN_ALT": 60.0})
     async with ProbeRig([spec], speed_factor=50.0) as rig:
         v, p = rig.vehicle, rig.probe
         since = p.mark()

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from dfr.site import DronePerformance
+from sitl.airframe import load_airframe
 from sitl.battery import Battery, Thresholds, WarningLevel, cell_voltage
 from sitl.frame import LocalFrame
 from sitl.geofence import (
@@ -113,7 +113,7 @@ def test_wind_field_direction_and_seeded_gusts() -> None:
 
 
 def test_battery_power_model_orders_hover_cruise_climb() -> None:
-    b = Battery(DronePerformance())
+    b = Battery(ParamStore(load_airframe("dfr_quad")))  # 300/330/450 W, cruise at 15 m/s
     hover = b.power_for(armed=True, in_air=True, airspeed_mps=0, climb_mps=0)
     cruise = b.power_for(armed=True, in_air=True, airspeed_mps=15, climb_mps=0)
     climb = b.power_for(armed=True, in_air=True, airspeed_mps=0, climb_mps=5)
@@ -123,7 +123,7 @@ def test_battery_power_model_orders_hover_cruise_climb() -> None:
 
 
 def test_a_long_flight_runs_the_battery_low() -> None:
-    b = Battery(DronePerformance(battery_wh=100))
+    b = Battery(ParamStore({**load_airframe("dfr_quad"), "SIM_BAT_CAP_WH": 100.0}))
     thresholds = Thresholds()
     levels = []
     for _ in range(1200):  # 20 minutes of cruise at 330 W on 100 Wh
@@ -147,7 +147,7 @@ def test_a_long_flight_runs_the_battery_low() -> None:
 
 
 def test_sim_bat_drain_caps_state_of_charge() -> None:
-    b = Battery(None)
+    b = Battery(ParamStore())
     for _ in range(100):
         b.step(
             1.0,

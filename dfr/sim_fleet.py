@@ -1,0 +1,67 @@
+"""A site's drones as simulated vehicles, for ``dfr demo`` and ``dfr sim --site``.
+
+The simulator (``sitl``) knows nothing about sites: like PX4 SITL it takes a home, an
+airframe file and parameter overrides per instance. This module is the launch script
+that turns a site into those (PX4's multi-vehicle scripts do it with ``PX4_HOME_LAT``/
+``LON``/``ALT``): drone *i* of the site becomes instance *i*, named by the drone's id, at
+its dock. What the vehicle can do comes from the airframe, never from the site's
+``performance`` figures; those stay the planner's belief, and a simulator that flew them
+could not show the planner wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from dfr.site import Site
+from sitl.airframe import DEFAULT_AIRFRAME
+from sitl.spec import PortPlan, VehicleSpec
+
+logger = logging.getLogger(__name__)
+
+_SITL_PORTS = PortPlan()
+
+
+def specs_for_site(
+    site: Site,
+    *,
+    airframe: str | Path = DEFAULT_AIRFRAME,
+    params: Mapping[str, float | int] | None = None,
+) -> list[VehicleSpec]:
+    """One vehicle per site drone, in order, at its dock (ground altitude AMSL), flying
+    ``airframe`` with the PX4 parameter overrides ``params``."""
+    specs = []
+    for instance, drone in enumerate(site.drones):
+        _check_site_url(drone.id, drone.mavlink_url, instance)
+        dock = site.dock_of(drone)
+        specs.append(
+            VehicleSpec(
+                instance=instance,
+                home_lat_deg=dock.lat,
+                home_lon_deg=dock.lon,
+                home_alt_amsl_m=dock.ground_alt_amsl_m,
+                name=drone.id,
+                airframe=airframe,
+                params=dict(params or {}),
+            )
+        )
+    return specs
+
+
+def _check_site_url(drone_id: str, url: str, instance: int) -> None:
+    """Warn when a site's ``udpin://host:port`` is not PX4 SITL's API port of the drone's
+    instance (the service would listen where this vehicle does not send)."""
+    port_text = url.rsplit(":", 1)[-1]
+    if not url.startswith("udp") or not port_text.isdigit():
+        return
+    expected = _SITL_PORTS.api_remote(instance)
+    if int(port_text) != expected:
+        logger.warning(
+            "%s: mavlink_url %s, but simulated instance %d sends to port %d (+ port offset)",
+            drone_id,
+            url,
+            instance,
+            expected,
+        )
