@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +34,7 @@ from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.monitor import AlertSpec
 from dfr.fleet.sorties import Sorties
 from dfr.planning.planner import Planner
+from dfr.planning.vehicle_limits import VehicleLimits, disagreements
 from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
@@ -151,6 +152,7 @@ class Service:
                 urls[drone.id][0],
                 on_state=self._on_drone_state,
                 on_mission_progress=self._progress_handler(drone.id),
+                on_limits=self._limits_handler(drone.id),
                 on_status_text=self._status_text_handler(drone.id),
                 position_rate_hz=self.settings.position_rate_hz,
             )
@@ -194,6 +196,23 @@ class Service:
     def _progress_handler(self, drone_id: str) -> Callable[[MissionProgress], None]:
         def handle(progress: MissionProgress) -> None:
             self.sorties.on_mission_progress(drone_id, progress.current, progress.total)
+
+        return handle
+
+    def _limits_handler(self, drone_id: str) -> Callable[[VehicleLimits], None]:
+        def handle(limits: VehicleLimits) -> None:
+            self.planner.set_vehicle_limits(drone_id, limits)
+            notes = disagreements(self.drones[drone_id].performance, limits)
+            for note in notes:
+                logger.warning("%s: %s", drone_id, note)
+            self.publish_event(
+                {
+                    "type": "vehicle_limits",
+                    "drone_id": drone_id,
+                    "limits": asdict(limits),
+                    "disagreements": notes,
+                }
+            )
 
         return handle
 

@@ -43,6 +43,7 @@ MAV_FRAME_GLOBAL_INT = 5
 FORCE_MAGIC = 21196
 MAV_COMP_ID_MISSIONPLANNER = 190
 REJECT_TEXT_INTERVAL_S = 1.0  # Commander::printRejectMode, vehicle time
+LAND_DETECT_S = 1.0  # MulticopterLandDetector: land_detection_time (3 x 1/3 s), vehicle time
 SEV_CRITICAL, SEV_INFO = 2, 6
 _MANUAL_MODES = (
     NavState.MANUAL,
@@ -136,6 +137,7 @@ class Commander:
         self._took_off = False  # Commander::_have_taken_off_since_arming
         self._landed_at_s: float | None = None
         self._last_reject_text_s = -math.inf
+        self._touchdown_s: float | None = None
 
     # --- status ----------------------------------------------------------------------------
     @property
@@ -675,8 +677,14 @@ class Commander:
         v = self.v
         m = v.motion
         state = v.landed_state
+        d = m.dynamics
+        band = d.hover_thrust - d.thr_min
         if state is LandedState.ON_GROUND:
-            if v.armed and m.up_m > 0.2:
+            # MulticopterLandDetector: "landed" drops at once when the thrust leaves the
+            # low-thrust band of ground contact (THR_MIN + 0.3 (hover - THR_MIN)), which the
+            # takeoff ramp does before the vehicle lifts
+            if v.armed and (m.thrust > d.thr_min + 0.3 * band or m.up_m > 0.2):
+                self._touchdown_s = None
                 self._took_off = True
                 self._landed_at_s = None
                 v.statustext(SEV_INFO, "Takeoff detected\t")
@@ -684,7 +692,16 @@ class Commander:
                     LandedState.TAKEOFF if v.navigator.is_taking_off() else LandedState.IN_AIR
                 )
             return
-        if m.up_m <= 0.0:
+        # landed: on the ground, not moving vertically, thrust at most THR_MIN + 0.1 (hover -
+        # THR_MIN) (maybe_landed), for LAND_DETECT_S (three ~333 ms hysteresis stages)
+        resting = m.up_m <= 0.0 and abs(m.vu_mps) < 0.25
+        if resting and m.thrust <= d.thr_min + 0.1 * band + 1e-9:
+            if self._touchdown_s is None:
+                self._touchdown_s = v.time_s
+        else:
+            self._touchdown_s = None
+        if self._touchdown_s is not None and v.time_s - self._touchdown_s >= LAND_DETECT_S:
+            self._touchdown_s = None
             self.set_landed_state(LandedState.ON_GROUND)
             self._landed_at_s = v.time_s
             m.stop()

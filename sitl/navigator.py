@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING
 from sitl.feasibility import FeasibilityInput, check_mission
 from sitl.geofence import Geofence
 from sitl.mission_item import MissionItem, MissionType
-from sitl.modes import NavState
-from sitl.motion import Velocity, velocity_towards
+from sitl.modes import LandedState, NavState
+from sitl.motion import Dynamics, Guidance, Velocity
 from sitl.streams import MISSION_CURRENT
+from sitl.trajectory import Triplet, VelocityTarget, XYLimits, ZLimits
 
 if TYPE_CHECKING:
     from sitl.vehicle import Vehicle
@@ -140,6 +141,11 @@ class Navigator:
         self._wait_until = 0.0
         self._item_ne: tuple[float, float] | None = None
         self._climb_up_m = 0.0  # the climb a mission inserts before its first position item
+        self._climb_from_ground = False
+        self._item_prev: tuple[float, float, float] | None = None  # the triplet's "previous"
+        self._target = VelocityTarget()
+        self._takeoff_climb = False
+        self._up_accel: float | None = None
         self._jumps_done: dict[int, int] = {}  # DO_JUMP seq -> jumps taken
         # feasibility: at boot PX4 loads the (empty) fence and finds the empty mission invalid
         self.result = MissionResult()
@@ -168,23 +174,48 @@ class Navigator:
         up: float,
         *,
         speed: float | None = None,
-        up_speed: float | None = None,
         heading: float | None = None,
+        takeoff: bool = False,
+        previous: tuple[float, float, float] | None = None,
+        following: tuple[float, float, float] | None = None,
+        radius_m: float | None = None,
     ) -> tuple[Velocity, float | None]:
-        m = self.v.motion
-        dn, de, du = north - m.north_m, east - m.east_m, up - m.up_m
-        vel = velocity_towards(
-            dn,
-            de,
-            du,
-            speed_xy_mps=min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX")),
-            speed_up_mps=up_speed or self._p("MPC_Z_V_AUTO_UP"),
-            speed_down_mps=self._p("MPC_Z_V_AUTO_DN"),
-            acc_xy_mps2=self._p("MPC_ACC_HOR"),
+        """PX4's velocity target towards a position setpoint (:mod:`sitl.trajectory`).
+
+        ``previous``/``following``: the triplet's previous and next points (None: a single
+        setpoint to stop at); ``takeoff``: a takeoff setpoint, flown at ``MPC_TKO_SPEED``
+        while below ``MPC_LAND_ALT1`` above home (FlightTaskAuto)."""
+        v = self.v
+        m = v.motion
+        p = (m.traj_pos[0], m.traj_pos[1], m.traj_pos[2])
+        cruise = min(speed or self.cruise_speed_mps(), self._p("MPC_XY_VEL_MAX"))
+        going_up = up > p[2]
+        jerk = self._p("MPC_JERK_AUTO")
+        tko = takeoff and going_up and m.up_m - v.home_up_m() < self._p("MPC_LAND_ALT1")
+        if tko:
+            vmax_z = min(self._p("MPC_TKO_SPEED"), self._p("MPC_Z_VEL_MAX_UP"))
+            ramp_s = self._p("MPC_TKO_RAMP_T")
+            acc_z = self._p("MPC_ACC_UP_MAX")
+            if ramp_s > 0:
+                acc_z = min(acc_z, self._p("MPC_TKO_SPEED") / ramp_s)
+        elif going_up:
+            vmax_z, acc_z = self._p("MPC_Z_V_AUTO_UP"), self._p("MPC_ACC_UP_MAX")
+        else:
+            vmax_z, acc_z = self._p("MPC_Z_V_AUTO_DN"), self._p("MPC_ACC_DOWN_MAX")
+        radius = self._p("NAV_ACC_RAD") if radius_m is None else radius_m
+        vn, ve, vu = self._target.compute(
+            p,
+            (m.traj_vel[0], m.traj_vel[1]),
+            Triplet((north, east, up), previous, following, radius),
+            XYLimits(cruise, self._p("MPC_ACC_HOR"), jerk, radius, self._p("MPC_XY_TRAJ_P")),
+            ZLimits(vmax_z, acc_z, jerk, self._p("NAV_MC_ALT_RAD")),
         )
-        if heading is None and math.hypot(dn, de) > 2.0:
+        self._takeoff_climb = tko
+        self._up_accel = acc_z if going_up else None
+        dn, de = north - m.north_m, east - m.east_m
+        if heading is None and math.hypot(dn, de) > 2.0:  # MPC_YAW_MODE 0: face the target
             heading = math.degrees(math.atan2(de, dn)) % 360.0
-        return vel, heading
+        return Velocity(vn, ve, vu), heading
 
     # --- state entry -----------------------------------------------------------------------
     def enter(self, new: NavState, old: NavState) -> None:
@@ -396,12 +427,29 @@ class Navigator:
 
     # --- the step --------------------------------------------------------------------------
     def update(self, dt_s: float) -> tuple[Velocity, float | None]:
+        """The velocity target and heading for this physics step; also hands the motion
+        model PX4's current parameters and the flight task's constraints."""
         v = self.v
         m = v.motion
-        if not v.armed or v.nav_state is NavState.TERMINATION or v.motor_failed:
-            if m.up_m > 0:
-                return Velocity(0.0, 0.0, -15.0), None
-            return Velocity(), None
+        m.dynamics = Dynamics.from_params(v.params)
+        self._takeoff_climb = False
+        self._up_accel = None
+        powered = v.armed and v.nav_state is not NavState.TERMINATION and not v.motor_failed
+        target = self._update_state() if powered else (Velocity(), None)
+        m.guidance = Guidance(
+            armed=powered,
+            landed=v.landed_state is LandedState.ON_GROUND,
+            takeoff_climb=self._takeoff_climb,
+            # FlightTaskAuto: the controller's limits leave 20 % above the auto speeds
+            speed_up_mps=max(self._p("MPC_Z_VEL_MAX_UP"), 1.2 * self._p("MPC_Z_V_AUTO_UP")),
+            speed_down_mps=max(self._p("MPC_Z_VEL_MAX_DN"), 1.2 * self._p("MPC_Z_V_AUTO_DN")),
+            up_accel_mps2=self._up_accel,
+        )
+        return target
+
+    def _update_state(self) -> tuple[Velocity, float | None]:
+        v = self.v
+        m = v.motion
         state = v.nav_state
         if state is NavState.TAKEOFF:
             return self._update_takeoff()
@@ -438,9 +486,7 @@ class Navigator:
             self.v.commander.request_mode(NavState.HOLD, user=False)
             self._hold = (ne[0], ne[1], target)
             return self._fly_to(ne[0], ne[1], target, heading=m.heading_deg)
-        return self._fly_to(
-            ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg
-        )
+        return self._fly_to(ne[0], ne[1], target, takeoff=True, heading=m.heading_deg)
 
     def _land_speed(self) -> float:
         up = self.v.motion.up_m
@@ -637,6 +683,7 @@ class Navigator:
         self._state = MissionState.ACTIVE if v.armed else MissionState.NOT_STARTED
         self._item_ne = None
         self._item_phase = ItemPhase.FLY
+        self._item_prev = (v.motion.north_m, v.motion.east_m, v.motion.up_m)
         if v.armed:
             if not was_active:
                 v.statustext(6, "Executing Mission\t")
@@ -659,6 +706,7 @@ class Navigator:
             return
         self._item_phase = ItemPhase.TAKEOFF
         self._climb_up_m = up
+        self._climb_from_ground = not v.in_air()  # NAV_CMD_TAKEOFF if landed, else LOITER_TO_ALT
         self._takeoff_ne = (m.north_m, m.east_m)
         v.statustext(6, f"Climb to {up - v.home_up_m():.1f} meters above home\t")
 
@@ -674,6 +722,28 @@ class Navigator:
         if up is None or item.command == CMD_NAV_LAND:
             up = m.up_m
         return self._item_ne[0], self._item_ne[1], max(up, 0.5)
+
+    def _following_point(self, index: int) -> tuple[float, float, float] | None:
+        """The triplet's "next": the next position item when item ``index`` is flown
+        through (a WAYPOINT without hold time, autocontinue), else None (stop there)."""
+        v = self.v
+        item = self.mission[index]
+        if item.command != CMD_NAV_WAYPOINT or not item.autocontinue:
+            return None
+        if math.isfinite(item.param1) and item.param1 > 0:
+            return None
+        for nxt in self.mission[index + 1 :]:
+            if nxt.command in POSITION_COMMANDS:
+                up = nxt.alt_up_m(
+                    ground_alt_amsl_m=v.ground_alt_amsl_m, home_alt_amsl_m=v.home.alt_amsl_m
+                )
+                if not nxt.has_position or up is None or nxt.command == CMD_NAV_LAND:
+                    return None
+                north, east = v.frame.to_ne(nxt.lat_deg, nxt.lon_deg)
+                return north, east, max(up, 0.5)
+            if nxt.command in (CMD_NAV_RETURN_TO_LAUNCH, CMD_DO_JUMP, CMD_NAV_DELAY):
+                return None
+        return None
 
     def acceptance_radius_m(self, item: MissionItem) -> float:
         if item.command == CMD_NAV_WAYPOINT and math.isfinite(item.param2) and item.param2 > 0:
@@ -710,9 +780,11 @@ class Navigator:
             )
             if m.up_m > target - acceptance:  # takeoff reached: altitude only
                 self._item_phase = ItemPhase.FLY
+                self._item_prev = (ne[0], ne[1], target)
             else:
+                # the inserted CLIMB: a takeoff setpoint if it started on the ground
                 return self._fly_to(
-                    ne[0], ne[1], target, up_speed=self._p("MPC_TKO_SPEED"), heading=m.heading_deg
+                    ne[0], ne[1], target, takeoff=self._climb_from_ground, heading=m.heading_deg
                 )
         # several non-position items may complete in one step
         for _ in range(len(self.mission) + 1):
@@ -789,11 +861,13 @@ class Navigator:
         radius = self.acceptance_radius_m(item)
         dist = math.hypot(n - m.north_m, e - m.east_m)
         alt_ok = abs(up - m.up_m) <= self._p("NAV_MC_ALT_RAD")
+        previous = self._item_prev
         if cmd == CMD_NAV_LAND:
             if dist < 1.0:
                 self._item_phase = ItemPhase.DESCEND
                 return self._descend_at((n, e))
-            return self._fly_to(n, e, up)
+            return self._fly_to(n, e, up, previous=previous)
+        following = self._following_point(self._current)
         if dist <= radius and alt_ok:
             hold_s = item.param1 if cmd in (CMD_NAV_WAYPOINT, CMD_NAV_LOITER_TIME) else 0.0
             if cmd == CMD_NAV_LOITER_UNLIM or (math.isfinite(hold_s) and hold_s > 0):
@@ -801,4 +875,5 @@ class Navigator:
                 self._wait_until = v.time_s + (hold_s if math.isfinite(hold_s) else 0.0)
                 return self._fly_to(n, e, up)
             self._reached_and_advance()
-        return self._fly_to(n, e, up)
+            self._item_prev = (n, e, up)
+        return self._fly_to(n, e, up, previous=previous, following=following, radius_m=radius)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -41,6 +42,7 @@ from dfr.errors import (
     NotFound,
     PlanningError,
 )
+from dfr.planning.vehicle_limits import disagreements
 from dfr.service import Service, iso_utc
 from dfr.site import Site
 from dfr.store.records import Flight, Incident
@@ -476,6 +478,7 @@ def flight_body(flight: Flight) -> dict[str, Any]:
 def _drone_body(service: Service, drone_id: str) -> dict[str, Any]:
     link = service.links[drone_id]
     drone = service.drones[drone_id]
+    limits = link.limits
     body = service.position_message(link.state)
     body.pop("type")
     body.update(
@@ -485,6 +488,10 @@ def _drone_body(service: Service, drone_id: str) -> dict[str, Any]:
             "health_ok": link.state.health_ok,
             "armable": link.state.armable,
             "performance": drone.performance.model_dump(),
+            # what the vehicle's own parameters allow, and the figures ETAs are planned with
+            "vehicle_limits": asdict(limits) if limits else None,
+            "planned_performance": service.planner.performance_of(drone).model_dump(),
+            "limits_disagreements": disagreements(drone.performance, limits) if limits else [],
         }
     )
     return body

@@ -24,6 +24,8 @@ class LandedState(StrEnum):
 
 
 NAN = math.nan
+AIRBORNE_ALT_M = 3.0  # above home: a land detector's "takeoff" on the pad is not a flight
+AIRBORNE_MODES = frozenset({"takeoff", "mission"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +59,15 @@ class DroneState:
     @property
     def on_ground(self) -> bool:
         return self.landed is LandedState.ON_GROUND and not self.armed
+
+
+def airborne(state: DroneState) -> bool:
+    """The vehicle really took off: armed, in air, climbing away from the pad in a launch
+    mode. PX4's land detector alone can say "Takeoff detected" on the pad and "Landing
+    detected" a second later."""
+    return (
+        state.armed
+        and state.landed is LandedState.IN_AIR
+        and state.mode in AIRBORNE_MODES
+        and state.alt_rel_m > AIRBORNE_ALT_M
+    )

@@ -30,7 +30,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dfr.errors import InvalidStateError, LinkError
-from dfr.fleet.drone_state import DroneState, LandedState
+from dfr.fleet.drone_state import AIRBORNE_ALT_M, DroneState, LandedState, airborne
+from dfr.fleet.launch import start_mission_when_ready
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
 from dfr.geo.frame import geodesic_distance_m
 from dfr.store.records import FlightPhase
@@ -205,23 +206,58 @@ class Flight:
 
         async def launch() -> None:
             async with self._actions:
-                self._expect("mission")
+                self._expect("mission", "takeoff")
                 await self.link.arm()
-                await self.link.start_mission()
+                report = await start_mission_when_ready(
+                    self.link, wait_for_change=self._wait_change
+                )
+                if report.refusals:
+                    logger.info(
+                        "%s: flight %s: mission started on attempt %d after %s",
+                        self.link.drone_id,
+                        self.flight_id,
+                        report.attempts,
+                        "; ".join(report.refusals),
+                    )
 
         try:
             await self._recorded("launch", {"mission_items": len(self.plan.mission)}, launch)
         except Exception as exc:
-            if not self.link.state.armed:
-                self.outcome = "launch_failed"
-                await self._set_phase(FlightPhase.ABORTED, f"launch refused: {exc}")
-                return
-            # armed but the mission did not start: bring it down here and follow it
-            await self._problem(f"launch failed after arming: {exc}", "landing in place")
+            await self._launch_failed(exc)
+
+    async def _launch_failed(self, exc: Exception) -> None:
+        state = self.link.state
+        if not state.armed:
+            self.outcome = "launch_failed"
+            await self._set_phase(FlightPhase.ABORTED, f"launch refused: {exc}")
+            return
+        if state.landed in (LandedState.ON_GROUND, LandedState.UNKNOWN) and not (
+            state.alt_rel_m > AIRBORNE_ALT_M
+        ):
+            # armed on the pad but the mission never started: disarm rather than leave
+            # it to PX4's preflight auto-disarm, and give the call to the next drone
             try:
-                await self.land("launch failed after arming")
-            except Exception as land_exc:
-                await self._problem(f"land refused: {land_exc}", "pilot: take control")
+                async with self._actions:
+                    await self.link.disarm()
+            except Exception as disarm_exc:
+                await self._problem(f"disarm refused: {disarm_exc}", "pilot: disarm it")
+            self.outcome = "launch_failed"
+            await self._set_phase(FlightPhase.ABORTED, f"mission did not start: {exc}")
+            return
+        # armed and off the ground but the mission did not start: bring it down here
+        await self._problem(f"launch failed after takeoff: {exc}", "landing in place")
+        try:
+            await self.land("launch failed after takeoff")
+        except Exception as land_exc:
+            await self._problem(f"land refused: {land_exc}", "pilot: take control")
+
+    async def _wait_change(self, timeout_s: float) -> None:
+        self._changed.clear()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._changed.wait()
+        except TimeoutError:
+            pass
 
     async def _follow(self) -> FlightPhase:
         """Follow the vehicle until it is on the ground; on scene, start the orbit."""
@@ -233,8 +269,14 @@ class Flight:
                 if state.mode in self._pending:
                     self._expected = self._pending
                 self._pending = frozenset()
-            if self.phase is FlightPhase.LAUNCHING and state.landed is LandedState.IN_AIR:
-                await self._set_phase(FlightPhase.ENROUTE, "airborne")
+            if self.phase is FlightPhase.LAUNCHING and airborne(state):
+                await self._set_phase(
+                    FlightPhase.ENROUTE, f"airborne: {state.alt_rel_m:.0f} m, {state.mode}"
+                )
+            elif self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE) and (
+                state.landed is LandedState.ON_GROUND or not state.armed
+            ):
+                await self._down_unexpectedly(state)
             elif (
                 self.phase is FlightPhase.LAUNCHING
                 and state.on_ground
@@ -282,7 +324,7 @@ class Flight:
             ):
                 away = self._distance_from_dock_m(state)
                 if away is not None and away > DOCK_RADIUS_M:
-                    self.outcome = "landed_away"
+                    self.outcome = self.outcome or "landed_away"
                     await self._set_phase(
                         FlightPhase.DOCKED, f"landed and disarmed {away:.0f} m from its dock"
                     )
@@ -309,6 +351,28 @@ class Flight:
         if not self.outcome:
             self.outcome = self.phase.value
         return self.phase
+
+    async def _down_unexpectedly(self, state: DroneState) -> None:
+        """The vehicle shows it is on the ground or disarmed while it should be flying to or
+        over the scene (a false takeoff detection on the pad, a landing or a disarm nobody
+        asked for): say so at once and follow what the vehicle shows."""
+        where = "before reaching the scene" if self.phase is FlightPhase.ENROUTE else "on scene"
+        shows = "landed" if state.landed is LandedState.ON_GROUND else "reports disarmed"
+        if state.landed is not LandedState.ON_GROUND:  # disarmed in the air: it is falling
+            self.unexpected_mode = f"disarmed ({state.mode})"
+            self._expected = frozenset({state.mode})
+            await self._set_phase(FlightPhase.FAILSAFE, f"the vehicle {shows} {where}")
+            return
+        if self.phase is FlightPhase.ENROUTE:
+            self.outcome = "landed_short"  # the call was not served
+        await self._problem(
+            f"the vehicle {shows} {where} ({state.mode}, {state.alt_rel_m:.0f} m, "
+            f"last vehicle message: {state.status_text or 'none'})",
+            "the call is queued again"
+            if self.phase is FlightPhase.ENROUTE
+            else "pilot: check the drone where it landed",
+        )
+        await self._set_phase(FlightPhase.LANDING, f"the vehicle {shows} {where}")
 
     async def _recorded(
         self, kind: str, params: dict[str, Any], action: Callable[[], Awaitable[None]]

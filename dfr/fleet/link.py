@@ -16,9 +16,11 @@ AMSL altitude is what both PX4 v1.16 and PX4 main accept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from mavsdk.asyncio import Configuration, Mavsdk
 from mavsdk.asyncio.plugins.action import ActionAsync
 from mavsdk.asyncio.plugins.mavlink_direct import MavlinkDirectAsync
 from mavsdk.asyncio.plugins.mission_raw import MissionRawAsync
+from mavsdk.asyncio.plugins.param import ParamAsync
 from mavsdk.asyncio.plugins.telemetry import TelemetryAsync
 from mavsdk.component_type import ComponentType
 from mavsdk.exceptions import MavsdkError
@@ -36,6 +39,8 @@ from mavsdk.plugins.mission_raw.mission_raw import MissionItem as RawMissionItem
 
 from dfr.errors import CommandError, CommandTimeout, LinkError
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
+from dfr.planning.vehicle_limits import EXTRA_PARAMS, VehicleLimits
+from dfr.planning.vehicle_limits import PARAMS as LIMIT_PARAMS
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +60,7 @@ MAV_RESULT_NAMES = {
 }
 TIMEOUT_RESULTS = frozenset({"TIMEOUT", "CONNECTION_ERROR", "NO_SYSTEM"})
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
+RECENT_TEXTS = 32
 
 _LANDED = {
     0: LandedState.UNKNOWN,
@@ -121,6 +127,7 @@ class DroneLink:
         on_state: Callable[[DroneState], None],
         on_status_text: Callable[[str, str], None] | None = None,
         on_mission_progress: Callable[[MissionProgress], None] | None = None,
+        on_limits: Callable[[VehicleLimits], None] | None = None,
         position_rate_hz: float = 10.0,
         heartbeat_timeout_s: float = 3.0,
     ) -> None:
@@ -129,6 +136,10 @@ class DroneLink:
         self._on_state = on_state
         self._on_status_text = on_status_text
         self._on_mission_progress = on_mission_progress
+        self._on_limits = on_limits
+        self.limits: VehicleLimits | None = None  # read from the vehicle at each connect
+        self.status_count = 0  # STATUSTEXTs received so far
+        self.recent_texts: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXTS)
         self._position_rate_hz = position_rate_hz
         self._heartbeat_timeout_s = heartbeat_timeout_s
         self.state = DroneState(drone_id=drone_id, link=LinkState.CONNECTING)
@@ -203,6 +214,38 @@ class DroneLink:
                 self._system = None
             return True
 
+    async def _read_limits(self, param: ParamAsync) -> None:
+        """The vehicle's own speed/climb/acceleration parameters (what PX4 will fly)."""
+        values: dict[str, float] = {}
+        missing: list[str] = []
+        for name in LIMIT_PARAMS.values():
+            try:
+                values[name] = float(await param.get_param_float(name))
+            except MavsdkError:
+                missing.append(name)
+        for name in EXTRA_PARAMS:  # present on PX4's SIH simulator only
+            with contextlib.suppress(MavsdkError):
+                values[name] = float(await param.get_param_float(name))
+        limits = VehicleLimits.from_params(values)
+        if missing:
+            logger.warning(
+                "%s: vehicle did not give %s; planning with PX4's defaults for them",
+                self.drone_id,
+                ", ".join(missing),
+            )
+        logger.info(
+            "%s: vehicle limits: cruise %g, max %g m/s, climb %g, descent %g m/s, acc %g m/s²",
+            self.drone_id,
+            limits.xy_cruise_mps,
+            limits.xy_vel_max_mps,
+            limits.z_up_mps,
+            limits.z_down_mps,
+            limits.acc_hor_mps2,
+        )
+        self.limits = limits
+        if self._on_limits is not None:
+            self._on_limits(limits)
+
     def _subscriptions(
         self, system: Any, tel: TelemetryAsync
     ) -> list[tuple[str, Coroutine[Any, Any, None]]]:
@@ -218,6 +261,7 @@ class DroneLink:
             ("velocity", self._follow(tel.subscribe_velocity_ned(), self._velocity)),
             ("heading", self._follow(tel.subscribe_heading(), self._heading)),
             ("status text", self._follow(tel.subscribe_status_text(), self._status_text)),
+            ("limits", self._read_limits(ParamAsync(system))),
         ]
         if self._mission is not None:
             subs.append(
@@ -322,8 +366,10 @@ class DroneLink:
         self._update(publish=False, heading_deg=h.heading_deg)
 
     def _status_text(self, text: Any) -> None:
-        message = str(text.text)
+        message = str(text.text).strip()  # PX4 ends most texts with a tab
         severity = getattr(text.type, "name", str(text.type)).lower()
+        self.status_count += 1
+        self.recent_texts.append((self.status_count, message))
         self._update(publish=False, status_text=message)
         logger.info("%s: vehicle says [%s] %s", self.drone_id, severity, message)
         if self._on_status_text is not None:
@@ -332,6 +378,10 @@ class DroneLink:
     def _progress(self, progress: Any) -> None:
         if self._on_mission_progress is not None:
             self._on_mission_progress(MissionProgress(progress.current, progress.total))
+
+    def texts_since(self, count: int) -> list[str]:
+        """The vehicle's STATUSTEXTs received after the ``count``-th one (the recent ones)."""
+        return [text for n, text in self.recent_texts if n > count]
 
     # -- commands ----------------------------------------------------------------------
 
@@ -368,6 +418,10 @@ class DroneLink:
     async def return_to_launch(self) -> None:
         action, _, _ = self._require()
         await self._call("return", action.return_to_launch())
+
+    async def disarm(self) -> None:
+        action, _, _ = self._require()
+        await self._call("disarm", action.disarm())
 
     async def land(self) -> None:
         action, _, _ = self._require()

@@ -32,6 +32,7 @@ from dfr.errors import (
 )
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.flight import TERMINAL, Flight, FlightPlan
+from dfr.fleet.launch import REFUSED_TEXTS
 from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.mission_encoding import MAV_FRAME_MISSION, RawItem, encode_geofence, encode_mission
 from dfr.fleet.monitor import AlertSpec, battery_check, deviation_check, zone_check
@@ -64,6 +65,13 @@ AIRBORNE = frozenset(
 
 
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+# outcomes of a flight that leave its call unserved, and how to say so
+UNSERVED = {
+    "launch_failed": "could not launch",
+    "landed_short": "came down before reaching the scene",
+}
 
 
 def _now() -> datetime:
@@ -281,7 +289,7 @@ class Sorties:
                     lat,
                     lon,
                     alt,
-                    drone.performance.cruise_speed_mps,
+                    self.planner.performance_of(drone).cruise_speed_mps,
                     param2=10.0,
                 )
             )
@@ -349,16 +357,17 @@ class Sorties:
         incident = await self.store.get_incident(record.incident_id)
         if incident is None or incident.status is not IncidentStatus.DISPATCHED:
             return
-        if outcome == "launch_failed":  # the call still needs a drone
+        if outcome in UNSERVED:  # the call still needs a drone
             await self.store.update_incident(
                 replace(incident, status=IncidentStatus.QUEUED, updated_at=_now())
             )
+            what = UNSERVED[outcome]
             await self._alert(
                 active,
                 AlertSpec(
-                    "launch_failed",
+                    outcome,
                     "critical",
-                    f"{record.drone_id} could not launch for {incident.cad_id}",
+                    f"{record.drone_id} {what} for {incident.cad_id}",
                     "the call is queued again and goes to the next drone that can take it",
                 ),
             )
@@ -517,8 +526,14 @@ class Sorties:
     def on_status_text(self, drone_id: str, severity: str, text: str) -> None:
         """The vehicle's own warnings (failsafes, geofence) reach the pilot as alerts."""
         active = self.flight_of_drone(drone_id)
+        if active is not None:
+            active.flight.notify()  # a launch waits on what the vehicle says
         if active is None or severity not in ALERT_SEVERITIES:
             return
+        if active.flight.phase is FlightPhase.LAUNCHING and any(
+            marker in text for marker in REFUSED_TEXTS
+        ):
+            return  # the launch asks again; a launch that fails raises its own alert
         self._spawn_alert(
             active,
             AlertSpec(

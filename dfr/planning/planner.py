@@ -40,11 +40,13 @@ from dfr.geo.site_airspace import load_site_airspace
 from dfr.geo.zone import ZoneKind
 from dfr.planning.geofence import PX4_FENCE_LIMITS, FenceLimits, Geofence, build_geofence
 from dfr.planning.mission import MissionItem, mission_items, qgc_plan
-from dfr.planning.profile import PowerModel, estimate_flight, fly_legs
+from dfr.planning.profile import PowerModel, estimate_flight, fly_legs, trajectory_limits
+from dfr.planning.px4_flight import climb_s, landing_s
 from dfr.planning.route import Route, Waypoint
+from dfr.planning.vehicle_limits import VehicleLimits, flown_performance
 from dfr.planning.visibility import PathTree, ShortestPath, VisibilityGraph
 from dfr.planning.wind import CALM, Wind
-from dfr.site import Dock, Drone, Site
+from dfr.site import Dock, Drone, DronePerformance, Site
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class Planner:
         self.ground_alt_amsl_m = sum(d.ground_alt_amsl_m for d in site.docks) / len(site.docks)
         self._prepared: dict[str, PreparedAirspace] = {}
         self.rally_points: tuple[RallyPoint, ...] = ()  # from the site's .plan files
+        self._limits: dict[str, VehicleLimits] = {}  # what each vehicle said it will fly
 
     @classmethod
     def from_site(cls, site: Site) -> Planner:
@@ -159,6 +162,17 @@ class Planner:
             f"no drone '{drone_id}' (drones are: {', '.join(d.id for d in self.site.drones)})"
         )
 
+    def set_vehicle_limits(self, drone_id: str, limits: VehicleLimits) -> None:
+        """Plan ``drone_id`` from now on with what its autopilot will really fly."""
+        self._limits[drone_id] = limits
+
+    def vehicle_limits(self, drone_id: str) -> VehicleLimits | None:
+        return self._limits.get(drone_id)
+
+    def performance_of(self, drone: Drone) -> DronePerformance:
+        """The site's figures for ``drone``, lowered to its vehicle's limits once known."""
+        return flown_performance(drone.performance, self._limits.get(drone.id))
+
     def _dock(self, drone: Drone) -> Dock:
         return self.site.dock_of(drone)
 
@@ -196,7 +210,7 @@ class Planner:
         obstacles_hash: str,
         start_ll: tuple[float, float] | None = None,
     ) -> Route:
-        perf = drone.performance
+        perf = self.performance_of(drone)
         est = estimate_flight(
             path.points_xy,
             perf,
@@ -205,6 +219,7 @@ class Planner:
             orbit_speed_mps=self.site.policy.orbit_speed_mps,
             wind=wind,
             charge_frac=charge_frac,
+            limits=self._limits.get(drone.id),
         )
         lonlat = self.frame.xy_to_lonlat(np.asarray(path.points_xy, dtype=float))
         wps = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat]
@@ -519,16 +534,14 @@ class Planner:
         path = graph.paths_from_trees([tree], here)[0] if tree is not None else None
         # no legal way: straight home (feasible=False, the monitor must alert)
         points = [*lead, here, dock_xy] if path is None else [*lead, *reversed(path.points_xy)]
-        perf = drone.performance
+        perf = self.performance_of(drone)
         power = PowerModel.from_performance(perf)
-        legs, time_s, energy_wh = fly_legs(points, perf, wind, power)
-        climb = max(0.0, self.cruise_alt_rel_m - alt_rel_m)
-        descent = max(alt_rel_m, self.cruise_alt_rel_m)
-        time_s += climb / perf.climb_speed_mps + descent / perf.descent_speed_mps
-        energy_wh += (
-            power.climb_w * climb / perf.climb_speed_mps
-            + power.hover_w * descent / perf.descent_speed_mps
-        ) / 3600.0
+        limits = trajectory_limits(perf, self._limits.get(drone.id))
+        legs, time_s, energy_wh = fly_legs(points, perf, wind, power, limits)
+        up_s = climb_s(max(0.0, self.cruise_alt_rel_m - alt_rel_m), limits)
+        down_s = landing_s(max(alt_rel_m, self.cruise_alt_rel_m), limits)
+        time_s += up_s + down_s
+        energy_wh += (power.climb_w * up_s + power.hover_w * down_s) / 3600.0
         feasible = all(leg.feasible for leg in legs) and path is not None
         distance = sum(leg.distance_m for leg in legs)
         return HomeEstimate(

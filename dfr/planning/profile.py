@@ -1,14 +1,11 @@
 """Flight profile: time and energy of a route for one airframe, with wind.
 
-The sortie: vertical climb at the dock to cruise altitude, legs at cruise airspeed
-(wind triangle per leg), time on scene orbiting, the same legs back against the
-reversed track, vertical descent onto the dock, and the battery reserve.
-
-Time penalties (documented, deliberately simple):
-  * accelerating from hover to cruise at the first leg and decelerating at the end
-    each cost ``V / (2 a)`` seconds compared with flying the distance at ``V``;
-  * a turn of ``θ`` radians between legs costs ``(V / a) · θ / π`` seconds (a full
-    reversal = stop and re-accelerate), with ``a = ACCEL_MPS2``.
+The sortie as PX4 flies it (:mod:`dfr.planning.px4_flight`, with the vehicle's own
+limits): PX4's vertical takeoff at the dock to cruise altitude, legs at the cruise
+ground speed (wind triangle per leg), PX4's start, corner and arrival slow-downs, time
+on scene orbiting, the same legs back against the reversed track, PX4's landing onto
+the dock, and the battery reserve. The speeds are the airframe's figures as the vehicle
+will fly them (:func:`dfr.planning.vehicle_limits.flown_performance`).
 
 Power model (multicopter, momentum theory + parasitic drag), calibrated from the
 airframe's ``DronePerformance``::
@@ -28,12 +25,20 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from dfr.planning.px4_flight import (
+    arrival_penalty_s,
+    corner_penalty_s,
+    landing_s,
+    start_penalty_s,
+    takeoff_s,
+)
+from dfr.planning.vehicle_limits import VehicleLimits
 from dfr.planning.wind import CALM, Wind, ground_speed_mps
 from dfr.site import DronePerformance
 
-ACCEL_MPS2 = 2.5
+PX4_DEFAULTS = VehicleLimits()
 INDUCED_VELOCITY_HOVER_MPS = 6.0
 WH_PER_J = 1.0 / 3600.0
 
@@ -110,17 +115,26 @@ def _turn_rad(a: LegEstimate, b: LegEstimate) -> float:
     return math.radians(min(diff, 360.0 - diff))
 
 
+def trajectory_limits(perf: DronePerformance, limits: VehicleLimits | None) -> VehicleLimits:
+    """PX4's trajectory limits, with the climb/descent the plan flies (``perf``)."""
+    base = limits or PX4_DEFAULTS
+    return replace(base, z_up_mps=perf.climb_speed_mps, z_down_mps=perf.descent_speed_mps)
+
+
 def fly_legs(
     points_xy: Sequence[tuple[float, float]],
     perf: DronePerformance,
     wind: Wind = CALM,
     power: PowerModel | None = None,
+    limits: VehicleLimits | None = None,
 ) -> tuple[tuple[LegEstimate, ...], float, float]:
-    """Legs along a polyline at cruise airspeed: (legs, total time s, total energy Wh).
+    """Legs along a polyline at cruise airspeed, from a hover to the last waypoint
+    (reached at the mission's acceptance radius): (legs, total time s, total energy Wh).
 
-    Totals include the acceleration, turn and deceleration penalties.
+    Totals include PX4's start, corner and arrival slow-downs.
     """
     power = power or PowerModel.from_performance(perf)
+    px4 = limits or PX4_DEFAULTS
     v = perf.cruise_speed_mps
     p_cruise = power.level_w(v)
     legs: list[LegEstimate] = []
@@ -138,9 +152,12 @@ def fly_legs(
         )
     if not legs:
         return (), 0.0, 0.0
-    penalty_s = v / ACCEL_MPS2  # accelerate at the start + decelerate at the end: 2 × V/(2a)
+    if not all(leg.feasible for leg in legs):
+        return tuple(legs), math.inf, math.inf
+    penalty_s = start_penalty_s(legs[0].ground_speed_mps, px4)
     for a, b in itertools.pairwise(legs):
-        penalty_s += (v / ACCEL_MPS2) * _turn_rad(a, b) / math.pi
+        penalty_s += corner_penalty_s(_turn_rad(a, b), a.ground_speed_mps, b.ground_speed_mps, px4)
+    penalty_s += arrival_penalty_s(legs[-1].ground_speed_mps, px4)
     time_s = sum(leg.time_s for leg in legs) + penalty_s
     energy_wh = sum(leg.energy_wh for leg in legs) + p_cruise * penalty_s * WH_PER_J
     return tuple(legs), time_s, energy_wh
@@ -155,19 +172,22 @@ def estimate_flight(
     orbit_speed_mps: float = 5.0,
     wind: Wind = CALM,
     charge_frac: float = 1.0,
+    limits: VehicleLimits | None = None,
 ) -> FlightEstimate:
-    """Out along ``points_xy`` (dock first), on scene, and back the same way."""
+    """Out along ``points_xy`` (dock first), on scene, and back the same way, as PX4 with
+    ``limits`` (PX4's defaults when the vehicle has not said) flies it."""
     power = PowerModel.from_performance(perf)
+    px4 = trajectory_limits(perf, limits)
     reasons: list[str] = []
     if wind.speed_mps > perf.max_wind_mps:
         reasons.append(
             f"wind {wind.speed_mps:.1f} m/s is above the airframe limit {perf.max_wind_mps:.1f} m/s"
         )
-    climb_s = cruise_alt_rel_m / perf.climb_speed_mps
+    climb_s = takeoff_s(cruise_alt_rel_m, px4)
     climb_wh = power.climb_w * climb_s * WH_PER_J
-    legs, out_s, out_wh = fly_legs(points_xy, perf, wind, power)
-    back_legs, back_s, back_wh = fly_legs(list(reversed(points_xy)), perf, wind, power)
-    descent_s = cruise_alt_rel_m / perf.descent_speed_mps
+    legs, out_s, out_wh = fly_legs(points_xy, perf, wind, power, px4)
+    back_legs, back_s, back_wh = fly_legs(list(reversed(points_xy)), perf, wind, power, px4)
+    descent_s = landing_s(cruise_alt_rel_m, px4)
     descent_wh = power.hover_w * descent_s * WH_PER_J
     scene_wh = power.level_w(orbit_speed_mps) * on_scene_s * WH_PER_J
     for name, group in (("out", legs), ("back", back_legs)):
