@@ -157,6 +157,7 @@ class Guidance:
     speed_up_mps: float = 3.6  # the flight task's upward constraint (the ramp's end value)
     speed_down_mps: float = 1.8
     up_accel_mps2: float | None = None  # the trajectory's upward acceleration, if not ACC_UP
+    time_stretch: bool = True  # FlightTaskAuto's PositionSmoothing; not Orbit or Descend
 
 
 class TakeoffState(StrEnum):
@@ -330,7 +331,7 @@ class Motion:
         en, ee = pos[0] - self.north_m, pos[1] - self.east_m
         err = math.hypot(en, ee)
         stretch = 1.0
-        if d.err_max_m > 0 and en * vel[0] + ee * vel[1] >= 0:
+        if g.time_stretch and d.err_max_m > 0 and en * vel[0] + ee * vel[1] >= 0:
             stretch = 1.0 - min(max(err / d.err_max_m, 0.0), 1.0)
         t = dt_s * stretch
         jerk = d.jerk_mps3

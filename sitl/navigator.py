@@ -144,6 +144,9 @@ class Navigator:
         self._climb_from_ground = False
         self._item_prev: tuple[float, float, float] | None = None  # the triplet's "previous"
         self._target = VelocityTarget()
+        self._params_version = -1
+        self._params_cache: dict[str, float] = {}
+        self._dynamics: Dynamics | None = None
         self._takeoff_climb = False
         self._up_accel: float | None = None
         self._jumps_done: dict[int, int] = {}  # DO_JUMP seq -> jumps taken
@@ -156,7 +159,22 @@ class Navigator:
 
     # --- speeds ----------------------------------------------------------------------------
     def _p(self, name: str) -> float:
-        return self.v.params.get_float(name)
+        """A parameter, cached until the table changes (read ~50 times per physics step)."""
+        params = self.v.params
+        if params.version != self._params_version:
+            self._params_version = params.version
+            self._params_cache.clear()
+            self._dynamics = None
+        value = self._params_cache.get(name)
+        if value is None:
+            value = self._params_cache[name] = params.get_float(name)
+        return value
+
+    def dynamics(self) -> Dynamics:
+        self._p("MPC_ACC_HOR")  # refreshes the cache if the parameters changed
+        if self._dynamics is None:
+            self._dynamics = Dynamics.from_params(self.v.params)
+        return self._dynamics
 
     def cruise_speed_mps(self) -> float:
         speed = self._speed_override or self._p("MPC_XY_CRUISE")
@@ -431,7 +449,7 @@ class Navigator:
         model PX4's current parameters and the flight task's constraints."""
         v = self.v
         m = v.motion
-        m.dynamics = Dynamics.from_params(v.params)
+        m.dynamics = self.dynamics()
         self._takeoff_climb = False
         self._up_accel = None
         powered = v.armed and v.nav_state is not NavState.TERMINATION and not v.motor_failed
@@ -444,6 +462,7 @@ class Navigator:
             speed_up_mps=max(self._p("MPC_Z_VEL_MAX_UP"), 1.2 * self._p("MPC_Z_V_AUTO_UP")),
             speed_down_mps=max(self._p("MPC_Z_VEL_MAX_DN"), 1.2 * self._p("MPC_Z_V_AUTO_DN")),
             up_accel_mps2=self._up_accel,
+            time_stretch=v.nav_state not in (NavState.ORBIT, NavState.DESCEND),
         )
         return target
 

@@ -192,6 +192,7 @@ class ParamStore:
         self._defs: Mapping[str, ParamDef] = PARAM_DEFS
         self._order: list[str] = [p.name for p in PX4_PARAMS]
         self._values: dict[str, float | int] = {p.name: p.default for p in PX4_PARAMS}
+        self.version = 0  # counts changes, so readers can cache what they derive
         for name, value in (overrides or {}).items():
             self.set(name, value)
 
@@ -232,6 +233,7 @@ class ParamStore:
         old = self._values[name]
         self._values[name] = stored
         if old != stored:
+            self.version += 1
             logger.debug("param %s: %s -> %s", name, old, stored)
         return stored
 

@@ -18,8 +18,14 @@ from sitl.geofence import (
     Geofence,
 )
 from sitl.modes import NavState, base_mode, custom_mode, requested_state
-from sitl.motion import Motion, Velocity, Wind, WindField, cap_ground_velocity, velocity_towards
+from sitl.motion import Dynamics, Guidance, Motion, Velocity, Wind, WindField
 from sitl.params import ParamStore, ParamType, int_to_wire, wire_to_int
+from sitl.trajectory import (
+    XYLimits,
+    max_speed_from_distance,
+    max_speed_in_waypoint,
+    xy_speed_limit,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,37 +74,69 @@ def test_param_store_types_overrides_and_hash() -> None:
         ParamStore({"TYPO_PARAM": 1})
 
 
-def test_velocity_towards_respects_speed_and_stops_at_target() -> None:
-    far = velocity_towards(
-        1000, 0, 50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
+def test_px4_trajectory_speeds_match_px4s_formulas() -> None:
+    # TrajMath examples with PX4's SIH-era defaults (a 3, j 4, MPC_XY_TRAJ_P 0.5, R 2)
+    assert max_speed_from_distance(4.0, 3.0, 10.0, 0.0) == pytest.approx(4.46, abs=0.01)
+    assert max_speed_from_distance(4.0, 3.0, 0.0, 2.0) == pytest.approx(2.0)  # never below
+    assert max_speed_in_waypoint(math.pi / 2, 0.5 * 3.0, 2.0) == pytest.approx(1.73, abs=0.01)
+    lim = XYLimits(cruise_mps=12.0, accel_mps2=3.0, jerk_mps3=4.0, radius_m=10.0, traj_p=0.5)
+    # far from a straight-on waypoint: cruise; a 40 degree corner at R 10: ~6.4 m/s there
+    assert xy_speed_limit((0.0, 0.0), (900.0, 0.0), (1800.0, 0.0), lim) == pytest.approx(12.0)
+    corner = math.radians(40.0)
+    w2 = (900.0 + 900.0 * math.cos(corner), 900.0 * math.sin(corner))
+    at_corner = xy_speed_limit((899.9, 0.0), (900.0, 0.0), w2, lim)
+    assert at_corner == pytest.approx(
+        math.sqrt(0.5 * 3.0 * 10.0 * math.tan(math.radians(70))), abs=0.05
     )
-    assert far.north_mps == pytest.approx(5) and far.up_mps == pytest.approx(3)
-    down = velocity_towards(
-        0, 0, -50, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
-    )
-    assert down.up_mps == pytest.approx(-1.5)
-    near = velocity_towards(
-        0.5, 0, 0, speed_xy_mps=5, speed_up_mps=3, speed_down_mps=1.5, acc_xy_mps2=3
-    )
-    assert 0 < near.north_mps < 1.0
+    assert xy_speed_limit((899.9, 0.0), (900.0, 0.0), (900.0, 0.0), lim) < 0.5  # stop there
 
 
-def test_motion_accelerates_within_limits_and_stays_above_ground() -> None:
-    m = Motion(max_air_mps=12)
-    m.up_m = 10
-    m.step(0.1, Velocity(10, 0, 0), (0.0, 0.0), None)
-    assert m.vn_mps == pytest.approx(0.3)  # MPC_ACC_HOR 3 m/s² for 0.1 s
-    for _ in range(200):
-        m.step(0.05, Velocity(10, 0, -5), (0.0, 0.0), 0.0)
-    assert m.vn_mps == pytest.approx(10) and m.up_m == 0.0
+def _flying(**dynamics: float) -> Motion:
+    m = Motion()
+    m.dynamics = Dynamics(**dynamics)
+    m.guidance = Guidance(armed=True, landed=False)
+    m.up_m = m.traj_pos[2] = 20.0
+    return m
 
 
-def test_headwind_caps_ground_speed_tailwind_does_not() -> None:
-    # wind from the north at 8 m/s = air moving south; max airspeed 12
-    vn, _ = cap_ground_velocity(10, 0, -8, 0, 12)
-    assert vn == pytest.approx(4.0)
-    vn, _ = cap_ground_velocity(-10, 0, -8, 0, 12)
-    assert vn == pytest.approx(-10.0)
+def test_sih_drag_and_tilt_cap_the_speed_below_mpc_xy_vel_max() -> None:
+    m = _flying()
+    for _ in range(1200):  # 60 s asking for 12 m/s north
+        m.step(0.05, Velocity(12.0, 0.0, 0.0), (0.0, 0.0), 0.0)
+    # SIH_KDV 1 N/(m/s) on 1 kg at 45 degrees of tilt: g * tan(45) / 1 = 9.8 m/s
+    assert m.vn_mps == pytest.approx(9.81, abs=0.15)
+    assert m.up_m == pytest.approx(20.0, abs=0.5)
+    clean = _flying(drag_per_s=0.45)
+    for _ in range(1200):
+        clean.step(0.05, Velocity(12.0, 0.0, 0.0), (0.0, 0.0), 0.0)
+    assert clean.vn_mps == pytest.approx(12.0, abs=0.2)  # now MPC_XY_VEL_MAX rules
+
+
+def test_headwind_lowers_the_ground_speed_tailwind_cannot_pass_mpc_xy_vel_max() -> None:
+    # wind from the north at 4 m/s = air moving south: drag acts on the airspeed
+    head = _flying()
+    tail = _flying()
+    for _ in range(1200):
+        head.step(0.05, Velocity(12.0, 0.0, 0.0), (-4.0, 0.0), 0.0)
+        tail.step(0.05, Velocity(-12.0, 0.0, 0.0), (-4.0, 0.0), 180.0)
+    assert head.vn_mps == pytest.approx(9.81 - 4.0, abs=0.2)
+    assert tail.vn_mps == pytest.approx(-12.0, abs=0.2)
+
+
+def test_motion_takes_off_after_spool_up_and_ramp_and_stays_above_ground() -> None:
+    m = Motion()
+    m.guidance = Guidance(armed=True, landed=True)
+    t = 0.0
+    while m.up_m == 0.0 and t < 10.0:
+        m.step(0.05, Velocity(0.0, 0.0, 1.5), (0.0, 0.0), None)
+        t += 0.05
+    # COM_SPOOLUP_TIME 1 s, then the ramp: the trajectory restarts at -0.7 m/s and gains
+    # 0.5 m/s² (MPC_TKO_SPEED / MPC_TKO_RAMP_T), so it lifts about 1.4 s into the ramp
+    assert 2.2 < t < 3.2
+    m.guidance = Guidance(armed=True, landed=False)
+    for _ in range(400):
+        m.step(0.05, Velocity(0.0, 0.0, -1.5), (0.0, 0.0), None)
+    assert m.up_m == 0.0 and m.vu_mps == 0.0
 
 
 def test_wind_field_direction_and_seeded_gusts() -> None:
