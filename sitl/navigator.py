@@ -302,11 +302,6 @@ class Navigator:
             self._rtl_phase = RtlPhase.DONE
 
     # --- queries ---------------------------------------------------------------------------
-    def wants_climb(self) -> bool:
-        if self.v.nav_state is NavState.TAKEOFF:
-            return True
-        return self.v.nav_state is NavState.MISSION and self._state is MissionState.ACTIVE
-
     def is_taking_off(self) -> bool:
         v = self.v
         if v.nav_state is NavState.TAKEOFF:
@@ -655,9 +650,6 @@ class Navigator:
         if self.v.nav_state is NavState.MISSION and items and self.v.armed:
             self._start_mission()
         self.v.send_all(MISSION_CURRENT)
-
-    def has_mission(self) -> bool:
-        return bool(self.mission)
 
     def seq_total(self) -> int:
         return len(self.mission)
