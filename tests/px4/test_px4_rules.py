@@ -7,7 +7,8 @@ so that the service's tests stand on a vehicle as strict as PX4:
   outside geofence"): the vehicle does not move toward it (navigator.cpp);
 * an armed vehicle that does not take off disarms itself after COM_DISARM_PRFLT
   ("Disarmed by auto preflight disarming");
-* a mission's DO_CHANGE_SPEED above MPC_XY_VEL_MAX is flown at MPC_XY_VEL_MAX.
+* a mission's DO_CHANGE_SPEED above what the vehicle can fly is not flown (PX4 SIH:
+  MPC_XY_VEL_MAX 12 caps it, and SIH's drag caps it lower, at ~9.8 m/s).
 """
 
 from __future__ import annotations
@@ -114,4 +115,6 @@ async def test_mission_speed_is_capped_by_mpc_xy_vel_max(backend: str, tmp_path:
             await s.wait_near(far_lat, far_lon, 60.0, timeout_s=rig.wall_s(200.0) + 30.0)
             sampler.cancel()
         top = max(speeds)
-        assert 11.0 < top < 12.8, f"{backend}: top ground speed {top:.1f} m/s"
+        # SIH's drag caps the speed at g·tan(45°)·m/kdv ≈ 9.8 m/s, below MPC_XY_VEL_MAX
+        # (real PX4 SIH: 9.7 m/s plateau, 10.1 peak); never the mission's 15
+        assert 9.3 < top < 10.6, f"{backend}: top ground speed {top:.1f} m/s"
