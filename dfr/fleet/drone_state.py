@@ -71,3 +71,14 @@ def airborne(state: DroneState) -> bool:
         and state.mode in AIRBORNE_MODES
         and state.alt_rel_m > AIRBORNE_ALT_M
     )
+
+
+def shows_state(state: DroneState) -> bool:
+    """The link is up and the vehicle has said how it is (after a connect or a restart the
+    state starts unknown: not a landing, not a disarm)."""
+    return (
+        state.link is LinkState.UP
+        and state.landed is not LandedState.UNKNOWN
+        and state.mode != "unknown"
+        and state.has_position
+    )

@@ -30,7 +30,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dfr.errors import InvalidStateError, LinkError
-from dfr.fleet.drone_state import AIRBORNE_ALT_M, DroneState, LandedState, airborne
+from dfr.fleet.drone_state import (
+    AIRBORNE_ALT_M,
+    DroneState,
+    LandedState,
+    airborne,
+    shows_state,
+)
 from dfr.fleet.launch import start_mission_when_ready
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
 from dfr.geo.frame import geodesic_distance_m
@@ -55,6 +61,7 @@ ARRIVAL_RADIUS_M = 25.0
 DOCK_RADIUS_M = 30.0  # touchdown further than this from the dock: landed away
 MODE_SETTLE_S = 3.0  # PX4 reports a new mode with its next 1 Hz HEARTBEAT
 RETRY_S = 5.0  # an automatic action that failed is tried again after this
+MISSION_CHECK_SETTLE_S = 1.0  # after the uploads, before arming (see _preflight)
 NEVER = 1 << 30  # a mission item number no mission reaches
 # the modes the vehicle should be in, per phase, when resuming after a restart
 MODES_OF_PHASE: dict[FlightPhase, frozenset[str]] = {
@@ -193,6 +200,10 @@ class Flight:
             async with self._actions:
                 await self.link.upload_geofence(self.plan.geofence)
                 await self.link.upload_mission(self.plan.mission)
+            # PX4 loads a new fence and checks the mission against it before it allows
+            # Mission mode (seen ready 0.26-0.29 s after the uploads): arm only after that,
+            # so the start is not refused while PX4's preflight auto-disarm clock runs
+            await asyncio.sleep(MISSION_CHECK_SETTLE_S)
             await self._wait(
                 lambda s: s.armable and s.health_ok, self._armable_timeout_s, "armable"
             )
@@ -273,8 +284,10 @@ class Flight:
                 await self._set_phase(
                     FlightPhase.ENROUTE, f"airborne: {state.alt_rel_m:.0f} m, {state.mode}"
                 )
-            elif self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE) and (
-                state.landed is LandedState.ON_GROUND or not state.armed
+            elif (
+                self.phase in (FlightPhase.ENROUTE, FlightPhase.ON_SCENE)
+                and shows_state(state)
+                and (state.landed is LandedState.ON_GROUND or not state.armed)
             ):
                 await self._down_unexpectedly(state)
             elif (
@@ -358,13 +371,19 @@ class Flight:
         asked for): say so at once and follow what the vehicle shows."""
         where = "before reaching the scene" if self.phase is FlightPhase.ENROUTE else "on scene"
         shows = "landed" if state.landed is LandedState.ON_GROUND else "reports disarmed"
+        if self.phase is FlightPhase.ENROUTE:
+            self.outcome = "landed_short"  # the call was not served
         if state.landed is not LandedState.ON_GROUND:  # disarmed in the air: it is falling
+            await self._problem(
+                f"the vehicle {shows} {where} at {state.alt_rel_m:.0f} m ({state.mode})",
+                "following it down; the call is queued again"
+                if self.phase is FlightPhase.ENROUTE
+                else "pilot: check the drone",
+            )
             self.unexpected_mode = f"disarmed ({state.mode})"
             self._expected = frozenset({state.mode})
             await self._set_phase(FlightPhase.FAILSAFE, f"the vehicle {shows} {where}")
             return
-        if self.phase is FlightPhase.ENROUTE:
-            self.outcome = "landed_short"  # the call was not served
         await self._problem(
             f"the vehicle {shows} {where} ({state.mode}, {state.alt_rel_m:.0f} m, "
             f"last vehicle message: {state.status_text or 'none'})",

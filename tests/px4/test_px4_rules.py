@@ -90,15 +90,19 @@ async def test_mission_speed_is_capped_by_mpc_xy_vel_max(backend: str, tmp_path:
         await s.wait_armable(60.0)
         assert await s.param.get_param_float("MPC_XY_VEL_MAX") == pytest.approx(12.0)
         far_lat, far_lon = offset_deg(lat, lon, 900.0, 0.0)
+        near_lat, near_lon = offset_deg(lat, lon, 30.0, 0.0)
+        # MAVSDK puts each item's DO_CHANGE_SPEED after its position item: the speed
+        # set at the near waypoint is the one flown to the far one
         items = [
             MissionItem(
-                latitude_deg=far_lat,
-                longitude_deg=far_lon,
+                latitude_deg=wp_lat,
+                longitude_deg=wp_lon,
                 relative_altitude_m=30.0,
-                speed_m_s=15.0,  # above the vehicle's limit
-                is_fly_through=False,
+                speed_m_s=15.0,  # above what the vehicle can fly
+                is_fly_through=True,
                 acceptance_radius_m=5.0,
             )
+            for wp_lat, wp_lon in ((near_lat, near_lon), (far_lat, far_lon))
         ]
         await s.mission.upload_mission(MissionPlan(items))
         await s.action.arm()
