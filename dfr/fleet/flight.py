@@ -88,7 +88,9 @@ class FlightPlan:
     scene_lat_deg: float
     scene_lon_deg: float
     scene_alt_amsl_m: float  # altitude to orbit at
-    orbit_radius_m: float
+    orbit_lat_deg: float  # the ring's centre: the scene, or beside it where a zone is near
+    orbit_lon_deg: float
+    orbit_radius_m: float  # 0: no ring fits beside the zones; hold over the scene point
     orbit_speed_mps: float
     on_scene_time_s: float  # 0 = stay until a pilot sends it home
     last_route_seq: int  # the mission item whose arrival means "on scene"
@@ -415,17 +417,20 @@ class Flight:
     def _orbit_params(self) -> dict[str, Any]:
         plan = self.plan
         return {
-            "lat": plan.scene_lat_deg,
-            "lon": plan.scene_lon_deg,
+            "lat": plan.orbit_lat_deg,
+            "lon": plan.orbit_lon_deg,
             "radius_m": plan.orbit_radius_m,
             "speed_mps": plan.orbit_speed_mps,
         }
 
     async def _orbit_scene(self) -> None:
         plan = self.plan
+        if plan.orbit_radius_m <= 0:  # no legal ring: hold where the mission ended
+            await self.hold()
+            return
         await self.orbit(
-            plan.scene_lat_deg,
-            plan.scene_lon_deg,
+            plan.orbit_lat_deg,
+            plan.orbit_lon_deg,
             plan.scene_alt_amsl_m,
             plan.orbit_radius_m,
             plan.orbit_speed_mps,

@@ -36,6 +36,7 @@ from dfr.fleet.launch import REFUSED_TEXTS
 from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.mission_encoding import MAV_FRAME_MISSION, RawItem, encode_geofence, encode_mission
 from dfr.fleet.monitor import AlertSpec, battery_check, deviation_check, zone_check
+from dfr.planning.arrival import arrival_orbit
 from dfr.planning.mission import MAV_CMD_NAV_TAKEOFF, MAV_CMD_NAV_WAYPOINT, MissionItem
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.route import Route
@@ -144,13 +145,16 @@ class Sorties:
         mission = encode_mission(self.planner.mission_items(route))
         fence = encode_geofence(self.planner.geofence(route))
         policy = self.site.policy
+        orbit = arrival_orbit(self.planner, route, policy.orbit_radius_m)
         plan = FlightPlan(
             mission=mission,
             geofence=fence,
             scene_lat_deg=route.scene.lat,
             scene_lon_deg=route.scene.lon,
             scene_alt_amsl_m=dock_alt_amsl_m + route.cruise_alt_rel_m,
-            orbit_radius_m=policy.orbit_radius_m,
+            orbit_lat_deg=orbit.lat_deg,
+            orbit_lon_deg=orbit.lon_deg,
+            orbit_radius_m=orbit.radius_m,
             orbit_speed_mps=policy.orbit_speed_mps,
             on_scene_time_s=policy.on_scene_time_s,
             last_route_seq=len(mission) - 1,
@@ -159,6 +163,9 @@ class Sorties:
             "scene_lat_deg": plan.scene_lat_deg,
             "scene_lon_deg": plan.scene_lon_deg,
             "scene_alt_amsl_m": plan.scene_alt_amsl_m,
+            "orbit_lat_deg": plan.orbit_lat_deg,
+            "orbit_lon_deg": plan.orbit_lon_deg,
+            "orbit_note": orbit.note,
             "orbit_radius_m": plan.orbit_radius_m,
             "orbit_speed_mps": plan.orbit_speed_mps,
             "on_scene_time_s": plan.on_scene_time_s,
@@ -476,6 +483,8 @@ class Sorties:
                 scene_lat_deg=stored["scene_lat_deg"],
                 scene_lon_deg=stored["scene_lon_deg"],
                 scene_alt_amsl_m=stored["scene_alt_amsl_m"],
+                orbit_lat_deg=stored.get("orbit_lat_deg", stored["scene_lat_deg"]),
+                orbit_lon_deg=stored.get("orbit_lon_deg", stored["scene_lon_deg"]),
                 orbit_radius_m=stored["orbit_radius_m"],
                 orbit_speed_mps=stored["orbit_speed_mps"],
                 on_scene_time_s=stored["on_scene_time_s"],
@@ -811,10 +820,10 @@ class Sorties:
                 raise InvalidStateError("no position yet: cannot change altitude")
             self.planner.check_altitude(state.lat_deg, state.lon_deg, alt)
             plan = flight.plan
-            if flight.phase is FlightPhase.ON_SCENE:  # keep orbiting, at the new height
-                return lambda: flight.orbit(
-                    plan.scene_lat_deg,
-                    plan.scene_lon_deg,
+            if flight.phase is FlightPhase.ON_SCENE and plan.orbit_radius_m > 0:
+                return lambda: flight.orbit(  # keep orbiting, at the new height
+                    plan.orbit_lat_deg,
+                    plan.orbit_lon_deg,
                     home_amsl + alt,
                     plan.orbit_radius_m,
                     plan.orbit_speed_mps,

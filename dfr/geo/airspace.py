@@ -206,9 +206,11 @@ class Airspace:
         *,
         ground_alt_amsl_m: float = 0.0,
         margin_m: float = 0.0,
+        vertical_margin_m: float = 0.0,
         at: datetime | None = None,
     ) -> list[Violation]:
-        """Zones that a point / circle / line at ``alt_agl_m`` would break, deepest first."""
+        """Zones that a point / circle / line at ``alt_agl_m`` would break, deepest first
+        (a ceiling must clear ``alt_agl_m`` by ``vertical_margin_m``)."""
         found: list[Violation] = []
         for zone in self.active_zones(at):
             if zone.kind is ZoneKind.BOUNDARY:
@@ -223,7 +225,7 @@ class Airspace:
                     depth = max(depth, float(allowed.distance(geom_xy)))
                     found.append(Violation(zone, depth, 0.0, zone.buffer_m + margin_m))
                 continue
-            if not zone.blocks_altitude(alt_agl_m, ground_alt_amsl_m, 0.0):
+            if not zone.blocks_altitude(alt_agl_m, ground_alt_amsl_m, vertical_margin_m):
                 continue
             buffered = self.buffered_xy(zone, margin_m)
             if not buffered.intersects(geom_xy):

@@ -182,6 +182,7 @@ class Planner:
             self.cruise_alt_rel_m,
             ground_alt_amsl_m=self.ground_alt_amsl_m,
             margin_m=self.margin_m,
+            vertical_margin_m=VERTICAL_MARGIN_M,  # as the fence: cells it would carry
             at=at,
         )
         return [v.message("the point") for v in violations]
@@ -403,6 +404,7 @@ class Planner:
             alt_rel_m,
             ground_alt_amsl_m=self.ground_alt_amsl_m,
             margin_m=self.margin_m,
+            vertical_margin_m=VERTICAL_MARGIN_M,  # as the fence: cells it would carry
             at=at,
         )
         if violations:
@@ -496,6 +498,7 @@ class Planner:
                 alt_rel_m,
                 ground_alt_amsl_m=self.ground_alt_amsl_m,
                 margin_m=self.margin_m,
+                vertical_margin_m=VERTICAL_MARGIN_M,
                 at=at,
             )
             if v.zone.kind is not ZoneKind.BOUNDARY

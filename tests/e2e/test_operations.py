@@ -365,3 +365,33 @@ async def test_no_false_failsafe_when_modes_show_with_the_next_heartbeat(tmp_pat
         assert "failsafe" not in phases
         assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
         assert not [a for a in record["alerts"] if a["kind"] == "mode_change"]
+
+
+async def test_a_call_inside_a_zone_is_watched_from_a_ring_that_stays_out(tmp_path: Path) -> None:
+    """The route ends at the zone's edge; the orbit must not cut back into the fence the
+    vehicle carries (seen on the ten-call benchmark: PX4's geofence failsafe mid-orbit)."""
+    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    async with running_dfr(site, tmp_path / "data", offset=port_offset(), speed=SPEED) as dfr:
+        client = dfr.client
+        await wait_for(lambda: _ready(client), 60, "drones ready")
+        made = await client.post("/api/v1/calls", json=call("IN-ZONE", where=INSIDE_WALL))
+        assert made.status_code == 201, made.text
+        flight_id = made.json()["flight_id"]
+        await _wait_phase(client, flight_id, "on_scene", 240)
+        vehicle = dfr.fleet.vehicles[0]
+        orbit_from_s = vehicle.time_s
+        # one whole ring (2π·60 m at 5 m/s ≈ 75 s) and more, on the vehicle's clock
+        await wait_for(
+            lambda: _vehicle_time_past(vehicle, orbit_from_s + 100.0), 30, "a full orbit"
+        )
+        body = await _flight(client, flight_id)
+        assert body["phase"] == "on_scene", [p["phase"] for p in body["phases"]]
+        assert not [a for a in body["alerts"] if "eofence" in a["message"]], body["alerts"]
+        plan = body["route"]["properties"]["dfr_plan"]
+        assert plan["orbit_radius_m"] > 0 and plan["orbit_note"], plan
+        drone = (await client.get("/api/v1/drones/far")).json()
+        assert drone["mode"] == "posctl"  # PX4's Orbit, as MAVSDK shows it
+
+
+async def _vehicle_time_past(vehicle: Any, time_s: float) -> bool:
+    return bool(vehicle.time_s >= time_s)
