@@ -17,7 +17,8 @@ cells with a typical open-circuit voltage curve, minus a small sag under load.
 PX4's thresholds ``BAT_LOW_THR``/``BAT_CRIT_THR``/``BAT_EMERGEN_THR`` give the
 warning level. If ``SIM_BAT_DRAIN`` > 0 the state of charge is additionally capped
 by PX4 SITL's linear drain (100 % per ``SIM_BAT_DRAIN`` seconds while armed, down to
-``SIM_BAT_MIN_PCT``), which lets tests force a low battery quickly.
+``SIM_BAT_MIN_PCT``), which lets tests force a low battery quickly. Disarmed, the pack
+is full again at once, as in PX4's ``BatterySimulator`` (a docked drone is charged).
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ class Battery:
         self.power_w = self.power_for(
             armed=armed, in_air=in_air, airspeed_mps=airspeed_mps, climb_mps=climb_mps
         )
+        if not armed:  # PX4's battery simulator: a disarmed vehicle's pack is full
+            self.energy_wh = self.capacity_wh
+            self.drain_cap_soc = 1.0
+            return
         used = self.power_w * dt_s / 3600.0
         self.energy_wh = max(0.0, self.energy_wh - used)
         self.consumed_wh += used

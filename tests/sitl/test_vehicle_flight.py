@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from sitl.fleet import VehicleSpec
+from sitl.modes import LandedState
 from sitl.params import int_to_wire
 from sitl.probe import NAN, ProbeRig
 from sitl.vehicle import Vehicle, VehicleSnapshot
@@ -265,10 +266,12 @@ async def test_a_3_km_sortie_at_50x_runs_the_battery_low() -> None:
         # ~200 s at ~340 W plus the climb: 45 Wh pack -> roughly 45-55 % used
         assert 35 < used_out < 65
         assert (await p.command_long(20)).result == ACCEPTED
-        await _until(v, lambda s: not s.armed, timeout_s=30)
+        landed = await _until(v, lambda s: s.landed_state is LandedState.ON_GROUND, timeout_s=30)
+        assert landed.battery_remaining_pct < 15
         texts = [m.text for m in p.of_type("STATUSTEXT", since)]
         assert any(t.startswith("Low battery level!") for t in texts)
-        assert v.snapshot().battery_remaining_pct < 15
+        # disarmed, the pack is full again, as PX4's battery simulator makes it
+        await _until(v, lambda s: not s.armed and s.battery_remaining_pct == 100.0, timeout_s=30)
 
 
 async def test_rtl_goes_to_the_closest_rally_point_under_the_cone() -> None:
