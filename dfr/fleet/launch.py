@@ -75,6 +75,7 @@ async def start_mission_when_ready(
     deadline = loop.time() + window_s
     refusals: list[str] = []
     attempts = 0
+    was_armed = link.state.armed
     while True:
         attempts += 1
         seen = link.status_count
@@ -94,7 +95,10 @@ async def start_mission_when_ready(
             return StartReport(attempts, tuple(refusals))
         if verdict:
             refusals.append(verdict)
-        if not link.state.armed:
+        # disarmed only once it showed armed: the heartbeat after the arm may not be here
+        # yet (seen on PX4: refused 60 ms after the arm, telemetry still said disarmed)
+        was_armed = was_armed or link.state.armed
+        if was_armed and not link.state.armed:
             raise MissionNotStarted(link.drone_id, "start_mission", "disarmed", "; ".join(refusals))
         if loop.time() + retry_s >= deadline:
             raise MissionNotStarted(
