@@ -378,7 +378,7 @@ class Flight:
         if state.landed is not LandedState.ON_GROUND:  # disarmed in the air: it is falling
             await self._problem(
                 f"the vehicle {shows} {where} at {state.alt_rel_m:.0f} m ({state.mode})",
-                "following it down; the call is queued again"
+                "following it down; the call waits for a pilot"
                 if self.phase is FlightPhase.ENROUTE
                 else "pilot: check the drone",
             )
@@ -389,7 +389,7 @@ class Flight:
         await self._problem(
             f"the vehicle {shows} {where} ({state.mode}, {state.alt_rel_m:.0f} m, "
             f"last vehicle message: {state.status_text or 'none'})",
-            "the call is queued again"
+            "the call waits for a pilot"
             if self.phase is FlightPhase.ENROUTE
             else "pilot: check the drone where it landed",
         )

@@ -42,7 +42,7 @@ from dfr.planning.planner import Candidate, Planner
 from dfr.planning.route import Route
 from dfr.planning.wind import Wind
 from dfr.site import Site
-from dfr.store.records import CommandState, FlightPhase, IncidentStatus, TrackPoint
+from dfr.store.records import CommandState, FlightEnd, FlightPhase, IncidentStatus, TrackPoint
 from dfr.store.records import Flight as FlightRecord
 from dfr.store.store import Store
 
@@ -73,6 +73,11 @@ UNSERVED = {
     "launch_failed": "could not launch",
     "landed_short": "came down before reaching the scene",
 }
+
+
+def _incident_status_after(outcome: str) -> IncidentStatus:
+    """An unserved call waits for a person (never dispatched twice unless one asks)."""
+    return IncidentStatus.AWAITING_PILOT if outcome in UNSERVED else IncidentStatus.CLOSED
 
 
 def _now() -> datetime:
@@ -350,43 +355,48 @@ class Sorties:
             self._on_drone_free(record.drone_id)
 
     async def _finish(self, active: ActiveFlight, final: FlightPhase) -> None:
+        """After the terminal phase (which wrote the flight's end and its incident's status
+        in one transaction): close what hangs on the flight."""
         record = active.record
-        outcome = active.flight.outcome or final.value
-        await self._flush_track(active)
-        ended = await self.store.end_flight(record.id, outcome, _now())
+        if record.ended_at is None:  # run() ended without a terminal phase change
+            await self._phase_changed(active, final, "flight ended", force_end=True)
+            record = active.record
         if self._on_flight_end is not None:
             try:
-                await self._on_flight_end(ended)
+                await self._on_flight_end(record)
             except Exception:
                 logger.exception("%s: closing flight %s failed", record.drone_id, record.id)
-        if record.incident_id is None:
+
+    async def _unserved(self, active: ActiveFlight) -> None:
+        """Tell the pilot at once when a flight ended without serving its call."""
+        record = active.record
+        if record.incident_id is None or record.outcome not in UNSERVED:
             return
         incident = await self.store.get_incident(record.incident_id)
-        if incident is None or incident.status is not IncidentStatus.DISPATCHED:
-            return
-        if outcome in UNSERVED:  # the call still needs a drone
-            await self.store.update_incident(
-                replace(incident, status=IncidentStatus.QUEUED, updated_at=_now())
-            )
-            what = UNSERVED[outcome]
-            await self._alert(
-                active,
-                AlertSpec(
-                    outcome,
-                    "critical",
-                    f"{record.drone_id} {what} for {incident.cad_id}",
-                    "the call is queued again and goes to the next drone that can take it",
-                ),
-            )
-        else:
-            await self.store.update_incident(
-                replace(incident, status=IncidentStatus.CLOSED, updated_at=_now())
-            )
+        cad_id = incident.cad_id if incident is not None else record.incident_id
+        await self._alert(
+            active,
+            AlertSpec(
+                record.outcome,
+                "critical",
+                f"{record.drone_id} {UNSERVED[record.outcome]} for {cad_id}",
+                "the call waits for a pilot: launch again, or choose another drone",
+            ),
+        )
 
-    async def _phase_changed(self, active: ActiveFlight, phase: FlightPhase, reason: str) -> None:
+    async def _phase_changed(
+        self, active: ActiveFlight, phase: FlightPhase, reason: str, *, force_end: bool = False
+    ) -> None:
         previous = active.record.phase
-        record = await self.store.set_flight_phase(active.record.id, phase, reason, _now())
+        end = None
+        if phase in TERMINAL or force_end:
+            await self._flush_track(active)
+            outcome = active.flight.outcome or phase.value
+            end = FlightEnd(outcome, _incident_status_after(outcome))
+        record = await self.store.set_flight_phase(active.record.id, phase, reason, _now(), end=end)
         active.record = record
+        if end is not None:
+            await self._unserved(active)
         self._publish(
             {
                 "type": "flight_phase",
@@ -454,21 +464,8 @@ class Sorties:
                 _now(),
             )
         for record in await self.store.list_flights(limit=1000):
-            if record.ended_at is None and record.phase is FlightPhase.DOCKED:
-                # stopped between creating the flight and its preflight: nothing was sent
-                await self.store.set_flight_phase(
-                    record.id,
-                    FlightPhase.ABORTED,
-                    "service stopped before preflight; nothing sent",
-                    _now(),
-                )
-                await self.store.end_flight(record.id, "launch_failed", _now())
-                if record.incident_id is not None:
-                    incident = await self.store.get_incident(record.incident_id)
-                    if incident is not None and incident.status is IncidentStatus.DISPATCHED:
-                        await self.store.update_incident(
-                            replace(incident, status=IncidentStatus.QUEUED, updated_at=_now())
-                        )
+            if record.ended_at is None and record.phase in TERMINAL:
+                await self._end_unfinished(record)
         resumed = []
         for record in await self.store.list_flights(active_only=True):
             if record.drone_id not in self.links:
@@ -501,6 +498,29 @@ class Sorties:
                 "%s: resumed flight %s in phase %s", record.drone_id, record.id, record.phase
             )
         return resumed
+
+    async def _end_unfinished(self, record: FlightRecord) -> None:
+        """A flight in a terminal phase without an end, decided from what was written: a
+        flight that never left ``docked`` sent nothing (it waits for a pilot); one that
+        reached ``docked`` again after flying (written by a version that ended flights in a
+        second step) is ended as docked. Never dispatched again by itself."""
+        phases = [p.phase for p in await self.store.list_phases(record.id)]
+        flew = len(phases) > 1
+        if record.phase is FlightPhase.DOCKED and not flew:
+            phase, reason, outcome = (
+                FlightPhase.ABORTED,
+                "service stopped before preflight; nothing sent",
+                "launch_failed",
+            )
+        else:
+            phase, reason, outcome = record.phase, "ended at restart", record.phase.value
+        await self.store.set_flight_phase(
+            record.id,
+            phase,
+            reason,
+            _now(),
+            end=FlightEnd(outcome, _incident_status_after(outcome)),
+        )
 
     # -- telemetry hooks -------------------------------------------------------------------
 

@@ -104,6 +104,15 @@ class Flight:
 
 
 @dataclass(frozen=True, slots=True)
+class FlightEnd:
+    """What a terminal phase change writes with it, in the same transaction: the flight's
+    outcome and end, and (if its incident is still ``dispatched``) the incident's status."""
+
+    outcome: str
+    incident_status: IncidentStatus
+
+
+@dataclass(frozen=True, slots=True)
 class PhaseChange:
     flight_id: str
     phase: FlightPhase

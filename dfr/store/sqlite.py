@@ -25,6 +25,7 @@ from dfr.store.records import (
     CommandState,
     DispatchDecision,
     Flight,
+    FlightEnd,
     FlightPhase,
     Incident,
     IncidentStatus,
@@ -393,7 +394,13 @@ class SqliteStore:
         return _flight(row)
 
     async def set_flight_phase(
-        self, flight_id: str, phase: FlightPhase, reason: str, at: datetime
+        self,
+        flight_id: str,
+        phase: FlightPhase,
+        reason: str,
+        at: datetime,
+        *,
+        end: FlightEnd | None = None,
     ) -> Flight:
         def work() -> Flight:
             db = self._db
@@ -407,6 +414,16 @@ class SqliteStore:
                     "INSERT INTO flight_phases (flight_id, phase, at, reason) VALUES (?,?,?,?)",
                     (flight_id, phase.value, _ts(at), reason),
                 )
+                if end is not None:
+                    db.execute(
+                        "UPDATE flights SET ended_at = ?, outcome = ? WHERE id = ?",
+                        (_ts(at), end.outcome, flight_id),
+                    )
+                    db.execute(
+                        "UPDATE incidents SET status = ?, updated_at = ? WHERE id = "
+                        "(SELECT incident_id FROM flights WHERE id = ?) AND status = ?",
+                        (end.incident_status.value, _ts(at), flight_id, "dispatched"),
+                    )
                 flight = self._get_flight_sync(flight_id)
                 db.execute("COMMIT")
                 return flight

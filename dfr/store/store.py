@@ -13,6 +13,7 @@ from dfr.store.records import (
     CommandState,
     DispatchDecision,
     Flight,
+    FlightEnd,
     FlightPhase,
     Incident,
     IncidentStatus,
@@ -61,8 +62,17 @@ class Store(Protocol):
     async def insert_flight(self, flight: Flight, reason: str) -> None: ...
 
     async def set_flight_phase(
-        self, flight_id: str, phase: FlightPhase, reason: str, at: datetime
-    ) -> Flight: ...
+        self,
+        flight_id: str,
+        phase: FlightPhase,
+        reason: str,
+        at: datetime,
+        *,
+        end: FlightEnd | None = None,
+    ) -> Flight:
+        """The phase change; with ``end``, the flight's end and its incident's new status
+        too — all in one transaction, so a crash leaves either none or all of it."""
+        ...
 
     async def retarget_flight(
         self, flight_id: str, incident_id: str | None, route: dict[str, Any], at: datetime

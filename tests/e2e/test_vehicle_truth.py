@@ -38,7 +38,7 @@ def _fields(state: DroneState) -> dict[str, Any]:
     return {name: getattr(state, name) for name in state.__slots__}
 
 
-async def test_vehicle_down_while_enroute_is_an_alert_and_the_call_is_queued_again(
+async def test_vehicle_down_while_enroute_is_an_alert_and_the_call_waits_for_a_pilot(
     tmp_path: Path,
 ) -> None:
     site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
@@ -71,8 +71,15 @@ async def test_vehicle_down_while_enroute_is_an_alert_and_the_call_is_queued_aga
         assert record["outcome"] == "landed_short"
         kinds = [a["kind"] for a in record["alerts"]]
         assert "landed_short" in kinds, kinds
+        # never dispatched twice by itself: it waits for a person, who can launch again
         incident = (await client.get(f"/api/v1/incidents/{incident_id}")).json()
-        assert incident["status"] in ("queued", "dispatched")  # back for the next drone
+        assert incident["status"] == "awaiting_pilot"
+        assert len((await client.get("/api/v1/flights")).json()) == 1
+        await wait_for(lambda: _ready(client), 60, "drone armable again")
+        again = await client.post(f"/api/v1/incidents/{incident_id}/launch", json={})
+        assert again.status_code in (200, 201), again.text
+        flights = (await client.get("/api/v1/flights")).json()
+        assert len(flights) == 2 and {f["incident_id"] for f in flights} == {incident_id}
 
 
 async def _is(read: Any, value: str) -> bool:
