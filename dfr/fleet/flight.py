@@ -29,18 +29,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dfr.errors import InvalidStateError, LinkError
+from dfr.errors import CommandTimeout, InvalidStateError, LinkError
+from dfr.fleet.commands import Resolution
 from dfr.fleet.drone_state import (
     AIRBORNE_ALT_M,
     DroneState,
     LandedState,
+    LinkState,
     airborne,
     shows_state,
 )
 from dfr.fleet.launch import start_mission_when_ready
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
 from dfr.geo.frame import geodesic_distance_m
-from dfr.store.records import FlightPhase
+from dfr.store.records import CommandState, FlightPhase
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ ARRIVAL_RADIUS_M = 25.0
 DOCK_RADIUS_M = 30.0  # touchdown further than this from the dock: landed away
 MODE_SETTLE_S = 3.0  # PX4 reports a new mode with its next 1 Hz HEARTBEAT
 RETRY_S = 5.0  # an automatic action that failed is tried again after this
+RESOLVE_S = 3.0  # after a timeout, how long to read the vehicle (3 heartbeats) for its mode
 MISSION_CHECK_SETTLE_S = 1.0  # after the uploads, before arming (see _preflight)
 NEVER = 1 << 30  # a mission item number no mission reaches
 # the modes the vehicle should be in, per phase, when resuming after a restart
@@ -113,8 +116,10 @@ class Flight:
         home_mission: HomeMission | None = None,
         dock_lat_lon: tuple[float, float] | None = None,
         record_command: RecordCommand | None = None,
+        reached_scene: bool = False,
     ) -> None:
         self.flight_id = flight_id
+        self.reached_scene = reached_scene or phase is FlightPhase.ON_SCENE
         self.link = link
         self.plan = plan
         self.phase = phase
@@ -129,6 +134,7 @@ class Flight:
         # modes the vehicle may show: what it settled in, plus what a command just asked for
         self._expected: frozenset[str] = MODES_OF_PHASE.get(phase, frozenset())
         self._pending: frozenset[str] = frozenset()
+        self._asked: tuple[str, ...] = ()  # the modes the last command asked for
         self._pending_until = 0.0
         self._actions = asyncio.Lock()  # one command at a time to this vehicle
         self._retry_at: float | None = None
@@ -155,6 +161,8 @@ class Flight:
             reason,
         )
         self.phase = phase
+        if phase is FlightPhase.ON_SCENE:
+            self.reached_scene = True
         await self._on_phase(phase, reason)
 
     async def set_phase(self, phase: FlightPhase, reason: str) -> None:
@@ -344,6 +352,8 @@ class Flight:
                         FlightPhase.DOCKED, f"landed and disarmed {away:.0f} m from its dock"
                     )
                 else:
+                    if not self.reached_scene:  # e.g. the vehicle's failsafe brought it back
+                        self.outcome = self.outcome or "returned_short"
                     await self._set_phase(FlightPhase.DOCKED, "landed and disarmed")
             elif (
                 self.phase in WATCHED_PHASES
@@ -410,6 +420,11 @@ class Flight:
         reported and retried, never the end of the flight (the drone is still flying)."""
         try:
             await self._recorded(kind, params, action)
+        except CommandTimeout as exc:  # outcome unknown: never re-sent blindly
+            await self._problem(
+                f"{kind}: no answer and the outcome is unknown ({exc})",
+                "not sent again; pilot: check the drone and command it",
+            )
         except Exception as exc:
             self._retry_at = asyncio.get_running_loop().time() + RETRY_S
             await self._problem(f"could not {kind}: {exc}", f"trying again in {RETRY_S:.0f} s")
@@ -466,12 +481,47 @@ class Flight:
 
     async def _act(self, modes: tuple[str, ...], action: Callable[[], Awaitable[None]]) -> None:
         async with self._actions:
+            self._asked = modes
             self._expect(*modes)
             try:
                 await action()
+            except CommandTimeout:
+                raise  # it may have acted: expectations stay until resolve_timeout decides
             except BaseException:
                 self._expect_failed()
                 raise
+
+    async def resolve_timeout(self) -> Resolution:
+        """The last command got no answer: read the vehicle (its mode, with the next
+        heartbeats) to find out whether it acted, before anything is sent again."""
+        modes = self._asked
+        loop = asyncio.get_running_loop()
+        until = loop.time() + RESOLVE_S
+        if modes:
+            self._expect(*modes)  # while we look, the mode asked for is no surprise
+        while True:
+            state = self.link.state
+            if state.link is not LinkState.UP:
+                self._expect_failed()
+                return Resolution(
+                    CommandState.UNKNOWN,
+                    f"no answer, and the link is {state.link}: outcome unknown; not re-sent",
+                )
+            if modes and state.mode in modes:
+                self._expect(*modes)  # it did: the new mode is the one asked for
+                return Resolution(
+                    CommandState.ACCEPTED,
+                    f"no answer in time; resolved by reading the vehicle: it shows {state.mode}",
+                )
+            left = until - loop.time()
+            if left <= 0 or not modes:
+                self._expect_failed()
+                return Resolution(
+                    CommandState.REJECTED,
+                    f"no answer in time; resolved by reading the vehicle: still {state.mode}, "
+                    f"not {'/'.join(modes) or 'a new mode'}: not done, may be sent again",
+                )
+            await asyncio.sleep(min(left, 0.2))
 
     async def fly_mission(
         self, mission: Sequence[MissionItemLike], *, scene_seq: int | None = None

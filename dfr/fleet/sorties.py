@@ -23,21 +23,25 @@ from typing import Any
 from shapely.geometry import LineString
 
 from dfr.errors import (
-    CommandError,
-    CommandTimeout,
     InvalidInput,
     InvalidStateError,
     LinkError,
     NotFound,
 )
+from dfr.fleet.commands import CommandOutcome, execute, raise_unless_done
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.flight import TERMINAL, Flight, FlightPlan
 from dfr.fleet.launch import REFUSED_TEXTS
 from dfr.fleet.link import DroneLink, MissionProgress
-from dfr.fleet.mission_encoding import MAV_FRAME_MISSION, RawItem, encode_geofence, encode_mission
+from dfr.fleet.mission_encoding import RawItem, encode_geofence, encode_mission
 from dfr.fleet.monitor import AlertSpec, battery_check, deviation_check, zone_check
 from dfr.planning.arrival import arrival_orbit
-from dfr.planning.mission import MAV_CMD_NAV_TAKEOFF, MAV_CMD_NAV_WAYPOINT, MissionItem
+from dfr.planning.mission import (
+    MAV_CMD_NAV_TAKEOFF,
+    MAV_CMD_NAV_WAYPOINT,
+    MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+    MissionItem,
+)
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.route import Route
 from dfr.planning.wind import Wind
@@ -51,7 +55,7 @@ logger = logging.getLogger(__name__)
 TRACK_INTERVAL_S = 1.0
 MONITOR_INTERVAL_S = 2.0
 COMMAND_TYPES = ("orbit", "goto", "altitude", "hold", "return", "land")
-MAV_CMD_NAV_RETURN_TO_LAUNCH = 20
+MAV_CMD_NAV_LAND = 21
 ALERT_SEVERITIES = frozenset({"emergency", "alert", "critical", "error"})
 AIRBORNE = frozenset(
     {
@@ -72,6 +76,7 @@ Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 UNSERVED = {
     "launch_failed": "could not launch",
     "landed_short": "came down before reaching the scene",
+    "returned_short": "came back to its dock before reaching the scene",
 }
 
 
@@ -210,7 +215,13 @@ class Sorties:
         return record
 
     def _start(
-        self, record: FlightRecord, plan: FlightPlan, phase: FlightPhase, line: LineString
+        self,
+        record: FlightRecord,
+        plan: FlightPlan,
+        phase: FlightPhase,
+        line: LineString,
+        *,
+        reached_scene: bool = False,
     ) -> None:
         link = self.links[record.drone_id]
         holder: dict[str, ActiveFlight] = {}
@@ -236,6 +247,7 @@ class Sorties:
             record_command=lambda kind, params, action: self._recorded(
                 holder["active"], kind, params, action
             ),
+            reached_scene=reached_scene,
         )
         active = ActiveFlight(record, flight, line)
         holder["active"] = active
@@ -253,46 +265,45 @@ class Sorties:
         issued_by: str = "dfr",
     ) -> None:
         """Run one of dfr's own commands to the vehicle, kept in the flight's record with
-        the vehicle's answer (like a pilot's)."""
-        command = await self.store.add_command(
+        the vehicle's answer (like a pilot's); raises unless it was done."""
+        outcome = await self._execute(active, kind, params, action, issued_by)
+        raise_unless_done(active.record.drone_id, kind, outcome)
+
+    async def _execute(
+        self,
+        active: ActiveFlight,
+        kind: str,
+        params: dict[str, Any],
+        action: Callable[[], Awaitable[None]],
+        issued_by: str,
+    ) -> CommandOutcome:
+        return await execute(
+            self.store,
+            active.flight,
             flight_id=active.record.id,
             drone_id=active.record.drone_id,
-            type=kind,
+            kind=kind,
             params=params,
             issued_by=issued_by,
-            issued_at=_now(),
+            action=action,
         )
-        try:
-            await action()
-        except CommandTimeout as exc:
-            await self.store.finish_command(command.id, CommandState.UNKNOWN, exc.result, _now())
-            raise
-        except (CommandError, LinkError) as exc:
-            result = getattr(exc, "result", "link_down")
-            await self.store.finish_command(command.id, CommandState.REJECTED, result, _now())
-            raise
-        except Exception as exc:
-            await self.store.finish_command(
-                command.id, CommandState.REJECTED, str(exc)[:200], _now()
-            )
-            raise
-        await self.store.finish_command(command.id, CommandState.ACCEPTED, "accepted", _now())
 
     def _home_mission(self, drone_id: str) -> list[RawItem] | None:
-        """The legal way home from here as a mission ending in RTL; None when the straight
-        line home is legal (then PX4's own RTL is the way)."""
+        """The legal way home from here as a mission at the planned cruise speed, ending
+        over the dock in RTL (which lands it). Also when the straight line is legal: PX4's
+        RTL alone flies home at MPC_XY_CRUISE (5 m/s by default; it resets the mission's
+        speed), twice as long as planned — seen on real PX4 in the ten-call benchmark.
+        None without a position (then PX4's RTL is the way)."""
         state = self.links[drone_id].state
         if not state.has_position:
             return None
         home = self.planner.energy_to_home(
             drone_id, state.lat_deg, state.lon_deg, max(0.0, state.alt_rel_m), wind=self._wind()
         )
-        if len(home.points_xy) <= 2:
-            return None
         drone = self.planner.drone(drone_id)
         alt = self.planner.cruise_alt_rel_m
         items: list[MissionItem] = []
-        for x, y in home.points_xy[1:-1]:
+        for x, y in home.points_xy[1:]:
             lat, lon = self.planner.frame.to_latlon(x, y)
             items.append(
                 MissionItem(
@@ -308,20 +319,24 @@ class Sorties:
         if not items:
             return None
         raw = encode_mission(items)
+        # land on the dock as the mission's last item, not RTL: a mission start that
+        # arrives after a short mission ended would switch RTL back to a finished Mission
+        # and leave the drone loitering over its dock (seen in the sim at 20x)
+        dock_lat, dock_lon = self.planner.frame.to_latlon(*home.points_xy[-1])
         raw.append(
             RawItem(
                 len(raw),
-                MAV_FRAME_MISSION,
-                MAV_CMD_NAV_RETURN_TO_LAUNCH,
+                MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+                MAV_CMD_NAV_LAND,
                 0,
                 1,
+                0.0,
+                0.0,
+                0.0,
                 math.nan,
-                math.nan,
-                math.nan,
-                math.nan,
-                0,
-                0,
-                math.nan,
+                round(dock_lat * 1e7),
+                round(dock_lon * 1e7),
+                0.0,
                 0,
             )
         )
@@ -448,6 +463,7 @@ class Sorties:
             active.record.id, incident_id, feature, _now()
         )
         active.raised.clear()
+        flight.reached_scene = False  # the new call is served once the drone is over it
         if flight.phase is not FlightPhase.ENROUTE:
             await flight.set_phase(FlightPhase.ENROUTE, reason)
         return active.record
@@ -492,7 +508,14 @@ class Sorties:
             phase = (
                 record.phase if record.phase is not FlightPhase.PREFLIGHT else FlightPhase.LAUNCHING
             )
-            self._start(record, plan, phase, LineString(xy if len(xy) > 1 else xy * 2))
+            history = {p.phase for p in await self.store.list_phases(record.id)}
+            self._start(
+                record,
+                plan,
+                phase,
+                LineString(xy if len(xy) > 1 else xy * 2),
+                reached_scene=FlightPhase.ON_SCENE in history,
+            )
             resumed.append(record.id)
             logger.info(
                 "%s: resumed flight %s in phase %s", record.drone_id, record.id, record.phase
@@ -752,34 +775,15 @@ class Sorties:
                 active.record.drone_id, f"link {link.state.link}: the command cannot be sent"
             )
         action = self._prepare_command(active, kind, body)  # raises before anything is stored
-        record = await self.store.add_command(
-            flight_id=flight_id,
-            drone_id=active.record.drone_id,
-            type=kind,
-            params={k: v for k, v in body.items() if k != "type"},
-            issued_by=issued_by,
-            issued_at=_now(),
-        )
-        try:
-            await action()
-        except CommandTimeout as exc:
-            await self.store.finish_command(record.id, CommandState.UNKNOWN, exc.result, _now())
+        params = {k: v for k, v in body.items() if k != "type"}
+        outcome = await self._execute(active, kind, params, action, issued_by)
+        if outcome.state is not CommandState.ACCEPTED:
             return {
-                "command_id": record.id,
-                "state": "unknown",
-                "result": exc.result,
-                "detail": str(exc),
+                "command_id": outcome.command_id,
+                "state": outcome.state.value,
+                "result": outcome.result,
+                "detail": outcome.detail,
             }
-        except (CommandError, LinkError) as exc:
-            result = getattr(exc, "result", "link_down")
-            await self.store.finish_command(record.id, CommandState.REJECTED, result, _now())
-            return {
-                "command_id": record.id,
-                "state": "rejected",
-                "result": result,
-                "detail": str(exc),
-            }
-        await self.store.finish_command(record.id, CommandState.ACCEPTED, "accepted", _now())
         flight = active.flight
         if kind in ("goto", "orbit", "hold", "altitude") and flight.phase in (
             FlightPhase.RETURNING,
@@ -796,7 +800,12 @@ class Sorties:
                 "by": issued_by,
             }
         )
-        return {"command_id": record.id, "state": "accepted", "result": "accepted", "detail": ""}
+        return {
+            "command_id": outcome.command_id,
+            "state": "accepted",
+            "result": outcome.result,
+            "detail": "",
+        }
 
     def _prepare_command(
         self, active: ActiveFlight, kind: str, body: dict[str, Any]
