@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from mavsdk.asyncio import Configuration, Mavsdk
 from mavsdk.asyncio.plugins.action import ActionAsync
 from mavsdk.asyncio.plugins.mavlink_direct import MavlinkDirectAsync
+from mavsdk.asyncio.plugins.geofence import GeofenceAsync
 from mavsdk.asyncio.plugins.mission_raw import MissionRawAsync
 from mavsdk.asyncio.plugins.param import ParamAsync
 from mavsdk.asyncio.plugins.telemetry import TelemetryAsync
@@ -146,6 +147,7 @@ class DroneLink:
         self._system: Any = None
         self._action: ActionAsync | None = None
         self._mission: MissionRawAsync | None = None
+        self._geofence: GeofenceAsync | None = None
         self._direct: MavlinkDirectAsync | None = None
         self._sysid = 1
         self._connected = asyncio.Event()
@@ -198,6 +200,7 @@ class DroneLink:
             self._sysid = await system.get_system_id()
             self._action = ActionAsync(system)
             self._mission = MissionRawAsync(system)
+            self._geofence = GeofenceAsync(system)
             self._direct = MavlinkDirectAsync(system)
             telemetry = TelemetryAsync(system)
             self._set_link(LinkState.UP)
@@ -437,6 +440,11 @@ class DroneLink:
 
     async def upload_geofence(self, items: Sequence[MissionItemLike]) -> None:
         _, mission, _ = self._require()
+        if not items:  # a site without zones: clear whatever fence the vehicle still holds
+            # (mavsdk refuses an empty upload with NO_MISSION_AVAILABLE)
+            assert self._geofence is not None
+            await self._call("clear_geofence", self._geofence.clear_geofence())
+            return
         await self._call("upload_geofence", mission.upload_geofence([_raw(i) for i in items]))
 
     async def start_mission(self) -> None:
