@@ -117,7 +117,6 @@ class Vehicle:
         self.gps_failed = False
         self.motor_failed = False
         self.time_s = 0.0
-        self._boot_real_s = time.monotonic()
         self._last_tick_real_s: float | None = None
         self.commander = Commander(self)
         self.navigator = Navigator(self)
@@ -227,10 +226,12 @@ class Vehicle:
         return math.degrees(math.atan2(m.ve_mps, m.vn_mps)) % 360.0
 
     def boot_ms(self) -> int:
-        return int((time.monotonic() - self._boot_real_s) * 1000)
+        """Time since boot on the vehicle's clock: with a speed factor it runs that much
+        faster, as PX4 SITL's lockstep clock does (PX4_SIM_SPEED_FACTOR)."""
+        return int(self.time_s * 1000)
 
     def boot_us(self) -> int:
-        return int((time.monotonic() - self._boot_real_s) * 1e6)
+        return int(self.time_s * 1e6)
 
     def in_air(self) -> bool:
         return self.landed_state in (LandedState.IN_AIR, LandedState.TAKEOFF, LandedState.LANDING)
