@@ -28,8 +28,8 @@ from typing import Any, Protocol
 
 from mavsdk.asyncio import Configuration, Mavsdk
 from mavsdk.asyncio.plugins.action import ActionAsync
-from mavsdk.asyncio.plugins.mavlink_direct import MavlinkDirectAsync
 from mavsdk.asyncio.plugins.geofence import GeofenceAsync
+from mavsdk.asyncio.plugins.mavlink_direct import MavlinkDirectAsync
 from mavsdk.asyncio.plugins.mission_raw import MissionRawAsync
 from mavsdk.asyncio.plugins.param import ParamAsync
 from mavsdk.asyncio.plugins.telemetry import TelemetryAsync
