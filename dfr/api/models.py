@@ -9,9 +9,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dfr.store.records import Incident
 
+# Request bodies refuse inf and NaN (Python's JSON reader takes ``Infinity``, ``NaN`` and
+# ``1e400``; no JSON answer could carry them back), naming the field, before anything runs.
+STRICT_INPUT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
 
 class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     lat: Annotated[float, Field(ge=-90, le=90, description="latitude, degrees WGS84")]
     lon: Annotated[float, Field(ge=-180, le=180, description="longitude, degrees WGS84")]
 
@@ -19,7 +23,7 @@ class LocationIn(BaseModel):
 class CallIn(BaseModel):
     """A CAD call in dfr's own JSON."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     cad_id: Annotated[
         str, Field(min_length=1, max_length=128, description="the CAD's id; idempotency key")
     ]
@@ -79,7 +83,7 @@ class IncidentOut(BaseModel):
 
 
 class LaunchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     drone_id: str | None = Field(None, description="launch this drone instead of the best one")
     divert: bool = Field(
         False,
@@ -92,7 +96,7 @@ class CommandIn(BaseModel):
     """A pilot command. ``orbit``: lat, lon, radius_m?, speed_mps?, alt_rel_m?; ``goto``:
     lat, lon, alt_rel_m?; ``altitude``: alt_rel_m; ``hold``, ``return``, ``land``: nothing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     type: Literal["orbit", "goto", "altitude", "hold", "return", "land"]
     lat: float | None = None
     lon: float | None = None
