@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from dfr.api.auth import Principal, Role, TokenRegistry
+from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
 from dfr.dispatch.dispatcher import Decision, Outcome, decide

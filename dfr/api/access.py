@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, WebSocket
 from starlette.requests import HTTPConnection
 
-from dfr.api.auth import Principal, bearer_from_header
+from dfr.auth.tokens import Principal
 from dfr.errors import AccessDenied
 
 if TYPE_CHECKING:
@@ -23,6 +23,14 @@ def service_of(connection: HTTPConnection) -> Service:
     """The service the lifespan yielded (its state is copied into every connection)."""
     service: Service = connection.state.service
     return service
+
+
+def bearer_from_header(value: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else None."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def token_of(connection: HTTPConnection, *, query_token: bool) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
@@ -21,8 +21,10 @@ from dfr.api.routes import calls, docs, drones, flights, incidents, websockets
 from dfr.api.routes import site as site_routes
 from dfr.api.schemas import ErrorOut
 from dfr.config import Settings
-from dfr.service import Service
 from dfr.site import Site
+
+if TYPE_CHECKING:
+    from dfr.service import Service
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
@@ -40,7 +42,15 @@ class State(TypedDict):
 def create_app(settings: Settings, site: Site, *, service: Service | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
-        async with service or Service(settings, site) as running:
+        if service is not None:
+            async with service as running:
+                yield {"service": running}
+            return
+        # the API needs the service's type only; building one is the composition root's
+        # job, done here when the caller (a test, a benchmark) gave none
+        from dfr.service import Service
+
+        async with Service(settings, site) as running:
             yield {"service": running}
 
     app = FastAPI(

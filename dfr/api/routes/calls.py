@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from dfr.api.access import Authed, service_of
-from dfr.api.auth import Role, require_role
 from dfr.api.models import CallIn
 from dfr.api.routes.incidents import incident_out
 from dfr.api.schemas import CallOut
+from dfr.auth.tokens import Role, require_role
 from dfr.dispatch.intake import CallData, check_position, parse_eido
 from dfr.errors import InvalidInput
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from dfr.api.access import Authed, service_of
-from dfr.api.auth import Role, require_role
 from dfr.api.models import CommandIn
 from dfr.api.schemas import (
     AlertOut,
@@ -20,6 +19,7 @@ from dfr.api.schemas import (
     TrackOut,
     TrackPropertiesOut,
 )
+from dfr.auth.tokens import Role, require_role
 from dfr.errors import NotFound
 from dfr.timestamps import iso_utc
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request
 
 from dfr.api.access import Authed, service_of
-from dfr.api.auth import Role, require_role
 from dfr.api.models import LaunchIn
 from dfr.api.schemas import CandidateOut, DecisionOut, FlightOut, IncidentOut, RejectionOut
+from dfr.auth.tokens import Role, require_role
 from dfr.errors import NotFound
 from dfr.store.records import Incident
 from dfr.timestamps import iso_utc
