@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from dfr.api import error_responses
 from dfr.api.routes import calls, docs, drones, flights, incidents, websockets
 from dfr.api.routes import site as site_routes
-from dfr.api.schemas import ErrorOut
+from dfr.api.schemas import ErrorOut, InvalidInputOut
 from dfr.config import Settings
 from dfr.site import Site
 
@@ -32,6 +32,16 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or an unknown one"},
     403: {"model": ErrorOut, "description": "the token's role may not do this"},
+}
+# routes that take input (a body, a path or a query parameter): dfr's own 422 body, in
+# place of FastAPI's default one, which dfr never sends
+WITH_INPUT: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {"model": InvalidInputOut, "description": "the input is wrong: which field, and why"},
+}
+WITH_ID: dict[int | str, dict[str, Any]] = {
+    **WITH_INPUT,
+    404: {"model": ErrorOut, "description": "no such incident, drone, flight or recording"},
 }
 
 
@@ -64,8 +74,10 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     )
     error_responses.install(app)
     app.include_router(docs.router)
-    for part in (calls, incidents, drones, flights, site_routes):
-        app.include_router(part.router, responses=ERRORS)
+    app.include_router(calls.router, responses=WITH_INPUT)
+    for part in (incidents, drones, flights):
+        app.include_router(part.router, responses=WITH_ID)
+    app.include_router(site_routes.router, responses=ERRORS)
     app.include_router(websockets.router)
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")

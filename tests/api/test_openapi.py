@@ -69,6 +69,27 @@ def test_every_route_documents_its_body(app: Any) -> None:
     assert undocumented == []
 
 
+def test_error_answers_are_dfrs_own(app: Any) -> None:
+    """dfr answers a body that does not validate with its own 422 (error, detail,
+    problems), never FastAPI's default: the document must not promise that one."""
+    schema = app.openapi()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    call = schema["paths"]["/api/v1/calls"]["post"]["responses"]
+    assert call["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/InvalidInputOut")
+    assert call["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+
+
+async def test_a_422_body_is_what_the_schema_says(client: httpx.AsyncClient) -> None:
+    from dfr.api.schemas import InvalidInputOut
+
+    bad = await client.post("/api/v1/calls", json={"cad_id": ""})
+    assert bad.status_code == 422
+    InvalidInputOut.model_validate(bad.json())
+    refused = await client.post("/api/v1/calls/eido", json={"incidentComponent": {}})
+    assert refused.status_code == 422
+    InvalidInputOut.model_validate(refused.json())
+
+
 def test_binary_routes_name_their_media_type(app: Any) -> None:
     paths = app.openapi()["paths"]
     mp4 = paths["/api/v1/flights/{flight_id}/recordings/{recording_id}.mp4"]["get"]

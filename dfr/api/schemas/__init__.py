@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dfr.api.schemas.common import (
     ErrorOut,
+    InvalidInputOut,
+    ProblemOut,
 )
 from dfr.api.schemas.fleet import (
     ActiveWindowOut,
@@ -61,10 +63,12 @@ __all__ = [
     "IncidentLocationOut",
     "IncidentMetricsOut",
     "IncidentOut",
+    "InvalidInputOut",
     "LineStringOut",
     "MeOut",
     "MetricsOut",
     "PhaseChangeOut",
+    "ProblemOut",
     "RecordingOut",
     "RejectionOut",
     "SiteOut",

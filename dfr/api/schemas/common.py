@@ -17,3 +17,18 @@ class ErrorOut(BodyOut):
     error: str = Field(description="the error's kind, e.g. InvalidInput, NotFound")
     detail: str = Field(description="what was wrong, in words a person can act on")
     field: str | None = None
+
+
+class ProblemOut(BodyOut):
+    field: str = Field(description="where in the request, e.g. location.lat")
+    problem: str
+
+
+class InvalidInputOut(BodyOut):
+    """A request dfr cannot take: ``field`` names the one wrong input (the call, the plan),
+    or ``problems`` lists every field of a body that does not validate."""
+
+    error: str = Field(description="InvalidInput, or PlanningError for a plan the airspace refuses")
+    detail: str
+    field: str | None = None
+    problems: list[ProblemOut] | None = None
