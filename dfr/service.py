@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from dfr.api.auth import Principal, Role, TokenRegistry
+from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
 from dfr.dispatch.dispatcher import Decision, Outcome, decide
@@ -39,6 +39,7 @@ from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
 from dfr.store.records import Flight, Incident, IncidentStatus, Recording
+from dfr.timestamps import iso_utc
 from dfr.video.relay import DroneVideo
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,6 @@ def shift_port(url: str, offset: int) -> str:
         raise ConfigError(f"port offset {offset} takes {url!r} out of range (port {port})")
     netloc = f"{parts.hostname}:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _num(value: float, digits: int) -> float | None:

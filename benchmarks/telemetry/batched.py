@@ -1,7 +1,7 @@
 """Prototype of a proposed change (not in ``dfr/``): the service's own ``EventBus`` and
 latest-value subscriptions, but each viewer's pending batch goes out as ONE websocket
 frame, a JSON array of the already-encoded positions, instead of one frame per position.
-Everything else is as in ``dfr/api/app.py`` ``_stream``: same bus, same coalescing.
+Everything else is as in ``dfr/api/routes/websockets.py`` ``_stream``: same bus, same coalescing.
 """
 
 from __future__ import annotations

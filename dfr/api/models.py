@@ -1,17 +1,19 @@
-"""Request and response bodies of the HTTP API (pydantic lives at the edges only)."""
+"""Request bodies of the HTTP API (pydantic lives at the edges only); the response bodies
+are in :mod:`dfr.api.schemas`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from dfr.store.records import Incident
+# Request bodies refuse inf and NaN (Python's JSON reader takes ``Infinity``, ``NaN`` and
+# ``1e400``; no JSON answer could carry them back), naming the field, before anything runs.
+STRICT_INPUT = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     lat: Annotated[float, Field(ge=-90, le=90, description="latitude, degrees WGS84")]
     lon: Annotated[float, Field(ge=-180, le=180, description="longitude, degrees WGS84")]
 
@@ -19,7 +21,7 @@ class LocationIn(BaseModel):
 class CallIn(BaseModel):
     """A CAD call in dfr's own JSON."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     cad_id: Annotated[
         str, Field(min_length=1, max_length=128, description="the CAD's id; idempotency key")
     ]
@@ -32,54 +34,8 @@ class CallIn(BaseModel):
     cancelled: bool = False
 
 
-class IncidentOut(BaseModel):
-    id: str
-    cad_id: str
-    source: str
-    nature: str
-    priority: int
-    location: dict[str, float | None]
-    address: str
-    notes: str
-    received_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    status: str
-    flight_id: str | None = None
-    decision: dict[str, Any] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        incident: Incident,
-        *,
-        flight_id: str | None = None,
-        decision: dict[str, Any] | None = None,
-    ) -> IncidentOut:
-        return cls(
-            id=incident.id,
-            cad_id=incident.cad_id,
-            source=incident.source,
-            nature=incident.nature,
-            priority=incident.priority,
-            location={
-                "lat": incident.lat_deg,
-                "lon": incident.lon_deg,
-                "uncertainty_m": incident.uncertainty_m,
-            },
-            address=incident.address,
-            notes=incident.notes,
-            received_at=incident.received_at,
-            created_at=incident.created_at,
-            updated_at=incident.updated_at,
-            status=incident.status.value,
-            flight_id=flight_id,
-            decision=decision,
-        )
-
-
 class LaunchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     drone_id: str | None = Field(None, description="launch this drone instead of the best one")
     divert: bool = Field(
         False,
@@ -92,7 +48,7 @@ class CommandIn(BaseModel):
     """A pilot command. ``orbit``: lat, lon, radius_m?, speed_mps?, alt_rel_m?; ``goto``:
     lat, lon, alt_rel_m?; ``altitude``: alt_rel_m; ``hold``, ``return``, ``land``: nothing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
     type: Literal["orbit", "goto", "altitude", "hold", "return", "land"]
     lat: float | None = None
     lon: float | None = None
@@ -100,9 +56,3 @@ class CommandIn(BaseModel):
     radius_m: float | None = None
     speed_mps: float | None = None
     reason: str | None = None
-
-
-class ErrorOut(BaseModel):
-    error: str
-    detail: str
-    field: str | None = None

@@ -12,6 +12,10 @@ EIDO carries its incident as linked components. We read:
   becomes the address text;
 * ``notesComponent``: ``notesActionCommentText`` lines, joined.
 
+Nothing is half-taken: a document is checked whole (every number in it finite, since
+JSON cannot carry inf or NaN back out; a radius a length) before a `CallData` exists,
+and a `CallData` checks its own position and uncertainty when it is made.
+
 EIDO priority 0–10 maps onto local CAD priority 1–5: 9–10 → 1, 7–8 → 2, 5–6 → 3,
 3–4 → 4, 0–2 → 5.
 """
@@ -50,6 +54,14 @@ class CallData:
     cancelled: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the last line of defence: whatever parsed the call, it is sound before it is stored
+        check_position(self.lat_deg, self.lon_deg, "location")
+        if self.uncertainty_m is not None:
+            check_radius(self.uncertainty_m, "location.uncertainty_m")
+        if not 1 <= self.priority <= 5:
+            raise InvalidInput("priority", f"must be 1 (most urgent) … 5, got {self.priority}")
+
 
 def eido_priority_to_local(eido_priority: int) -> int:
     """EIDO 0–10 (10 most urgent) → local 1–5 (1 most urgent)."""
@@ -66,6 +78,27 @@ def check_position(lat_deg: float, lon_deg: float, where: str) -> None:
         raise InvalidInput(f"{where}.lat", f"latitude must be -90…90 degrees, got {lat_deg}")
     if not (math.isfinite(lon_deg) and -180.0 <= lon_deg <= 180.0):
         raise InvalidInput(f"{where}.lon", f"longitude must be -180…180 degrees, got {lon_deg}")
+
+
+def check_radius(radius_m: float, where: str) -> None:
+    if not (math.isfinite(radius_m) and radius_m >= 0.0):
+        raise InvalidInput(where, f"radius must be a finite length ≥ 0 metres, got {radius_m}")
+
+
+def check_finite(value: Any, where: str = "") -> None:
+    """Refuse a decoded JSON value with a non-finite number anywhere in it (Python's JSON
+    reader takes ``Infinity``, ``NaN`` and ``1e400``; no JSON writer can give them back)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(
+                where, f"{value} is not a finite number (JSON cannot carry inf or NaN)"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_finite(item, f"{where}[{i}]")
 
 
 def _component_list(doc: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -120,6 +153,7 @@ def parse_pidf_lo(xml_text: str, where: str) -> tuple[float, float, float | None
             radius_m = float(radius.text)
         except ValueError as exc:
             raise InvalidInput(where, f"PIDF-LO radius is not a number: {radius.text!r}") from exc
+        check_radius(radius_m, where)
     else:
         point = root.find(f".//{{{GML_NS}}}Point")
         if point is not None:
@@ -139,11 +173,15 @@ def parse_pidf_lo(xml_text: str, where: str) -> tuple[float, float, float | None
             where, "PIDF-LO has no geodetic gml:Point or gs:Circle with a gml:pos (lat lon)"
         )
     try:
-        lat_s, lon_s = (pos.text or "").split()[:2]
-        lat, lon = float(lat_s), float(lon_s)
+        numbers = [float(n) for n in (pos.text or "").split()]
     except ValueError as exc:
-        raise InvalidInput(where, f"gml:pos must be 'LAT LON', got {pos.text!r}") from exc
+        raise InvalidInput(where, f"gml:pos must be 'LAT LON [ALT]', got {pos.text!r}") from exc
+    if len(numbers) not in (2, 3):
+        raise InvalidInput(where, f"gml:pos must be 'LAT LON [ALT]', got {pos.text!r}")
+    lat, lon = numbers[:2]
     check_position(lat, lon, where)
+    if len(numbers) == 3 and not math.isfinite(numbers[2]):
+        raise InvalidInput(where, f"gml:pos altitude must be a finite number, got {numbers[2]}")
     return lat, lon, radius_m, address
 
 
@@ -151,6 +189,7 @@ def parse_eido(doc: Any, *, now: datetime) -> CallData:
     """Turn an EIDO JSON document into a :class:`CallData`, or raise `InvalidInput`."""
     if not isinstance(doc, dict):
         raise InvalidInput("", "an EIDO document must be a JSON object")
+    check_finite(doc)
     incidents = _component_list(doc, "incidentComponent")
     if not incidents:
         raise InvalidInput("incidentComponent", "missing: an EIDO needs an incidentComponent")

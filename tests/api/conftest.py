@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ from pydantic import SecretStr
 
 from dfr.api.app import create_app
 from dfr.config import Settings
+from dfr.service import Service
 from dfr.site import load_site
 
 PILOT = "pilot-token-for-tests-0123456789"
@@ -35,8 +37,15 @@ def write_site(directory: Path, ports: list[int]) -> Path:
     return directory
 
 
+@dataclass
+class Served:
+    service: Service
+    client: httpx.AsyncClient
+
+
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    """The app inside its lifespan, a pilot's client to it, and the service behind it."""
     (tmp_path / "site").mkdir()
     site_dir = write_site(tmp_path / "site", [free_udp_port()])
     settings = Settings(
@@ -58,4 +67,9 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
             base_url="http://dfr.test",
             headers={"Authorization": f"Bearer {PILOT}"},
         ) as c:
-            yield c
+            yield Served(state["service"], c)
+
+
+@pytest.fixture
+async def client(served: Served) -> httpx.AsyncClient:
+    return served.client

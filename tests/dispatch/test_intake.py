@@ -78,3 +78,28 @@ def test_bad_eido_names_the_field(mutate, field: str) -> None:  # type: ignore[n
 def test_eido_out_of_range_position() -> None:
     with pytest.raises(InvalidInput, match="latitude"):
         parse_eido(eido(lat=123.0), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("pos", "problem"),
+    [
+        ("32.75 -97.33 nan", "altitude"),
+        ("32.75 -97.33 180 4", "LAT LON"),
+        ("nan -97.33", "latitude"),
+        ("32.75 inf", "longitude"),
+    ],
+)
+def test_eido_position_numbers_are_all_finite(pos: str, problem: str) -> None:
+    doc = eido()
+    loc = doc["locationComponent"][1]
+    loc["locationByValue"] = loc["locationByValue"].replace("32.7555 -97.3308", pos)
+    with pytest.raises(InvalidInput, match=problem):
+        parse_eido(doc, now=NOW)
+
+
+def test_eido_three_dimensional_position_is_taken() -> None:
+    doc = eido()
+    loc = doc["locationComponent"][1]
+    loc["locationByValue"] = loc["locationByValue"].replace("32.7555 -97.3308", "32.75 -97.33 190")
+    call = parse_eido(doc, now=NOW)
+    assert (call.lat_deg, call.lon_deg) == (32.75, -97.33)

@@ -1,0 +1,121 @@
+"""Bodies of the fleet and the site: drones, docks, airspace, the caller, metrics."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from dfr.api.schemas.common import BodyOut
+from dfr.planning.vehicle_limits import VehicleLimits
+from dfr.site import DronePerformance, Policy
+
+
+class DroneOut(BodyOut):
+    """A drone's latest telemetry (as on ``/ws/telemetry``, without ``type``) and its
+    figures. Numbers the vehicle has not reported yet are null."""
+
+    drone_id: str
+    t: str
+    lat: float | None
+    lon: float | None
+    alt_amsl_m: float | None
+    alt_rel_m: float | None
+    heading_deg: float | None
+    ground_speed_mps: float | None
+    battery_pct: float | None
+    mode: str
+    armed: bool
+    landed: str
+    link: str = Field(description="connecting | up | lost | closed")
+    health_ok: bool
+    armable: bool
+    flight_id: str | None
+    phase: str
+    id: str
+    dock_id: str
+    performance: DronePerformance = Field(description="the site's figures")
+    vehicle_limits: VehicleLimits | None = Field(
+        description="what the vehicle's own parameters allow (null until read); "
+        "a limit the vehicle does not have is null"
+    )
+    planned_performance: DronePerformance = Field(description="the figures ETAs are planned with")
+    limits_disagreements: list[str]
+
+
+class DockOut(BodyOut):
+    id: str
+    name: str
+    lat: float
+    lon: float
+    ground_alt_amsl_m: float
+    drones: list[str]
+    drones_away: list[str]
+    weather_hold: bool
+    state: Literal["ready", "drone_away", "weather_hold"]
+
+
+class ActiveWindowOut(BodyOut):
+    start: str
+    end: str
+
+
+class ZonePropertiesOut(BodyOut):
+    id: str
+    kind: str = Field(description="no_fly | ceiling | boundary")
+    name: str
+    source: str
+    buffer_m: float
+    floor_m: float | None
+    ceiling_m: float | None
+    datum: str
+    active: bool
+    active_windows: list[ActiveWindowOut] | None = Field(
+        None, description="only for time-windowed zones"
+    )
+    radius_m: float | None = Field(None, description="only for circles")
+
+
+class ZoneOut(BodyOut):
+    type: Literal["Feature"]
+    geometry: dict[str, Any] = Field(description="GeoJSON geometry, lon/lat")
+    properties: ZonePropertiesOut
+
+
+class AirspaceOut(BodyOut):
+    """Every zone of the site as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"]
+    features: list[ZoneOut]
+
+
+class MeOut(BodyOut):
+    name: str
+    role: str = Field(description="viewer | supervisor | pilot | admin")
+
+
+class SiteOut(BodyOut):
+    name: str
+    timezone: str
+    policy: Policy
+
+
+class IncidentMetricsOut(BodyOut):
+    incident_id: str
+    cad_id: str
+    priority: int
+    received_at: str = Field(description="ISO 8601 with offset (+00:00)")
+    flight_id: str | None
+    decision_s: float | None
+    launch_s: float | None
+    airborne_s: float | None
+    on_scene_s: float | None
+    back_s: float | None
+
+
+class MetricsOut(BodyOut):
+    """Seconds from the call to each step, per incident, and their averages."""
+
+    incidents: list[IncidentMetricsOut]
+    averages: dict[str, float | None]
+    count: int

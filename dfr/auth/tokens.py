@@ -1,0 +1,76 @@
+"""Bearer tokens with roles. Every HTTP route and websocket needs one.
+
+Roles, each including the ones below it: ``admin`` > ``pilot`` (launch, command) >
+``supervisor`` > ``viewer`` (read). Tokens are kept only as SHA-256 digests and compared
+in constant time. How a request carries its token (header, or ``?token=`` where a
+browser cannot set headers) is the API's business: :mod:`dfr.api.access`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import IntEnum
+
+from dfr.errors import AccessDenied
+
+
+class Role(IntEnum):
+    VIEWER = 1
+    SUPERVISOR = 2
+    PILOT = 3
+    ADMIN = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: Role
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class TokenRegistry:
+    def __init__(self) -> None:
+        self._tokens: list[tuple[bytes, Principal]] = []
+
+    def add(self, token: str, principal: Principal) -> None:
+        if len(token) < 16:
+            raise ValueError("tokens must be at least 16 characters")
+        self._tokens.append((_digest(token), principal))
+
+    def issue(self, name: str, role: Role) -> str:
+        token = secrets.token_urlsafe(24)
+        self.add(token, Principal(name, role))
+        return token
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise AccessDenied(
+                "missing bearer token: send 'Authorization: Bearer <token>' (or ?token= on websockets)",
+                authenticated=False,
+            )
+        digest = _digest(token)
+        found: Principal | None = None
+        for known, principal in self._tokens:
+            if hmac.compare_digest(known, digest):
+                found = principal
+        if found is None:
+            raise AccessDenied("unknown or expired token", authenticated=False)
+        return found
+
+
+def require_role(principal: Principal, role: Role, action: str) -> None:
+    if principal.role < role:
+        raise AccessDenied(
+            f"{action} needs the {role.label} role; {principal.name} is {principal.role.label}",
+            authenticated=True,
+        )
