@@ -344,6 +344,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
                 "frame_count": r.frame_count,
                 "started_at": iso_utc(r.started_at) if r.started_at else None,
                 "ended_at": iso_utc(r.ended_at) if r.ended_at else None,
+                "note": r.note,  # how it was closed, when not the usual way (e.g. a crash)
                 "url": f"/api/v1/flights/{flight_id}/recordings/{r.id}.mp4",
             }
             for r in await store.list_recordings(flight_id)
