@@ -148,10 +148,7 @@ class FlightRecordings:
             return recording
         row = await self._row(segment)
         recording = replace(row, **_closed_fields(info, row))
-        if recording.id == 0:
-            recording = await self.store.add_recording(recording)
-        else:
-            await self.store.update_recording(recording)
+        await self.store.update_recording(recording)
         logger.info(
             "%s: recorded %s (%.0f s, sha256 %s)",
             flight.drone_id,
@@ -163,15 +160,28 @@ class FlightRecordings:
         return recording
 
     async def _row(self, segment: _Segment) -> Recording:
-        """The segment's stored row; if storing it failed, an unsaved one (id 0)."""
+        """The segment's stored row; if storing it at the start failed, stored now."""
         try:
             return await segment.row
         except Exception:
             logger.exception(
-                "%s: the row of recording %s was not stored", segment.drone_id, segment.path
+                "%s: the row of recording %s was not stored at its start; storing it now",
+                segment.drone_id,
+                segment.path,
             )
-            return Recording(
-                0, segment.flight_id, segment.drone_id, str(segment.path), 0.0, 0, "", 0, None, None
+            return await self.store.add_recording(
+                Recording(
+                    0,
+                    segment.flight_id,
+                    segment.drone_id,
+                    str(segment.path),
+                    0.0,
+                    0,
+                    "",
+                    0,
+                    None,
+                    None,
+                )
             )
 
     async def end_all(self, flights: list[FlightRecord]) -> None:
