@@ -73,14 +73,20 @@ class FileMeasure:
     frame_count: int
     size_bytes: int
     readable: bool  # False: no header, or not an MP4 at all
+    last_write: datetime | None  # the file's mtime: when writing stopped
 
 
 def read_back(path: Path) -> FileMeasure:
     """Measure an MP4 that may have been cut short (a crash): the packets that can be
     read, from the first to the end of the last; a torn last fragment ends the count."""
-    size_bytes = path.stat().st_size if path.exists() else 0
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return FileMeasure(0.0, 0, 0, False, None)
+    size_bytes = status.st_size
+    last_write = datetime.fromtimestamp(status.st_mtime, UTC)
     if size_bytes == 0:
-        return FileMeasure(0.0, 0, 0, False)
+        return FileMeasure(0.0, 0, 0, False, last_write)
     first: int | None = None
     end = 0
     count = 0
@@ -98,9 +104,9 @@ def read_back(path: Path) -> FileMeasure:
             except av.FFmpegError:  # torn at the end: keep what came before
                 logger.info("%s: cut short after %d frames", path, count)
     except (av.FFmpegError, IndexError):
-        return FileMeasure(0.0, 0, size_bytes, False)
+        return FileMeasure(0.0, 0, size_bytes, False, last_write)
     duration_s = float((end - first) * time_base) if first is not None else 0.0
-    return FileMeasure(duration_s, count, size_bytes, True)
+    return FileMeasure(duration_s, count, size_bytes, True, last_write)
 
 
 def _fsync_dir(path: Path) -> None:
