@@ -38,8 +38,9 @@ from dfr.planning.vehicle_limits import VehicleLimits, disagreements
 from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
-from dfr.store.records import Flight, Incident, IncidentStatus, Recording
+from dfr.store.records import Flight, Incident, IncidentStatus
 from dfr.timestamps import iso_utc
+from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,9 @@ class Service:
             on_flight_end=self._flight_ended,
         )
         self.videos: dict[str, DroneVideo] = {}
+        self.recordings = FlightRecordings(
+            self.store, self.videos, settings.data_dir / "recordings", self.publish_event
+        )
         self._stack = AsyncExitStack()
         self._dispatch_lock = asyncio.Lock()
         self._queue_changed = asyncio.Event()
@@ -158,7 +162,10 @@ class Service:
         self.sorties.attach(self.spawn)
         self.spawn(self._queue_loop(), "dispatch: queue")
         self.spawn(self._airspace_loop(), "planner: airspace windows")
+        crash_left = await self.recordings.crash_left()  # before resumed flights record
         resumed = await self.sorties.resume()
+        if crash_left:
+            self.spawn(self.recordings.recover(crash_left), "recordings: recovery")
         if resumed:
             logger.info("service: resumed %d active flights: %s", len(resumed), ", ".join(resumed))
         logger.info("service: site %s, %d drones", self.site.name, len(self.links))
@@ -223,11 +230,8 @@ class Service:
             await self.sorties.flush_tracks()
         except Exception:
             logger.exception("track points lost at shutdown")
-        for active in list(self.sorties.active.values()):
-            try:  # keep what was recorded so far; a restart records the rest as a new part
-                await self._flight_ended(active.record)
-            except Exception:
-                logger.exception("%s: could not close the recording", active.record.drone_id)
+        # keep what was recorded so far; a restart records the rest as a new part
+        await self.recordings.end_all([a.record for a in self.sorties.active.values()])
         group, self._group = self._group, None
         self.bus.close_all()
         try:
@@ -463,54 +467,13 @@ class Service:
     # -- video -------------------------------------------------------------------------
 
     def recording_dir(self) -> Path:
-        return self.settings.data_dir / "recordings"
+        return self.recordings.directory
 
     def _flight_started(self, flight: Flight) -> None:
-        video = self.videos.get(flight.drone_id)
-        if video is None or video.recording is not None:
-            return
-        self.recording_dir().mkdir(parents=True, exist_ok=True)
-        part = 1
-        while (path := self.recording_dir() / f"{flight.id}-{part}.mp4").exists():
-            part += 1  # a restart mid-flight starts a new part; the earlier one stays
-        video.start_recording(path)
+        self.recordings.start(flight)
 
     async def _flight_ended(self, flight: Flight) -> None:
-        video = self.videos.get(flight.drone_id)
-        if video is None or video.recording is None:
-            return
-        info = await video.stop_recording()
-        recording = await self.store.add_recording(
-            Recording(
-                0,
-                flight.id,
-                flight.drone_id,
-                str(info.path),
-                info.duration_s,
-                info.size_bytes,
-                info.sha256_hex,
-                info.frame_count,
-                info.started_at,
-                info.ended_at,
-            )
-        )
-        logger.info(
-            "%s: recorded %s (%.0f s, sha256 %s)",
-            flight.drone_id,
-            info.path,
-            info.duration_s,
-            info.sha256_hex,
-        )
-        self.publish_event(
-            {
-                "type": "recording",
-                "flight_id": flight.id,
-                "drone_id": flight.drone_id,
-                "recording_id": recording.id,
-                "duration_s": round(info.duration_s, 1),
-                "sha256": info.sha256_hex,
-            }
-        )
+        await self.recordings.end(flight)
 
     async def _divert(self, incident: Incident, by: str, drone_id: str | None) -> Flight:
         """A pilot takes a flying drone from a less urgent call for this one."""

@@ -3,8 +3,9 @@ pilot's commands.
 
 :class:`Sorties` owns one :class:`~dfr.fleet.flight.Flight` per active flight, each
 run as a named task in the service's task group. It persists every phase change,
-samples the track at 1 Hz, runs the monitor every 2 s, and carries out pilot commands
-after checking them against the airspace. After a restart it rebuilds every active
+samples the track at 1 Hz (each sample on disk within the second, so a crash loses at
+most one), runs the monitor every 2 s, and carries out pilot commands after checking
+them against the airspace. After a restart it rebuilds every active
 flight from the store and live telemetry; a command whose answer never came is marked
 ``unknown`` and is not sent again.
 """
@@ -375,7 +376,9 @@ class Sorties:
         record = active.record
         if record.ended_at is None:  # run() ended without a terminal phase change
             await self._phase_changed(active, final, "flight ended", force_end=True)
-            record = active.record
+
+    async def _close_recordings(self, record: FlightRecord) -> None:
+        """Before the flight reads as ended: its recordings are closed and hashed."""
         if self._on_flight_end is not None:
             try:
                 await self._on_flight_end(record)
@@ -406,6 +409,7 @@ class Sorties:
         end = None
         if phase in TERMINAL or force_end:
             await self._flush_track(active)
+            await self._close_recordings(active.record)
             outcome = active.flight.outcome or phase.value
             end = FlightEnd(outcome, _incident_status_after(outcome))
         record = await self.store.set_flight_phase(active.record.id, phase, reason, _now(), end=end)
@@ -641,10 +645,8 @@ class Sorties:
     # -- track and monitor -----------------------------------------------------------------
 
     async def _track_loop(self) -> None:
-        ticks = 0
         while True:
             await asyncio.sleep(TRACK_INTERVAL_S)
-            ticks += 1
             for active in list(self.active.values()):
                 state = self.links[active.record.drone_id].state
                 if not state.has_position or active.record.phase not in AIRBORNE:
@@ -665,11 +667,10 @@ class Sorties:
                         mode=state.mode,
                     )
                 )
-            if ticks % 3 == 0:
-                try:
-                    await self.flush_tracks()
-                except Exception:
-                    logger.exception("track points not written; kept for the next try")
+            try:  # every sample is on disk within TRACK_INTERVAL_S: a crash loses at most that
+                await self.flush_tracks()
+            except Exception:
+                logger.exception("track points not written; kept for the next try")
 
     async def _flush_track(self, active: ActiveFlight) -> None:
         points, active.track = active.track, []
@@ -680,8 +681,16 @@ class Sorties:
             raise
 
     async def flush_tracks(self) -> None:
-        for active in list(self.active.values()):
-            await self._flush_track(active)
+        """Write every flight's pending samples in one transaction."""
+        taken = [(active, active.track) for active in self.active.values() if active.track]
+        for active, _points in taken:
+            active.track = []
+        try:
+            await self.store.add_track_points([p for _active, points in taken for p in points])
+        except Exception:
+            for active, points in taken:
+                active.track[:0] = points  # written with the next batch
+            raise
 
     async def _monitor_loop(self) -> None:
         while True:

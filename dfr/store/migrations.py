@@ -118,4 +118,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX recordings_flight ON recordings(flight_id);
     """,
+    # 3: a recording's row exists from its first frame (sha256 '' and ended_at NULL until
+    # it is closed); ``note`` says how it was closed when that was not the usual way
+    """
+    ALTER TABLE recordings ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    CREATE INDEX recordings_open ON recordings(ended_at) WHERE ended_at IS NULL;
+    """,
 )

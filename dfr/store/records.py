@@ -162,6 +162,11 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class Recording:
+    """One segment of a flight's video. A row exists from the moment recording starts;
+    until the file is closed ``ended_at`` is None and ``sha256`` is empty. A file left by a
+    crash is closed at the next start (hash, duration and size from the file as found)
+    and says so in ``note``."""
+
     id: int
     flight_id: str
     drone_id: str
@@ -172,3 +177,8 @@ class Recording:
     frame_count: int
     started_at: datetime | None
     ended_at: datetime | None
+    note: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

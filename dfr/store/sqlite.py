@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,6 +126,22 @@ def _decision(row: sqlite3.Row) -> DispatchDecision:
         ranking=json.loads(row["ranking"]),
         rejections=json.loads(row["rejections"]),
         elapsed_ms=row["elapsed_ms"],
+    )
+
+
+def _recording(row: sqlite3.Row) -> Recording:
+    return Recording(
+        id=row["id"],
+        flight_id=row["flight_id"],
+        drone_id=row["drone_id"],
+        path=row["path"],
+        duration_s=row["duration_s"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        frame_count=row["frame_count"],
+        started_at=_opt_dt(row["started_at"]),
+        ended_at=_opt_dt(row["ended_at"]),
+        note=row["note"],
     )
 
 
@@ -663,7 +680,7 @@ class SqliteStore:
         def work() -> Recording:
             cur = self._write(
                 "INSERT INTO recordings (flight_id, drone_id, path, duration_s, size_bytes, sha256,"
-                " frame_count, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                " frame_count, started_at, ended_at, note) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     recording.flight_id,
                     recording.drone_id,
@@ -674,43 +691,47 @@ class SqliteStore:
                     recording.frame_count,
                     _ts(recording.started_at) if recording.started_at else None,
                     _ts(recording.ended_at) if recording.ended_at else None,
+                    recording.note,
                 ),
             )
             assert cur.lastrowid is not None
-            return Recording(
-                cur.lastrowid,
-                recording.flight_id,
-                recording.drone_id,
-                recording.path,
-                recording.duration_s,
-                recording.size_bytes,
-                recording.sha256,
-                recording.frame_count,
-                recording.started_at,
-                recording.ended_at,
-            )
+            return replace(recording, id=cur.lastrowid)
 
         return await self._run(work)
+
+    async def update_recording(self, recording: Recording) -> None:
+        def work() -> None:
+            cur = self._write(
+                "UPDATE recordings SET duration_s = ?, size_bytes = ?, sha256 = ?,"
+                " frame_count = ?, started_at = ?, ended_at = ?, note = ? WHERE id = ?",
+                (
+                    recording.duration_s,
+                    recording.size_bytes,
+                    recording.sha256,
+                    recording.frame_count,
+                    _ts(recording.started_at) if recording.started_at else None,
+                    _ts(recording.ended_at) if recording.ended_at else None,
+                    recording.note,
+                    recording.id,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise NotFound(f"recording {recording.id} does not exist")
+
+        await self._run(work)
 
     async def list_recordings(self, flight_id: str) -> list[Recording]:
         def work() -> list[Recording]:
             rows = self._db.execute(
                 "SELECT * FROM recordings WHERE flight_id = ? ORDER BY id", (flight_id,)
             )
-            return [
-                Recording(
-                    r["id"],
-                    r["flight_id"],
-                    r["drone_id"],
-                    r["path"],
-                    r["duration_s"],
-                    r["size_bytes"],
-                    r["sha256"],
-                    r["frame_count"],
-                    _opt_dt(r["started_at"]),
-                    _opt_dt(r["ended_at"]),
-                )
-                for r in rows
-            ]
+            return [_recording(r) for r in rows]
+
+        return await self._run(work)
+
+    async def list_open_recordings(self) -> list[Recording]:
+        def work() -> list[Recording]:
+            rows = self._db.execute("SELECT * FROM recordings WHERE ended_at IS NULL ORDER BY id")
+            return [_recording(r) for r in rows]
 
         return await self._run(work)

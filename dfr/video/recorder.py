@@ -1,5 +1,11 @@
 """Recording one flight's video to MP4 by remuxing (never transcoding), then hashing it.
 
+The file is a *fragmented* MP4 (``empty_moov``: the header first, then one ``moof`` +
+``mdat`` per keyframe or per :data:`FRAGMENT_S` of video), each fragment handed to the
+kernel as soon as it is complete and the file fsync'ed at least every
+:data:`FSYNC_INTERVAL_S`. So if the process dies, what is on disk plays up to about the
+last second written; :func:`read_back` measures such a file.
+
 The event loop hands access units to :meth:`Recorder.write` (it never blocks); a worker
 thread owned by the recorder muxes them with PyAV (``add_mux_stream``: no codec context,
 packets go straight to FFmpeg's mp4 muxer, which takes SPS/PPS from the first keyframe).
@@ -16,8 +22,10 @@ import asyncio
 import fractions
 import hashlib
 import logging
+import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +41,15 @@ logger = logging.getLogger(__name__)
 _TIME_BASE = fractions.Fraction(1, H264_CLOCK_HZ)
 _MAX_STEP = 5 * H264_CLOCK_HZ
 _HASH_CHUNK_BYTES = 1 << 20
+FRAGMENT_S = 0.5  # at most this much video waits in the muxer for its fragment
+FSYNC_INTERVAL_S = 1.0  # and at most this long in the page cache (power loss)
+_FSYNC_NS = int(FSYNC_INTERVAL_S * 1e9)
+MUXER_OPTIONS = {
+    # the moov (no samples) first, then self-contained fragments: playable while growing
+    "movflags": "frag_keyframe+empty_moov+default_base_moof",
+    "frag_duration": str(int(FRAGMENT_S * 1_000_000)),  # microseconds
+    "flush_packets": "1",  # each fragment leaves FFmpeg's buffer when it is written
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +65,59 @@ class RecordingInfo:
     ended_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class FileMeasure:
+    """What a recording file holds, read back with PyAV's demuxer (no decoding)."""
+
+    duration_s: float
+    frame_count: int
+    size_bytes: int
+    readable: bool  # False: no header, or not an MP4 at all
+    last_write: datetime | None  # the file's mtime: when writing stopped
+
+
+def read_back(path: Path) -> FileMeasure:
+    """Measure an MP4 that may have been cut short (a crash): the packets that can be
+    read, from the first to the end of the last; a torn last fragment ends the count."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return FileMeasure(0.0, 0, 0, False, None)
+    size_bytes = status.st_size
+    last_write = datetime.fromtimestamp(status.st_mtime, UTC)
+    if size_bytes == 0:
+        return FileMeasure(0.0, 0, 0, False, last_write)
+    first: int | None = None
+    end = 0
+    count = 0
+    try:
+        with av.open(str(path), "r") as container:
+            stream = container.streams.video[0]
+            time_base = stream.time_base or _TIME_BASE
+            try:
+                for packet in container.demux(stream):
+                    if packet.size == 0 or packet.pts is None:
+                        continue
+                    first = packet.pts if first is None else min(first, packet.pts)
+                    end = max(end, packet.pts + (packet.duration or 0))
+                    count += 1
+            except av.FFmpegError:  # torn at the end: keep what came before
+                logger.info("%s: cut short after %d frames", path, count)
+    except (av.FFmpegError, IndexError):
+        return FileMeasure(0.0, 0, size_bytes, False, last_write)
+    duration_s = float((end - first) * time_base) if first is not None else 0.0
+    return FileMeasure(duration_s, count, size_bytes, True, last_write)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the file's name durable too (a new file's directory entry)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -57,7 +127,8 @@ def sha256_file(path: Path) -> str:
 
 
 class Recorder:
-    """Writes one MP4 file from access units; ``close()`` returns :class:`RecordingInfo`."""
+    """Writes one fragmented MP4 file from access units; ``close()`` returns
+    :class:`RecordingInfo`."""
 
     def __init__(self, path: Path, label: str = "") -> None:
         self.path = path
@@ -119,6 +190,8 @@ class Recorder:
         stream: av.stream.Stream | None = None
         prev_rtp: int | None = None
         prev_arrival_ns = 0
+        sync_fd: int | None = None  # our own descriptor on the file, for fsync
+        synced_ns = 0
         try:
             while (unit := self._queue.get()) is not None:
                 if container is None:
@@ -126,7 +199,9 @@ class Recorder:
                         continue
                     sps = next(nal for nal in unit.nals if nal_type(nal) == NalType.SPS)
                     size = parse_sps(sps)
-                    container = av.open(str(self.path), "w", format="mp4")
+                    container = av.open(
+                        str(self.path), "w", format="mp4", options=dict(MUXER_OPTIONS)
+                    )
                     stream = container.add_mux_stream(
                         "h264", width=size.width_px, height=size.height_px
                     )
@@ -152,8 +227,15 @@ class Recorder:
                 if stream is not None:
                     packet.stream = stream
                 container.mux(packet)
+                if sync_fd is None:  # the header is written now: the file exists
+                    sync_fd = os.open(self.path, os.O_RDONLY)
+                    _fsync_dir(self.path.parent)
+                    synced_ns = time.monotonic_ns()
                 self._frame_count += 1
                 self._ended_at = datetime.now(UTC)
+                if sync_fd is not None and time.monotonic_ns() - synced_ns >= _FSYNC_NS:
+                    os.fsync(sync_fd)
+                    synced_ns = time.monotonic_ns()
         except Exception as exc:  # reported by close(); the thread must not die silently
             logger.exception("%s: recorder failed", self._label)
             self._error = exc
@@ -165,3 +247,10 @@ class Recorder:
                     container.close()
                 except Exception as exc:
                     self._error = self._error or exc
+            if sync_fd is not None:
+                try:
+                    os.fsync(sync_fd)
+                except OSError as exc:
+                    self._error = self._error or exc
+                finally:
+                    os.close(sync_fd)

@@ -77,6 +77,7 @@ async def get_flight(flight_id: str, request: Request, who: Authed) -> FlightDet
             frame_count=r.frame_count,
             started_at=iso_utc(r.started_at) if r.started_at else None,
             ended_at=iso_utc(r.ended_at) if r.ended_at else None,
+            note=r.note,
             url=f"/api/v1/flights/{flight_id}/recordings/{r.id}.mp4",
         )
         for r in await store.list_recordings(flight_id)

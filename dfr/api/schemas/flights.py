@@ -69,10 +69,11 @@ class RecordingOut(BodyOut):
     id: int
     duration_s: float
     size_bytes: int
-    sha256: str
+    sha256: str = Field(description="SHA-256 of the file; empty while it is being recorded")
     frame_count: int
     started_at: str | None
     ended_at: str | None
+    note: str = Field(description="how it was closed when not the usual way (e.g. a crash)")
     url: str = Field(description="the MP4 of this recording")
 
 
