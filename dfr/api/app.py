@@ -492,6 +492,18 @@ def _drone_body(service: Service, drone_id: str) -> dict[str, Any]:
             "vehicle_limits": asdict(limits) if limits else None,
             "planned_performance": service.planner.performance_of(drone).model_dump(),
             "limits_disagreements": disagreements(drone.performance, limits) if limits else [],
+            "sysid": link.sysid,
+            # what else speaks on the drone's link (other system ids: never taken for it)
+            "link_warnings": [
+                {
+                    "kind": w.kind,
+                    "sysid": w.sysid,
+                    "message": w.message,
+                    "action": w.action,
+                    "t": iso_utc(w.at),
+                }
+                for w in link.link_warnings
+            ],
         }
     )
     return body
