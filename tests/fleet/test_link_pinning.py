@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from dfr.api.app import create_app
 from dfr.config import Settings
-from dfr.errors import LinkError
+from dfr.errors import CommandTimeout, LinkError
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.link import DroneLink, LinkWarning
 from dfr.site import load_site
@@ -186,3 +186,24 @@ async def test_service_shows_the_stranger_or_connects(tmp_path: Path, site_sysid
                 async with asyncio.timeout(30):
                     while (await body())["vehicle_limits"] is None:  # noqa: ASYNC110
                         await asyncio.sleep(0.2)
+
+
+@pytest.mark.timeout(240)  # a dozen unanswered parameter reads, each retried by MAVSDK
+async def test_mavsdk_hears_a_signed_vehicle_but_cannot_command_it(running_link: Any) -> None:
+    """Why the README sends signed links through a signing proxy: MAVSDK takes the
+    vehicle's signed telemetry, but its own unsigned commands are ignored (timeout)."""
+    ports = _one_port(1)
+    spec = replace(_vehicle(0, 1), signing_key=bytes(range(32)))
+    async with Fleet([spec], ports=ports, speed_factor=10.0) as fleet:
+        link = running_link(
+            DroneLink("d1", f"udpin://127.0.0.1:{ports.api_remote(0)}", on_state=lambda s: None)
+        )
+        await link.wait_connected(30)
+        await _until(lambda: link.state.has_position, 15)
+        # its parameter reads go unanswered too; let them end (a MAVSDK call cut short by
+        # shutdown can block its thread for good)
+        await _until(lambda: link.limits is not None, 100)
+        with pytest.raises(CommandTimeout):
+            await link.arm()
+        assert not fleet.vehicles[0].armed
+        assert fleet.vehicles[0].api_link.rejected_unsigned > 0
