@@ -65,6 +65,29 @@ def _airframe(text: str) -> str:
     return text
 
 
+def _signing_key(text: str) -> bytes:
+    """A MAVLink 2 signing key: 64 hex digits."""
+    from sitl.spec import parse_signing_key
+
+    try:
+        return parse_signing_key(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _signing_key_file(path: str) -> bytes:
+    """A file holding a MAVLink 2 signing key as 64 hex digits."""
+    try:
+        with open(path, encoding="ascii") as stream:
+            text = stream.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"{path}: {exc}") from exc
+    try:
+        return _signing_key(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{path}: {exc}") from exc
+
+
 def _param(text: str) -> tuple[str, float | int]:
     """NAME=VALUE for a simulator (PX4) parameter, checked against its type."""
     from sitl.airframe import parse_param_value
@@ -129,6 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="PX4 parameter override, after the airframe (like PX4_PARAM_NAME); repeatable",
+    )
+    key = sim.add_mutually_exclusive_group()
+    key.add_argument(
+        "--signing-key",
+        type=_signing_key,
+        metavar="HEX",
+        help="MAVLink 2 signing key (64 hex digits): vehicles sign what they send and "
+        "ignore unsigned messages, as PX4 with a key provisioned (see README: Signed links)",
+    )
+    key.add_argument(
+        "--signing-key-file",
+        type=_signing_key_file,
+        dest="signing_key",
+        metavar="FILE",
+        help="the same key read from a file (keeps it out of the process list)",
     )
 
     plan = sub.add_parser("plan", help="plan a legal route and print it")

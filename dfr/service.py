@@ -30,7 +30,7 @@ from dfr.dispatch.incidents import IntakeResult, take_call
 from dfr.dispatch.intake import CallData
 from dfr.errors import ConfigError, InvalidInput, InvalidStateError, NotFound
 from dfr.fleet.drone_state import DroneState
-from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.link import DroneLink, LinkWarning, MissionProgress
 from dfr.fleet.monitor import AlertSpec
 from dfr.fleet.sorties import Sorties
 from dfr.planning.planner import Planner
@@ -141,7 +141,9 @@ class Service:
         if self.settings.video:
             for drone in self.site.drones:
                 if urls[drone.id][1]:
-                    video = DroneVideo(drone.id, urls[drone.id][1])
+                    video = DroneVideo(
+                        drone.id, urls[drone.id][1], source=drone.allowed_video_source
+                    )
                     self.videos[drone.id] = await self._stack.enter_async_context(video)
         # building the visibility graph takes a moment for large airspaces: off the loop
         await asyncio.to_thread(self.planner.prepare)
@@ -155,6 +157,8 @@ class Service:
                 on_mission_progress=self._progress_handler(drone.id),
                 on_limits=self._limits_handler(drone.id),
                 on_status_text=self._status_text_handler(drone.id),
+                on_link_warning=self._link_warning_handler(drone.id),
+                sysid=drone.sysid,
                 position_rate_hz=self.settings.position_rate_hz,
             )
             self.links[drone.id] = link
@@ -196,6 +200,38 @@ class Service:
             self.sorties.on_status_text(drone_id, severity, text)
 
         return handle
+
+    def _link_warning_handler(self, drone_id: str) -> Callable[[LinkWarning], None]:
+        def handle(warning: LinkWarning) -> None:
+            self.spawn(self._link_alert(drone_id, warning), f"{drone_id}: link warning")
+
+        return handle
+
+    async def _link_alert(self, drone_id: str, warning: LinkWarning) -> None:
+        """A drone-level alert (no flight): recorded, and on /ws/events as ``alert``."""
+        active = self.sorties.flight_of_drone(drone_id)
+        flight = active.record.id if active is not None else None
+        alert = await self.store.add_alert(
+            drone_id=drone_id,
+            flight_id=flight,
+            kind=warning.kind,
+            severity="warning",
+            message=warning.message,
+            action=warning.action,
+            at=warning.at,
+        )
+        self.publish_event(
+            {
+                "type": "alert",
+                "alert_id": alert.id,
+                "drone_id": drone_id,
+                "flight_id": flight,
+                "kind": warning.kind,
+                "severity": "warning",
+                "message": warning.message,
+                "action": warning.action,
+            }
+        )
 
     def _progress_handler(self, drone_id: str) -> Callable[[MissionProgress], None]:
         def handle(progress: MissionProgress) -> None:

@@ -4,7 +4,7 @@ The simulator (``sitl``) knows nothing about sites: like PX4 SITL it takes a hom
 airframe file and parameter overrides per instance. This module is the launch script
 that turns a site into those (PX4's multi-vehicle scripts do it with ``PX4_HOME_LAT``/
 ``LON``/``ALT``): drone *i* of the site becomes instance *i*, named by the drone's id, at
-its dock. What the vehicle can do comes from the airframe, never from the site's
+its dock, with the site's ``sysid`` as its MAV_SYS_ID. What the vehicle can do comes from the airframe, never from the site's
 ``performance`` figures; those stay the planner's belief, and a simulator that flew them
 could not show the planner wrong.
 """
@@ -29,9 +29,11 @@ def specs_for_site(
     *,
     airframe: str | Path = DEFAULT_AIRFRAME,
     params: Mapping[str, float | int] | None = None,
+    signing_key: bytes | None = None,
 ) -> list[VehicleSpec]:
     """One vehicle per site drone, in order, at its dock (ground altitude AMSL), flying
-    ``airframe`` with the PX4 parameter overrides ``params``."""
+    ``airframe`` with the PX4 parameter overrides ``params`` (MAV_SYS_ID: the drone's
+    ``sysid``), signing its MAVLink with ``signing_key`` when one is given."""
     specs = []
     for instance, drone in enumerate(site.drones):
         _check_site_url(drone.id, drone.mavlink_url, instance)
@@ -44,7 +46,8 @@ def specs_for_site(
                 home_alt_amsl_m=dock.ground_alt_amsl_m,
                 name=drone.id,
                 airframe=airframe,
-                params=dict(params or {}),
+                params={**dict(params or {}), "MAV_SYS_ID": drone.sysid},
+                signing_key=signing_key,
             )
         )
     return specs

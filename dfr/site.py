@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dfr.errors import ConfigError
+from dfr.video.source import DEFAULT_VIDEO_SOURCE, VideoSource
 
 SITE_FILE = "site.yaml"
 
@@ -70,8 +78,32 @@ class Drone(_Model):
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     dock: str
     mavlink_url: str = Field(description="MAVSDK connection URL, e.g. udpin://0.0.0.0:14540")
+    sysid: int = Field(
+        1,
+        ge=1,
+        le=255,
+        description="the vehicle's MAVLink system id (PX4 MAV_SYS_ID); the link takes no "
+        "other system on mavlink_url. Default: the drone's position in the file + 1 "
+        "(PX4 SITL's MAV_SYS_ID = instance + 1)",
+    )
     video_url: str = Field("", description="e.g. rtp://127.0.0.1:5600 or rtsp://camera/stream")
+    video_source: str = Field(
+        DEFAULT_VIDEO_SOURCE,
+        description="for rtp://, udp:// and .sdp video: the only sender whose RTP is taken, "
+        "HOST or HOST:PORT (an IP address; IPv6 as [ADDR]:PORT); datagrams from anyone else "
+        "are dropped. Default 127.0.0.1, where the simulator and PX4 SITL send from",
+    )
     performance: DronePerformance = DronePerformance()
+
+    @field_validator("video_source")
+    @classmethod
+    def _source_parses(cls, value: str) -> str:
+        VideoSource.parse(value)
+        return value
+
+    @property
+    def allowed_video_source(self) -> VideoSource:
+        return VideoSource.parse(self.video_source)
 
 
 class Policy(_Model):
@@ -99,6 +131,18 @@ class SiteFile(_Model):
     policy: Policy = Policy()
     note: str = ""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_sysids(cls, raw: Any) -> Any:
+        """A drone without ``sysid`` is PX4 SITL instance i: MAV_SYS_ID i + 1."""
+        if isinstance(raw, dict) and isinstance(raw.get("drones"), list):
+            drones = [
+                {**d, "sysid": i + 1} if isinstance(d, dict) and "sysid" not in d else d
+                for i, d in enumerate(raw["drones"])
+            ]
+            raw = {**raw, "drones": drones}
+        return raw
+
     @model_validator(mode="after")
     def _references(self) -> SiteFile:
         dock_ids = [d.id for d in self.docks]
@@ -113,6 +157,15 @@ class SiteFile(_Model):
                 raise ValueError(
                     f"drones[{i}].dock: no dock '{drone.dock}' (docks are: {', '.join(dock_ids)})"
                 )
+        on_url: dict[tuple[str, int], int] = {}
+        for i, drone in enumerate(self.drones):
+            key = (drone.mavlink_url.strip().lower(), drone.sysid)
+            if key in on_url:
+                raise ValueError(
+                    f"drones[{i}].sysid: {drone.sysid} is already drones[{on_url[key]}]'s on "
+                    f"{drone.mavlink_url} (one system id per vehicle on a link)"
+                )
+            on_url[key] = i
         return self
 
 

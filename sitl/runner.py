@@ -3,7 +3,8 @@
 The runner takes the vehicles' specs from its caller (``dfr sim --site DIR`` builds them
 from the site's docks), or puts ``--drones N`` in a row east of ``--home``; every
 vehicle flies ``--airframe`` (default ``sihsim_quadx``, PX4's SIH quadrotor) with the
-``--param NAME=VALUE`` overrides on top.
+``--param NAME=VALUE`` overrides on top. ``--signing-key HEX`` / ``--signing-key-file``
+make every vehicle sign its MAVLink and take only signed messages (PX4 with a key).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import math
 import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +70,9 @@ def build_fleet(args: argparse.Namespace, specs: Sequence[VehicleSpec] | None = 
         specs = specs_in_a_row(
             count, args.home, airframe=args.airframe, params=dict(args.param or [])
         )
+    key: bytes | None = getattr(args, "signing_key", None)
+    if key is not None:
+        specs = [replace(spec, signing_key=key) for spec in specs]
     return Fleet(specs, ports=ports, speed_factor=args.speed, wind=wind)
 
 

@@ -1,8 +1,9 @@
 """What a simulated vehicle is and where it talks: value types shared by fleet and vehicle.
 
 A :class:`VehicleSpec` carries what PX4 SITL takes from its environment: the instance,
-the home (``PX4_HOME_LAT``/``LON``/``ALT``), the airframe (``PX4_SYS_AUTOSTART``) and
-parameter overrides (``PX4_PARAM_*``). Nothing here knows about the service's sites.
+the home (``PX4_HOME_LAT``/``LON``/``ALT``), the airframe (``PX4_SYS_AUTOSTART``),
+parameter overrides (``PX4_PARAM_*``; ``MAV_SYS_ID`` among them gives the vehicle another
+system id than instance + 1) and the MAVLink 2 signing key (PX4 keeps it on the SD card). Nothing here knows about the service's sites.
 
 Re-exported by :mod:`sitl.fleet`, which is where callers import them from.
 """
@@ -49,9 +50,23 @@ class PortPlan:
         return self.api_remote_base + instance
 
 
+SIGNING_KEY_BYTES = 32
+
+
+def parse_signing_key(text: str) -> bytes:
+    """A MAVLink 2 signing key written as 64 hex digits (ValueError otherwise)."""
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError as exc:
+        raise ValueError("a signing key is 64 hex digits (32 bytes)") from exc
+    if len(key) != SIGNING_KEY_BYTES:
+        raise ValueError(f"a signing key is 32 bytes (64 hex digits), got {len(key)} bytes")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class VehicleSpec:
-    instance: int  # 0-based; MAV_SYS_ID = instance + 1
+    instance: int  # 0-based; MAV_SYS_ID = instance + 1 unless params set MAV_SYS_ID
     home_lat_deg: float
     home_lon_deg: float
     home_alt_amsl_m: float  # ground altitude at home (the vehicle starts landed there)
@@ -61,3 +76,10 @@ class VehicleSpec:
     airframe: str | Path = DEFAULT_AIRFRAME
     # PX4 parameter overrides, applied after the airframe (as PX4_PARAM_<NAME> env is)
     params: Mapping[str, float | int] = field(default_factory=dict)
+    # MAVLink 2 signing (PX4 with a key provisioned): every message sent is signed, and only
+    # signed messages are taken (but RADIO_STATUS, which a radio modem inserts unsigned)
+    signing_key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.signing_key is not None and len(self.signing_key) != SIGNING_KEY_BYTES:
+            raise ValueError(f"signing_key must be {SIGNING_KEY_BYTES} bytes")

@@ -96,14 +96,16 @@ class Vehicle:
         seed: int = 0,
     ) -> None:
         self.spec = spec
-        self.sysid = spec.instance + 1
-        self.name = spec.name or f"vehicle{self.sysid}"
         self.speed_factor = speed_factor
         # as PX4's rcS: parameter defaults, the airframe's set-defaults, MAV_SYS_ID from the
-        # instance, then the PX4_PARAM_* overrides
+        # instance, then the PX4_PARAM_* overrides (PX4_PARAM_MAV_SYS_ID gives another id)
         self.params = ParamStore(
-            {**load_airframe(spec.airframe), "MAV_SYS_ID": self.sysid, **dict(spec.params)}
+            {**load_airframe(spec.airframe), "MAV_SYS_ID": spec.instance + 1, **dict(spec.params)}
         )
+        self.sysid = self.params.get_int("MAV_SYS_ID")
+        if not 1 <= self.sysid <= 255:
+            raise ValueError(f"vehicle {spec.instance}: MAV_SYS_ID {self.sysid} is not 1..255")
+        self.name = spec.name or f"vehicle{self.sysid}"
         self.frame = LocalFrame(spec.home_lat_deg, spec.home_lon_deg)
         self.ground_alt_amsl_m = spec.home_alt_amsl_m
         self.home = Home(spec.home_lat_deg, spec.home_lon_deg, spec.home_alt_amsl_m)
@@ -140,6 +142,8 @@ class Vehicle:
             local=(host, ports.gcs_local_base + spec.instance),
             default_remote=(host, ports.gcs_remote),
             on_message=self._on_message,
+            signing_key=spec.signing_key,
+            link_id=0,
         )
         self.api_link = Link(
             name=f"{self.name} api",
@@ -148,6 +152,8 @@ class Vehicle:
             local=(host, ports.api_local_base + spec.instance),
             default_remote=(host, ports.api_remote(spec.instance)),
             on_message=self._on_message,
+            signing_key=spec.signing_key,
+            link_id=1,
         )
         self.links = (self.gcs_link, self.api_link)
         now = time.monotonic()
@@ -158,10 +164,11 @@ class Vehicle:
         for link in self.links:
             await link.open()
         logger.info(
-            "%s: sysid %d, airframe %s, GCS link %s:%d -> %d, API link %s:%d -> %d",
+            "%s: sysid %d, airframe %s, %s, GCS link %s:%d -> %d, API link %s:%d -> %d",
             self.name,
             self.sysid,
             self.spec.airframe,
+            "signed MAVLink" if self.spec.signing_key else "unsigned MAVLink",
             self.gcs_link.local[0],
             self.gcs_link.local[1],
             self.gcs_link.remote[1],

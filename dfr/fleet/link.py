@@ -1,6 +1,10 @@
 """One drone's MAVLink link through MAVSDK (mavsdk 4.x, native binding).
 
-A :class:`DroneLink` owns one ``Mavsdk`` instance and one connection URL. While it runs
+A :class:`DroneLink` owns one ``Mavsdk`` instance, one connection URL and the system id of
+its vehicle (the site's ``sysid``, PX4's MAV_SYS_ID). It connects to that system and no
+other: an autopilot with another id on the same port is never taken for the drone; it is
+logged once and reported once through ``on_link_warning`` (and kept in
+``link_warnings``), because anything that can reach the port could be an impostor. While it runs
 it folds telemetry into a :class:`DroneState` and hands every new state to the
 ``on_state`` callback; it watches the heartbeat and logs "link lost" and "link back"
 once each. MAVSDK keeps listening on the same port, so a vehicle that comes back is
@@ -62,6 +66,7 @@ MAV_RESULT_NAMES = {
 TIMEOUT_RESULTS = frozenset({"TIMEOUT", "CONNECTION_ERROR", "NO_SYSTEM"})
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 RECENT_TEXTS = 32
+SYSTEM_POLL_S = 1.0  # besides MAVSDK's new-system events: a system's autopilot shows later
 
 _LANDED = {
     0: LandedState.UNKNOWN,
@@ -104,6 +109,17 @@ class MissionItemLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LinkWarning:
+    """Something on the drone's link that is not the drone (e.g. another system id)."""
+
+    kind: str  # "stranger_system"
+    message: str
+    action: str
+    sysid: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class MissionProgress:
     current: int
     total: int
@@ -129,11 +145,19 @@ class DroneLink:
         on_status_text: Callable[[str, str], None] | None = None,
         on_mission_progress: Callable[[MissionProgress], None] | None = None,
         on_limits: Callable[[VehicleLimits], None] | None = None,
+        on_link_warning: Callable[[LinkWarning], None] | None = None,
+        sysid: int = 1,
         position_rate_hz: float = 10.0,
         heartbeat_timeout_s: float = 3.0,
     ) -> None:
+        if not 1 <= sysid <= 255:
+            raise ValueError(f"{drone_id}: system id {sysid} is not 1..255")
         self.drone_id = drone_id
         self.url = url
+        self.sysid = sysid  # the only system this link takes
+        self._on_link_warning = on_link_warning
+        self.link_warnings: list[LinkWarning] = []  # one per stranger system id, oldest first
+        self._strangers: set[int] = set()
         self._on_state = on_state
         self._on_status_text = on_status_text
         self._on_mission_progress = on_mission_progress
@@ -149,7 +173,6 @@ class DroneLink:
         self._mission: MissionRawAsync | None = None
         self._geofence: GeofenceAsync | None = None
         self._direct: MavlinkDirectAsync | None = None
-        self._sysid = 1
         self._connected = asyncio.Event()
 
     # -- running -----------------------------------------------------------------------
@@ -190,32 +213,94 @@ class DroneLink:
 
     async def _session(self) -> bool:
         config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
-        async with Mavsdk(config) as mavsdk:
-            await mavsdk.add_any_connection(self.url)
-            logger.info("%s: listening on %s", self.drone_id, self.url)
-            system = await mavsdk.first_autopilot(timeout_s=-1.0)
-            if system is None:
-                raise LinkError(self.drone_id, "MAVSDK stopped before a vehicle appeared")
-            self._system = system
-            self._sysid = await system.get_system_id()
-            self._action = ActionAsync(system)
-            self._mission = MissionRawAsync(system)
-            self._geofence = GeofenceAsync(system)
-            self._direct = MavlinkDirectAsync(system)
-            telemetry = TelemetryAsync(system)
-            self._set_link(LinkState.UP)
+        async with Mavsdk(config) as mavsdk, asyncio.TaskGroup() as tg:
+            changed = asyncio.Event()
+            watcher = tg.create_task(
+                self._watch_systems(mavsdk, changed), name=f"{self.drone_id}: systems"
+            )
             try:
-                await telemetry.set_rate_position(self._position_rate_hz)
-            except MavsdkError as exc:
-                logger.warning("%s: could not set position rate: %s", self.drone_id, exc)
-            try:
-                async with asyncio.TaskGroup() as tg:
-                    for name, coro in self._subscriptions(system, telemetry):
-                        tg.create_task(coro, name=f"{self.drone_id}: {name}")
+                await mavsdk.add_any_connection(self.url)
+                logger.info(
+                    "%s: listening on %s for system %d", self.drone_id, self.url, self.sysid
+                )
+                system = await self._our_system(mavsdk, changed)
+                await self._session_with(system)
             finally:
-                self._connected.clear()
-                self._system = None
-            return True
+                watcher.cancel()
+        return True
+
+    async def _our_system(self, mavsdk: Mavsdk, changed: asyncio.Event) -> Any:
+        """Wait for the autopilot with our system id (every other id is reported)."""
+        while True:
+            changed.clear()
+            ours = await self._check_systems(mavsdk)
+            if ours is not None:
+                return ours
+            # MAVSDK says when a system appears, not when its autopilot does: look again
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SYSTEM_POLL_S):
+                    await changed.wait()
+
+    async def _check_systems(self, mavsdk: Mavsdk) -> Any:
+        """Our system if MAVSDK has it with an autopilot; strangers are reported once."""
+        ours = None
+        for candidate in await mavsdk.get_systems():
+            sysid = await candidate.get_system_id()
+            if sysid != self.sysid:
+                self._stranger(sysid)
+            elif await candidate.has_autopilot():
+                ours = candidate
+        return ours
+
+    async def _watch_systems(self, mavsdk: Mavsdk, changed: asyncio.Event) -> None:
+        """For the whole session: every system that appears on the port is looked at (a
+        stranger is reported also while the drone is connected)."""
+        async for _ in mavsdk.on_new_system():
+            await self._check_systems(mavsdk)
+            changed.set()
+
+    def _stranger(self, sysid: int) -> None:
+        if sysid in self._strangers:
+            return
+        self._strangers.add(sysid)
+        warning = LinkWarning(
+            kind="stranger_system",
+            message=(
+                f"system {sysid} speaks MAVLink on {self.url}, where only system "
+                f"{self.sysid} should; its messages are not taken for {self.drone_id}'s"
+            ),
+            action=(
+                "find what sends from that system id (a second vehicle on this port, a "
+                "misconfigured MAV_SYS_ID, or an impostor); if the drone's id really changed, "
+                "set sysid in site.yaml"
+            ),
+            sysid=sysid,
+            at=_utc_now(),
+        )
+        self.link_warnings.append(warning)
+        logger.warning("%s: %s", self.drone_id, warning.message)
+        if self._on_link_warning is not None:
+            self._on_link_warning(warning)
+
+    async def _session_with(self, system: Any) -> None:
+        self._system = system
+        self._action = ActionAsync(system)
+        self._mission = MissionRawAsync(system)
+        self._geofence = GeofenceAsync(system)
+        self._direct = MavlinkDirectAsync(system)
+        telemetry = TelemetryAsync(system)
+        self._set_link(LinkState.UP)
+        try:
+            await telemetry.set_rate_position(self._position_rate_hz)
+        except MavsdkError as exc:
+            logger.warning("%s: could not set position rate: %s", self.drone_id, exc)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for name, coro in self._subscriptions(system, telemetry):
+                    tg.create_task(coro, name=f"{self.drone_id}: {name}")
+        finally:
+            self._connected.clear()
+            self._system = None
 
     async def _read_limits(self, param: ParamAsync) -> None:
         """The vehicle's own speed/climb/acceleration parameters (what PX4 will fly)."""
@@ -511,7 +596,7 @@ class DroneLink:
     ) -> None:
         _, _, direct = self._require()
         fields = {
-            "target_system": self._sysid,
+            "target_system": self.sysid,
             "target_component": 1,
             "frame": MAV_FRAME_GLOBAL_INT,
             "command": command,
@@ -527,7 +612,7 @@ class DroneLink:
         }
         message = MavlinkMessage(
             message_name="COMMAND_INT",
-            target_system_id=self._sysid,
+            target_system_id=self.sysid,
             target_component_id=1,
             fields_json=json.dumps(fields),
         )

@@ -6,6 +6,11 @@ They recover by themselves: UDP when packets come back (a new SSRC means the sou
 restarted: the depacketizer starts over at the next keyframe), RTSP by reconnecting with a
 capped backoff.
 
+UDP takes RTP only from the drone's configured sender (:class:`~dfr.video.source.
+VideoSource`, the site's ``video_source``, default 127.0.0.1): a datagram from any other
+address is dropped before it is parsed, so it can neither inject frames nor restart the
+stream with a new SSRC; each stray sender is logged once.
+
 URLs: ``rtp://HOST:PORT`` or ``udp://HOST:PORT`` binds that local address and listens (the
 PX4 SITL form: the camera sends to 5600+i); a path ending in ``.sdp`` is read for the same
 (``c=`` address, ``m=video`` port); ``rtsp://…`` (and anything else PyAV opens,
@@ -28,6 +33,7 @@ import av
 from dfr.errors import ConfigError, VideoError
 from dfr.video.h264 import NalType, nal_type, split_annexb, split_avcc
 from dfr.video.rtp import H264_CLOCK_HZ, AccessUnit, H264Depacketizer, RtpPacket
+from dfr.video.source import LOOPBACK, VideoSource
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ UnitSink = Callable[[AccessUnit], None]
 LossSink = Callable[[], None]
 
 DEFAULT_LOSS_TIMEOUT_S = 1.0
+STRAY_SENDERS_LOGGED = 64  # stray addresses remembered (and logged once each), at most
 RTSP_OPTIONS = {
     "rtsp_transport": "tcp",
     "fflags": "nobuffer",
@@ -98,7 +105,7 @@ class _RtpProtocol(asyncio.DatagramProtocol):
         self._ingest = ingest
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._ingest._on_datagram(data)
+        self._ingest._on_datagram(data, addr)
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("%s: UDP error %s", self._ingest.label, exc)
@@ -114,10 +121,12 @@ class UdpRtpIngest:
         on_unit: UnitSink,
         on_loss: LossSink,
         *,
+        source: VideoSource = LOOPBACK,
         loss_timeout_s: float = DEFAULT_LOSS_TIMEOUT_S,
     ) -> None:
         self.label = label
         self._bind = bind
+        self.source = source  # the only sender taken
         self._on_unit = on_unit
         self._on_loss = on_loss
         self._loss_timeout_s = loss_timeout_s
@@ -129,6 +138,8 @@ class UdpRtpIngest:
         self._receiving = False
         self.packets_received = 0
         self.bad_packets = 0
+        self.stray_packets = 0  # dropped: not from ``source``
+        self.stray_senders: set[tuple[str, int]] = set()  # the first few, each logged once
 
     @property
     def port(self) -> int:
@@ -151,7 +162,13 @@ class UdpRtpIngest:
             raise VideoError(f"{self.label}: cannot listen on udp {self._bind}: {exc}") from exc
         self._transport = transport
         self._watchdog = asyncio.create_task(self._watch(), name=f"{self.label}: video watchdog")
-        logger.info("%s: video ingest on udp %s:%d", self.label, self._bind[0], self.port)
+        logger.info(
+            "%s: video ingest on udp %s:%d, from %s only",
+            self.label,
+            self._bind[0],
+            self.port,
+            self.source,
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -168,7 +185,10 @@ class UdpRtpIngest:
             self._transport.close()
             self._transport = None
 
-    def _on_datagram(self, data: bytes) -> None:
+    def _on_datagram(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        if not self.source.allows(addr):
+            self._stray(addr)
+            return
         try:
             packet = RtpPacket.parse(data)
         except VideoError:
@@ -186,6 +206,21 @@ class UdpRtpIngest:
             self._depacketizer.reset()
         for unit in self._depacketizer.push(packet):
             self._on_unit(unit)
+
+    def _stray(self, addr: tuple[str | int, ...]) -> None:
+        self.stray_packets += 1
+        sender = (str(addr[0]), int(addr[1]))
+        if sender in self.stray_senders or len(self.stray_senders) >= STRAY_SENDERS_LOGGED:
+            return
+        self.stray_senders.add(sender)
+        logger.warning(
+            "%s: dropping RTP from %s:%d (video is taken from %s only; set the drone's "
+            "video_source if the camera really sends from there)",
+            self.label,
+            sender[0],
+            sender[1],
+            self.source,
+        )
 
     async def _watch(self) -> None:
         period_s = self._loss_timeout_s / 4

@@ -17,6 +17,7 @@ from dfr.video.ingest import (
 from dfr.video.recorder import Recorder, RecordingInfo
 from dfr.video.rtp import AccessUnit
 from dfr.video.snapshot import snapshot_jpeg
+from dfr.video.source import LOOPBACK, VideoSource
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class DroneVideo:
     ``video.hub`` feeds viewers (see :func:`dfr.video.websocket.serve_websocket`);
     ``start_recording`` / ``stop_recording`` record a flight; ``snapshot_jpeg`` gives the
     latest keyframe as a JPEG. ``url`` is ``rtp://HOST:PORT`` / ``udp://HOST:PORT`` (listen),
-    an SDP file path (``….sdp``, listen where it says) or ``rtsp://…``.
+    an SDP file path (``….sdp``, listen where it says) or ``rtsp://…``. RTP over UDP is
+    taken from ``source`` only (default 127.0.0.1; see :mod:`dfr.video.source`).
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class DroneVideo:
         drone_id: str,
         url: str,
         *,
+        source: VideoSource = LOOPBACK,
         loss_timeout_s: float = DEFAULT_LOSS_TIMEOUT_S,
         max_queue_frames: int = 90,
     ) -> None:
@@ -55,6 +58,7 @@ class DroneVideo:
                 udp_address,
                 self._on_unit,
                 self._on_loss,
+                source=source,
                 loss_timeout_s=loss_timeout_s,
             )
         else:

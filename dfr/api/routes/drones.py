@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request, Response
 
 from dfr.api.access import Authed, service_of
 from dfr.api.schemas import DockOut, DroneOut
+from dfr.api.schemas.fleet import LinkWarningOut
 from dfr.errors import NotFound
 from dfr.planning.vehicle_limits import disagreements
+from dfr.timestamps import iso_utc
 
 if TYPE_CHECKING:
     from dfr.service import Service
@@ -32,6 +34,13 @@ def drone_out(service: Service, drone_id: str) -> DroneOut:
         vehicle_limits=limits,
         planned_performance=service.planner.performance_of(drone),
         limits_disagreements=disagreements(drone.performance, limits) if limits else [],
+        sysid=link.sysid,
+        link_warnings=[
+            LinkWarningOut(
+                kind=w.kind, sysid=w.sysid, message=w.message, action=w.action, t=iso_utc(w.at)
+            )
+            for w in link.link_warnings
+        ],
     )
 
 

@@ -11,6 +11,14 @@ from dfr.planning.vehicle_limits import VehicleLimits
 from dfr.site import DronePerformance, Policy
 
 
+class LinkWarningOut(BodyOut):
+    kind: str
+    sysid: int
+    message: str
+    action: str
+    t: str
+
+
 class DroneOut(BodyOut):
     """A drone's latest telemetry (as on ``/ws/telemetry``, without ``type``) and its
     figures. Numbers the vehicle has not reported yet are null."""
@@ -41,6 +49,10 @@ class DroneOut(BodyOut):
     )
     planned_performance: DronePerformance = Field(description="the figures ETAs are planned with")
     limits_disagreements: list[str]
+    sysid: int = Field(description="the only MAVLink system id taken for this drone")
+    link_warnings: list[LinkWarningOut] = Field(
+        description="what else speaks on the drone's link (other system ids: never taken)"
+    )
 
 
 class DockOut(BodyOut):
