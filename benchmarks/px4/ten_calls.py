@@ -198,7 +198,7 @@ async def fly(backend: str, speed: float, work: Path) -> list[CallResult]:
         async def ready() -> bool:
             drones = (await client.get("/api/v1/drones")).json()
             return len(drones) == len(DRONES) and all(
-                d["link"] == "up" and d["armable"] for d in drones
+                d["link"] == "up" and d["armable"] and d["health_ok"] for d in drones
             )
 
         await _until(ready, 180, "every drone up and armable")

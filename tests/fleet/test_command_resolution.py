@@ -50,15 +50,18 @@ async def test_an_unanswered_orbit_is_resolved_by_reading_the_vehicle_and_not_se
 
         async def ready() -> bool:
             drones = (await client.get("/api/v1/drones")).json()
-            return all(d["link"] == "up" and d["armable"] for d in drones)
+            return all(d["link"] == "up" and d["armable"] and d["health_ok"] for d in drones)
 
         await wait_for(ready, 60, "drone up through the relay")
         made = await client.post("/api/v1/calls", json=call("NO-ACK"))
         assert made.status_code == 201, made.text
         flight_id = made.json()["flight_id"]
+        assert flight_id, (made.json()["status"], made.json()["decision"])
 
         async def orbit_finished() -> dict[str, Any] | None:
-            body = (await client.get(f"/api/v1/flights/{flight_id}")).json()
+            response = await client.get(f"/api/v1/flights/{flight_id}")
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
             orbits = [c for c in body["commands"] if c["type"] == "orbit"]
             return body if orbits and orbits[0]["state"] != "pending" else None
 

@@ -103,7 +103,9 @@ async def sortie(
 
         async def ready() -> bool:
             drones = (await dfr.client.get("/api/v1/drones")).json()
-            return all(d["link"] == "up" and d["armable"] for d in drones) and clocks.heard(1)
+            return clocks.heard(1) and all(
+                d["link"] == "up" and d["armable"] and d["health_ok"] for d in drones
+            )
 
         await wait_for(ready, 120, "the vehicle up, armable and heard on its GCS link")
         yield Sortie(dfr, relay, clocks, speed)
