@@ -38,7 +38,7 @@ from dfr.planning.vehicle_limits import VehicleLimits, disagreements
 from dfr.planning.wind import Wind
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
-from dfr.store.records import Flight, Incident, IncidentStatus
+from dfr.records import Flight, Incident, IncidentStatus
 from dfr.timestamps import iso_utc
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dfr.store.records import Flight, FlightPhase
+from dfr.records import Flight, FlightPhase
 from dfr.store.store import Store
 
 STEPS = ("decision_s", "launch_s", "airborne_s", "on_scene_s", "back_s")

@@ -25,7 +25,7 @@ from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.wind import Wind
 from dfr.site import Policy
-from dfr.store.records import Incident
+from dfr.records import Incident
 
 
 class Outcome(StrEnum):

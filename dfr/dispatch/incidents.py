@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dfr.dispatch.intake import CallData
-from dfr.store.records import Incident, IncidentStatus
+from dfr.records import Incident, IncidentStatus
 from dfr.store.store import Store
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from dfr.errors import CommandError, CommandTimeout, LinkError
-from dfr.store.records import CommandState
+from dfr.records import CommandState
 from dfr.store.store import Store
 
 logger = logging.getLogger(__name__)

@@ -42,7 +42,7 @@ from dfr.fleet.drone_state import (
 from dfr.fleet.launch import start_mission_when_ready
 from dfr.fleet.link import DroneLink, MissionItemLike, MissionProgress
 from dfr.geo.frame import geodesic_distance_m
-from dfr.store.records import CommandState, FlightPhase
+from dfr.records import CommandState, FlightPhase
 
 logger = logging.getLogger(__name__)
 

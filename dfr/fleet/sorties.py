@@ -47,8 +47,8 @@ from dfr.planning.planner import Candidate, Planner
 from dfr.planning.route import Route
 from dfr.planning.wind import Wind
 from dfr.site import Site
-from dfr.store.records import CommandState, FlightEnd, FlightPhase, IncidentStatus, TrackPoint
-from dfr.store.records import Flight as FlightRecord
+from dfr.records import CommandState, FlightEnd, FlightPhase, IncidentStatus, TrackPoint
+from dfr.records import Flight as FlightRecord
 from dfr.store.store import Store
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from dfr.errors import ConfigError, NotFound
 from dfr.store.migrations import MIGRATIONS
-from dfr.store.records import (
+from dfr.records import (
     ACTIVE_PHASES,
     Alert,
     CommandRecord,

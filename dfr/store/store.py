@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from dfr.store.records import (
+from dfr.records import (
     Alert,
     CommandRecord,
     CommandState,

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dfr.errors import InvalidStateError, VideoError
-from dfr.store.records import Flight as FlightRecord
-from dfr.store.records import Recording
+from dfr.records import Flight as FlightRecord
+from dfr.records import Recording
 from dfr.store.store import Store
 from dfr.video.recorder import RecordingInfo, read_back, sha256_file
 from dfr.video.relay import DroneVideo

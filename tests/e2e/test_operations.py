@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from dfr.store.records import CommandState
+from dfr.records import CommandState
 from tests.e2e.harness import VIEWER, port_offset, running_dfr, wait_for
 from tests.e2e.scenes import INSIDE_WALL, SCENE, call, offset_ll, wall_site
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from dfr.store import SqliteStore
-from dfr.store.records import Flight, FlightEnd, FlightPhase, Incident, IncidentStatus
+from dfr.records import Flight, FlightEnd, FlightPhase, Incident, IncidentStatus
 from tests.e2e.harness import port_offset, running_dfr, wait_for
 from tests.e2e.scenes import SCENE, wall_site
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dfr.store import SqliteStore
-from dfr.store.records import Flight, FlightPhase
+from dfr.records import Flight, FlightPhase
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
 from sitl.camera import CameraPose, SimCamera

@@ -8,7 +8,7 @@ import pytest
 
 from dfr.errors import ConfigError
 from dfr.store import SqliteStore
-from dfr.store.records import (
+from dfr.records import (
     CommandState,
     Flight,
     FlightPhase,

@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 
 from dfr.store import SqliteStore
-from dfr.store.records import Flight, FlightPhase, Recording
+from dfr.records import Flight, FlightPhase, Recording
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
 from sitl.camera import SimCamera

@@ -11,7 +11,7 @@ from dfr.api.models import LaunchIn
 from dfr.api.schemas import CandidateOut, DecisionOut, FlightOut, IncidentOut, RejectionOut
 from dfr.auth.tokens import Role, require_role
 from dfr.errors import NotFound
-from dfr.store.records import Incident
+from dfr.records import Incident
 from dfr.timestamps import iso_utc
 
 if TYPE_CHECKING:

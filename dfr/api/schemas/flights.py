@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dfr.api.schemas.common import BodyOut
-from dfr.store.records import Flight
+from dfr.records import Flight
 from dfr.timestamps import iso_utc
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from dfr.api.schemas.common import BodyOut
-from dfr.store.records import Incident
+from dfr.records import Incident
 
 
 class IncidentLocationOut(BodyOut):
