@@ -26,6 +26,17 @@ from sitl.fleet import Fleet, PortPlan
 
 PILOT = "pilot-token-e2e-0123456789abcdef"
 VIEWER = "viewer-token-e2e-0123456789abcdef"
+# the phases of a sortie that flew to the scene and back to its dock, in order
+FULL_SORTIE = [
+    "docked",
+    "preflight",
+    "launching",
+    "enroute",
+    "on_scene",
+    "returning",
+    "landing",
+    "docked",
+]
 
 
 def free_tcp_port() -> int:

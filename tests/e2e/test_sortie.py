@@ -19,7 +19,7 @@ import websockets
 from shapely.geometry import Point, Polygon
 
 from dfr.geo.frame import LocalFrame
-from tests.e2e.harness import VIEWER, port_offset, running_dfr, wait_for
+from tests.e2e.harness import FULL_SORTIE, VIEWER, port_offset, running_dfr, wait_for
 from tests.e2e.scenes import DOCK_B, SCENE, WALL, WALL_BUFFER_M, wall_site
 
 ETA_TOLERANCE = 1.25  # on scene within 125 % of the planned ETA …
@@ -121,16 +121,7 @@ async def test_call_to_dock_whole_path(tmp_path: Path) -> None:
                 task.cancel()
 
         record = (await client.get(f"/api/v1/flights/{flight_id}")).json()
-        assert [p["phase"] for p in record["phases"]] == [
-            "docked",
-            "preflight",
-            "launching",
-            "enroute",
-            "on_scene",
-            "returning",
-            "landing",
-            "docked",
-        ]
+        assert [p["phase"] for p in record["phases"]] == FULL_SORTIE
         assert record["outcome"] == "docked"
         # dfr's own commands and the pilot's, each with the vehicle's answer
         assert [(c["type"], c["state"], c["issued_by"]) for c in record["commands"]] == [

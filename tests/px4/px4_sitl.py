@@ -25,6 +25,10 @@ from pathlib import Path
 
 BUILD_DIR_ENV = "DFR_PX4_BUILD_DIR"
 READY_LINE = "Ready for takeoff"
+# With a data-link loss action set, PX4 refuses to arm until a GCS is heard ("Preflight
+# Fail: No connection to the GCS"), so it never says READY_LINE before the service
+# connects: such a fleet is taken as up once the start-up script has run.
+STARTED_LINE = "Startup script returned successfully"
 
 
 def build_dir() -> Path | None:
@@ -58,13 +62,19 @@ class Px4Instance:
         return "\n".join(self.lines)
 
 
-async def _read_lines(instance: Px4Instance, ready: asyncio.Event) -> None:
+def ready_line(params: Mapping[str, float | int] | None) -> str:
+    """The log line after which an instance started with ``params`` is up."""
+    gcs_required = float((params or {}).get("NAV_DLL_ACT", 0)) > 0
+    return STARTED_LINE if gcs_required else READY_LINE
+
+
+async def _read_lines(instance: Px4Instance, ready: asyncio.Event, ready_text: str) -> None:
     stream = instance.process.stdout
     assert stream is not None
     while line := await stream.readline():
         text = line.decode(errors="replace").rstrip()
         instance.lines.append(text)
-        if READY_LINE in text:
+        if ready_text in text:
             ready.set()
 
 
@@ -77,8 +87,9 @@ async def px4_fleet(
     params: Mapping[str, float | int] | None = None,
     ready_timeout_s: float = 90.0,
 ) -> AsyncIterator[list[Px4Instance]]:
-    """Start one PX4 SIH instance per home, wait for "Ready for takeoff", stop on exit
-    (SIGTERM, then SIGKILL after 10 s)."""
+    """Start one PX4 SIH instance per home, wait until each is up (``ready_line``), stop
+    on exit (SIGTERM, then SIGKILL after 10 s)."""
+    ready_text = ready_line(params)
     instances: list[Px4Instance] = []
     readers: list[asyncio.Task[None]] = []
     try:
@@ -120,7 +131,9 @@ async def px4_fleet(
             instance = Px4Instance(i, process, work)
             instances.append(instance)
             ready = asyncio.Event()
-            readers.append(asyncio.create_task(_read_lines(instance, ready), name=f"px4 {i}: log"))
+            readers.append(
+                asyncio.create_task(_read_lines(instance, ready, ready_text), name=f"px4 {i}: log")
+            )
             try:
                 async with asyncio.timeout(ready_timeout_s):
                     await ready.wait()

@@ -22,7 +22,7 @@ import httpx
 from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
-from tests.e2e.harness import Running, port_offset, running_dfr, wait_for, write_site
+from tests.e2e.harness import FULL_SORTIE, Running, port_offset, running_dfr, wait_for, write_site
 from tests.fleet.relay import MavlinkRelay
 from tests.px4.px4_sitl import Px4Home, build_dir, px4_fleet
 from tests.px4.rig import HQ
@@ -31,16 +31,6 @@ from tests.px4.vehicle_clock import VehicleClocks, vehicle_clocks
 SIM_SPEED = 5.0
 SCENE = (HQ[0] + 900 / 110_900, HQ[1] + 300 / 93_400)  # ~950 m north-north-east of HQ
 SERVICE_SHIFT = 5  # the service listens this many ports above the vehicle's API port
-FULL_SORTIE = [
-    "docked",
-    "preflight",
-    "launching",
-    "enroute",
-    "on_scene",
-    "returning",
-    "landing",
-    "docked",
-]
 
 
 @dataclass
@@ -118,6 +108,32 @@ async def _flight(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
     return body
 
 
+async def _call(client: httpx.AsyncClient, cad_id: str) -> str:
+    """A priority-1 call at SCENE; the id of the flight it launched."""
+    made = await client.post(
+        "/api/v1/calls",
+        json={
+            "cad_id": cad_id,
+            "nature": "test call",
+            "priority": 1,
+            "location": {"lat": SCENE[0], "lon": SCENE[1]},
+        },
+    )
+    assert made.status_code == 201, made.text
+    flight_id = made.json()["flight_id"]
+    assert flight_id, made.json()
+    return str(flight_id)
+
+
+async def _ended(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
+    """The flight once its end is written (the terminal phase comes first)."""
+    body = await _flight(client, flight_id)
+    while body["ended_at"] is None:
+        await asyncio.sleep(0.2)
+        body = await _flight(client, flight_id)
+    return body
+
+
 async def _phases_seen(
     run: Sortie, flight_id: str, until: set[str], timeout_s: float
 ) -> dict[str, float]:
@@ -138,24 +154,10 @@ async def test_a_call_is_flown_launched_first_try_on_time_and_docked(
 ) -> None:
     async with sortie(backend, tmp_path) as run:
         client = run.dfr.client
-        made = await client.post(
-            "/api/v1/calls",
-            json={
-                "cad_id": f"PX4-MAIN-{backend}",
-                "nature": "test call",
-                "priority": 1,
-                "location": {"lat": SCENE[0], "lon": SCENE[1]},
-            },
-        )
-        assert made.status_code == 201, made.text
-        flight_id = made.json()["flight_id"]
-        assert flight_id, made.json()
+        flight_id = await _call(client, f"PX4-MAIN-{backend}")
         seen = await _phases_seen(run, flight_id, {"on_scene", "aborted"}, run.wall_s(400))
         seen |= await _phases_seen(run, flight_id, {"docked"}, run.wall_s(600))
-        body = await _flight(client, flight_id)
-        while body["ended_at"] is None:
-            await asyncio.sleep(0.2)
-            body = await _flight(client, flight_id)
+        body = await _ended(client, flight_id)
 
         assert [p["phase"] for p in body["phases"]] == FULL_SORTIE
         assert body["outcome"] == "docked"
@@ -178,16 +180,7 @@ async def test_link_loss_en_route_is_shown_and_the_vehicle_failsafe_brings_it_ho
     params: dict[str, float | int] = {"NAV_DLL_ACT": 2, "COM_DL_LOSS_T": 5}
     async with sortie(backend, tmp_path, params) as run:
         client = run.dfr.client
-        made = await client.post(
-            "/api/v1/calls",
-            json={
-                "cad_id": f"PX4-DLL-{backend}",
-                "nature": "test call",
-                "priority": 1,
-                "location": {"lat": SCENE[0], "lon": SCENE[1]},
-            },
-        )
-        flight_id = made.json()["flight_id"]
+        flight_id = await _call(client, f"PX4-DLL-{backend}")
         await _phases_seen(run, flight_id, {"enroute"}, run.wall_s(200))
         run.relay.cut = True
 
@@ -199,10 +192,7 @@ async def test_link_loss_en_route_is_shown_and_the_vehicle_failsafe_brings_it_ho
         await asyncio.sleep(8.0)  # COM_DL_LOSS_T (5 s, real time) and more
         run.relay.cut = False
         await _phases_seen(run, flight_id, {"docked"}, run.wall_s(600))
-        body = await _flight(client, flight_id)
-        while body["ended_at"] is None:
-            await asyncio.sleep(0.2)
-            body = await _flight(client, flight_id)
+        body = await _ended(client, flight_id)
         kinds = [a["kind"] for a in body["alerts"]]
         assert "link_lost" in kinds and "link_back" in kinds, kinds
         phases = [p["phase"] for p in body["phases"]]
