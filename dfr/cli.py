@@ -178,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--rank", action="store_true", help="rank every dock's drones for --to")
     plan.add_argument("--drone", help="drone id whose performance to use (default: first drone)")
 
+    from dfr.audit.audit_cli import add_audit_parser
+
+    add_audit_parser(sub)
+
     for name, text in (
         ("demo", "the service with the simulated fleet of the site, in one process"),
         ("serve", "the service alone, against the drones the site names"),
@@ -290,7 +294,7 @@ def _configure_logging(verbosity: int, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose, quiet=args.command == "plan")
+    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit"))
     try:
         if args.command == "sim":
             return _run_sim(args)
@@ -300,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dfr.planning.plan_cli import run_plan
 
             return run_plan(args)
+        if args.command == "audit":
+            from dfr.audit.audit_cli import run_audit
+
+            return run_audit(args)
     except DfrError as exc:
         print(f"dfr {args.command}: {exc}", file=sys.stderr)
         return 2
