@@ -41,6 +41,35 @@ def redact_tokens_in_logs() -> None:
             target.addFilter(RedactTokens())
 
 
+async def _enter_fleet(
+    stack: AsyncExitStack,
+    settings: Settings,
+    site: Site,
+    fleet_speed: float,
+    fleet_camera: bool,
+    fleet_airframe: str,
+) -> None:
+    """The site's simulated fleet (and its cameras), left when ``stack`` closes."""
+    from dfr.sim_fleet import specs_for_site
+    from sitl.fleet import Fleet, PortPlan
+
+    ports = PortPlan().shifted(settings.mavlink_port_offset)
+    specs = specs_for_site(site, airframe=fleet_airframe)
+    fleet = Fleet(specs, ports=ports, speed_factor=fleet_speed)
+    await stack.enter_async_context(fleet)
+    logger.info(
+        "demo: simulated fleet of %d (airframe %s) at %gx speed",
+        len(specs),
+        fleet_airframe,
+        fleet_speed,
+    )
+    if fleet_camera:
+        from sitl.fleet_cameras import enter_cameras
+
+        await enter_cameras(stack, fleet)
+        logger.info("demo: a simulated camera per drone (RTP/H.264 to port %d+i)", ports.video_base)
+
+
 async def run_server(
     settings: Settings,
     site: Site,
@@ -61,26 +90,7 @@ async def run_server(
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     async with AsyncExitStack() as stack:
         if fleet_speed is not None:
-            from dfr.sim_fleet import specs_for_site
-            from sitl.fleet import Fleet, PortPlan
-
-            ports = PortPlan().shifted(settings.mavlink_port_offset)
-            specs = specs_for_site(site, airframe=fleet_airframe)
-            fleet = Fleet(specs, ports=ports, speed_factor=fleet_speed)
-            await stack.enter_async_context(fleet)
-            logger.info(
-                "demo: simulated fleet of %d (airframe %s) at %gx speed",
-                len(specs),
-                fleet_airframe,
-                fleet_speed,
-            )
-            if fleet_camera:
-                from sitl.fleet_cameras import enter_cameras
-
-                await enter_cameras(stack, fleet)
-                logger.info(
-                    "demo: a simulated camera per drone (RTP/H.264 to port %d+i)", ports.video_base
-                )
+            await _enter_fleet(stack, settings, site, fleet_speed, fleet_camera, fleet_airframe)
         service = Service(settings, site)
         app = create_app(settings, site, service=service)
         config = uvicorn.Config(

@@ -24,8 +24,8 @@ from typing import Any
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.wind import Wind
-from dfr.site import Policy
 from dfr.records import Incident
+from dfr.site import Policy
 
 
 class Outcome(StrEnum):

@@ -185,6 +185,34 @@ def parse_pidf_lo(xml_text: str, where: str) -> tuple[float, float, float | None
     return lat, lon, radius_m, address
 
 
+def _eido_location(
+    doc: dict[str, Any], incident: dict[str, Any]
+) -> tuple[float, float, float | None, str]:
+    """(lat, lon, uncertainty radius, civic address) of the location the incident refers
+    to (``locationReference``; else the first ``locationComponent``)."""
+    locations = _component_list(doc, "locationComponent")
+    if not locations:
+        raise InvalidInput("locationComponent", "missing: an EIDO needs a locationComponent")
+    ref = incident.get("locationReference")
+    ref_id = ref.get("$ref") if isinstance(ref, dict) else ref
+    index, location = 0, locations[0]
+    if ref_id:
+        for i, candidate in enumerate(locations):
+            if candidate.get("$id") == ref_id:
+                index, location = i, candidate
+                break
+        else:
+            raise InvalidInput(
+                "incidentComponent.locationReference",
+                f"points at {ref_id!r}, but no locationComponent has that $id",
+            )
+    where = f"locationComponent[{index}].locationByValue"
+    by_value = location.get("locationByValue")
+    if not isinstance(by_value, str) or not by_value.strip():
+        raise InvalidInput(where, "missing: dfr needs the location by value (PIDF-LO XML)")
+    return parse_pidf_lo(by_value, where)
+
+
 def parse_eido(doc: Any, *, now: datetime) -> CallData:
     """Turn an EIDO JSON document into a :class:`CallData`, or raise `InvalidInput`."""
     if not isinstance(doc, dict):
@@ -212,27 +240,7 @@ def parse_eido(doc: Any, *, now: datetime) -> CallData:
     )
     status = _text(incident.get("incidentStatusCommonRegistryText")).strip().lower()
 
-    locations = _component_list(doc, "locationComponent")
-    if not locations:
-        raise InvalidInput("locationComponent", "missing: an EIDO needs a locationComponent")
-    ref = incident.get("locationReference")
-    ref_id = ref.get("$ref") if isinstance(ref, dict) else ref
-    index, location = 0, locations[0]
-    if ref_id:
-        for i, candidate in enumerate(locations):
-            if candidate.get("$id") == ref_id:
-                index, location = i, candidate
-                break
-        else:
-            raise InvalidInput(
-                "incidentComponent.locationReference",
-                f"points at {ref_id!r}, but no locationComponent has that $id",
-            )
-    where = f"locationComponent[{index}].locationByValue"
-    by_value = location.get("locationByValue")
-    if not isinstance(by_value, str) or not by_value.strip():
-        raise InvalidInput(where, "missing: dfr needs the location by value (PIDF-LO XML)")
-    lat, lon, radius_m, address = parse_pidf_lo(by_value, where)
+    lat, lon, radius_m, address = _eido_location(doc, incident)
 
     notes = "\n".join(
         _text(n.get("notesActionCommentText"))

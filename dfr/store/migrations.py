@@ -3,6 +3,15 @@ holds the number of the last one applied. Never edit a released migration: add o
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from pathlib import Path
+
+from dfr.errors import ConfigError
+from dfr.store.sqlite.transaction import transaction
+
+logger = logging.getLogger(__name__)
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
     """
@@ -125,3 +134,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX recordings_open ON recordings(ended_at) WHERE ended_at IS NULL;
     """,
 )
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the database at ``path`` to the newest schema, one migration per transaction;
+    a database newer than this dfr is refused untouched."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise ConfigError(
+            f"store: {path} has schema version {version}, newer than this dfr "
+            f"({len(MIGRATIONS)}); upgrade dfr or use another database file"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        with transaction(conn, immediate=False):
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+        logger.info("store: migrated %s to schema version %d", path, number)

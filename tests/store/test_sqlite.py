@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from dfr.errors import ConfigError
-from dfr.store import SqliteStore
 from dfr.records import (
     CommandState,
     Flight,
@@ -16,6 +15,7 @@ from dfr.records import (
     IncidentStatus,
     TrackPoint,
 )
+from dfr.store import SqliteStore
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

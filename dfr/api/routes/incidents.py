@@ -66,7 +66,7 @@ async def launch(
     """A pilot launches a drone for the incident: the best one, or the one named."""
     require_role(who, Role.PILOT, "launching")
     service = service_of(request)
-    flight = await service.launch(
+    flight = await service.desk.launch(
         incident_id,
         who.name,
         body.drone_id if body else None,

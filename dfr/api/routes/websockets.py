@@ -53,6 +53,28 @@ async def ws_video(websocket: WebSocket, drone_id: str) -> None:
     await serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
 
 
+async def _send_positions(
+    websocket: WebSocket,
+    service: Service,
+    drone_filter: str | None,
+    flight_filter: str | None,
+    batched: bool,
+) -> None:
+    """Every drone's latest position (as the filters select), one frame or one each."""
+    bodies = [service.position_message(link.state) for link in service.links.values()]
+    bodies = [
+        b
+        for b in bodies
+        if (not drone_filter or b["drone_id"] == drone_filter)
+        and (not flight_filter or b["flight_id"] == flight_filter)
+    ]
+    if batched:
+        await websocket.send_json(bodies)
+    else:
+        for body in bodies:
+            await websocket.send_json(body)
+
+
 async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> None:
     if await admit(websocket) is None:
         return
@@ -72,18 +94,7 @@ async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> N
     sub = service.bus.subscribe(topic, latest_only=latest_only, accept=accept)
     try:
         if topic is Topic.TELEMETRY:  # a picture at once, not at the next update
-            bodies = [service.position_message(link.state) for link in service.links.values()]
-            bodies = [
-                b
-                for b in bodies
-                if (not drone_filter or b["drone_id"] == drone_filter)
-                and (not flight_filter or b["flight_id"] == flight_filter)
-            ]
-            if batched:
-                await websocket.send_json(bodies)
-            else:
-                for body in bodies:
-                    await websocket.send_json(body)
+            await _send_positions(websocket, service, drone_filter, flight_filter, batched)
     except (WebSocketDisconnect, RuntimeError):
         service.bus.unsubscribe(sub)
         return
