@@ -72,6 +72,11 @@ class Planner:
         self.rules = AirspaceRules(
             airspace, self.cruise_alt_rel_m, self.margin_m, self.ground_alt_amsl_m
         )
+        # the pilot-command checks and the approach clearance are the rules' own
+        self.check_goto = self.rules.check_goto
+        self.check_orbit = self.rules.check_orbit
+        self.check_altitude = self.rules.check_altitude
+        self.clearance_m = self.rules.clearance_m
         self._prepared: dict[str, PreparedAirspace] = {}
         self.rally_points: tuple[RallyPoint, ...] = ()  # from the site's .plan files
         self._limits: dict[str, VehicleLimits] = {}  # what each vehicle said it will fly
@@ -279,12 +284,6 @@ class Planner:
         home_alt = self._dock(drone).ground_alt_amsl_m
         return qgc_plan(route, self.geofence(route, at), home_alt, self.site.policy.orbit_radius_m)
 
-    def check_goto(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> None:
-        """A click-to-fly target: raise PlanningError naming the zone and by how much."""
-        self.rules.check_goto(lat, lon, alt_rel_m, at=at)
-
     def legal_path(
         self,
         start_lat: float,
@@ -310,31 +309,6 @@ class Planner:
         lonlat = self.frame.xy_to_lonlat(np.asarray(path.points_xy, dtype=float))
         mid = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat[1:-1]]
         return (Waypoint(start_lat, start_lon), *mid, Waypoint(goal_lat, goal_lon))
-
-    def clearance_m(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> float:
-        """Horizontal distance to the nearest zone (with its buffer) that forbids
-        ``alt_rel_m`` here; negative when inside one. For the monitor's approach alerts."""
-        return self.rules.clearance_m(lat, lon, alt_rel_m, at=at)
-
-    def check_orbit(
-        self,
-        lat: float,
-        lon: float,
-        radius_m: float,
-        alt_rel_m: float,
-        *,
-        at: datetime | None = None,
-    ) -> None:
-        """An orbit circle (the flown ring) at ``alt_rel_m``."""
-        self.rules.check_orbit(lat, lon, radius_m, alt_rel_m, at=at)
-
-    def check_altitude(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> None:
-        """An altitude change at the current position (ceilings, no-fly floors)."""
-        self.rules.check_altitude(lat, lon, alt_rel_m, at=at)
 
     def energy_to_home(
         self,

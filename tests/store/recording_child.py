@@ -15,8 +15,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dfr.store import SqliteStore
 from dfr.records import Flight, FlightPhase
+from dfr.store import SqliteStore
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
 from sitl.camera import CameraPose, SimCamera
