@@ -18,7 +18,6 @@ Errors are :class:`ConfigError` naming the file, the feature and the field.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from dfr.errors import ConfigError
+from dfr.geo.json_file import read_json_file
 from dfr.geo.zone import ActiveWindow, AltitudeDatum, Circle, Zone, ZoneKind
 
 _KNOWN = {
@@ -49,12 +49,7 @@ _KNOWN = {
 def load_geojson_zones(path: Path | str) -> list[Zone]:
     """Read and validate a GeoJSON FeatureCollection of zones."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: missing") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    raw = read_json_file(path)
     return parse_geojson_zones(raw, str(path))
 
 

@@ -10,7 +10,6 @@ alt]). Inclusion fences become operating boundaries, exclusion fences no-fly zon
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from shapely.geometry import Point, Polygon
 
 from dfr.errors import ConfigError
+from dfr.geo.json_file import read_json_file
 from dfr.geo.zone import Circle, Zone, ZoneKind
 
 
@@ -37,12 +37,7 @@ class PlanFile:
 
 def load_plan_file(path: Path | str) -> PlanFile:
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: missing") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    raw = read_json_file(path)
     return parse_plan(raw, str(path), id_prefix=path.stem)
 
 

@@ -11,6 +11,12 @@
     planner.energy_to_home(drone, lat, lon, alt_rel_m)  # the monitor, every few seconds
     planner.airspace_geojson()                  # the map
 
+The work is done in modules named for it: :mod:`dfr.planning.airspace_rules` (what is
+legal where: the pilot-command checks, approach clearance, the obstacles),
+:mod:`dfr.planning.scene` (the legal scene point and the route assembled to it),
+:mod:`dfr.planning.candidates` (ranking) and :mod:`dfr.planning.home` (the way home
+and its cost). :class:`Candidate` and :class:`HomeEstimate` are importable from here.
+
 Everything is synchronous, pure Python/numpy/shapely, no I/O after construction.
 The visibility graph for the current airspace (zones active *now*, at the site's
 cruise altitude) is built on first use and cached by the obstacles' content hash,
@@ -23,71 +29,30 @@ event loop. Not thread-safe while preparing: call it from one worker thread (aft
 
 from __future__ import annotations
 
-import logging
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from shapely.geometry import Point
 
 from dfr.errors import NoRoute, NotFound, PlanningError
 from dfr.geo.airspace import Airspace, ObstacleSet
 from dfr.geo.qgc_plan import RallyPoint
 from dfr.geo.site_airspace import load_site_airspace
-from dfr.geo.zone import ZoneKind
+from dfr.planning.airspace_rules import VERTICAL_MARGIN_M, AirspaceRules
+from dfr.planning.candidates import Candidate, best_first, candidate_for_route, unreachable
 from dfr.planning.geofence import PX4_FENCE_LIMITS, FenceLimits, Geofence, build_geofence
+from dfr.planning.home import HomeEstimate, home_estimate, path_home
 from dfr.planning.mission import MissionItem, mission_items, qgc_plan
-from dfr.planning.profile import PowerModel, estimate_flight, fly_legs, trajectory_limits
-from dfr.planning.px4_flight import climb_s, landing_s
+from dfr.planning.prepared import PreparedAirspace
 from dfr.planning.route import Route, Waypoint
+from dfr.planning.scene import Scene, route_to_scene, scene_for_goal
 from dfr.planning.vehicle_limits import VehicleLimits, flown_performance
-from dfr.planning.visibility import PathTree, ShortestPath, VisibilityGraph
+from dfr.planning.visibility import ShortestPath
 from dfr.planning.wind import CALM, Wind
 from dfr.site import Dock, Drone, DronePerformance, Site
 
-logger = logging.getLogger(__name__)
-
-VERTICAL_MARGIN_M = 10.0  # ceilings must clear cruise altitude by this much
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One drone's answer to an incident, as the dispatcher ranks it."""
-
-    drone_id: str
-    dock_id: str
-    feasible: bool
-    eta_s: float  # launch -> over the scene (math.inf when no route)
-    distance_m: float
-    energy_needed_wh: float  # out + on scene + back
-    energy_usable_wh: float  # above the reserve, at the given charge
-    reasons: tuple[str, ...]  # why not feasible
-    route: Route | None
-
-
-@dataclass(frozen=True, slots=True)
-class HomeEstimate:
-    """What it takes to get from the current position back onto the dock, now."""
-
-    drone_id: str
-    distance_m: float
-    time_s: float
-    energy_wh: float  # to get home and land (without the reserve)
-    reserve_wh: float
-    feasible: bool  # False if the wind forbids a leg
-    points_xy: tuple[tuple[float, float], ...]
-
-
-@dataclass(slots=True)
-class PreparedAirspace:
-    """The compiled obstacles, their visibility graph and the dock trees, for one airspace state."""
-
-    obstacles: ObstacleSet
-    graph: VisibilityGraph
-    dock_trees: dict[str, PathTree]
+__all__ = ["VERTICAL_MARGIN_M", "Candidate", "HomeEstimate", "Planner", "PreparedAirspace"]
 
 
 class Planner:
@@ -104,6 +69,14 @@ class Planner:
         self.margin_m = site.policy.zone_margin_m
         # flat-ground assumption: AGL = above the docks' mean pad altitude (for AMSL zones)
         self.ground_alt_amsl_m = sum(d.ground_alt_amsl_m for d in site.docks) / len(site.docks)
+        self.rules = AirspaceRules(
+            airspace, self.cruise_alt_rel_m, self.margin_m, self.ground_alt_amsl_m
+        )
+        # the pilot-command checks and the approach clearance are the rules' own
+        self.check_goto = self.rules.check_goto
+        self.check_orbit = self.rules.check_orbit
+        self.check_altitude = self.rules.check_altitude
+        self.clearance_m = self.rules.clearance_m
         self._prepared: dict[str, PreparedAirspace] = {}
         self.rally_points: tuple[RallyPoint, ...] = ()  # from the site's .plan files
         self._limits: dict[str, VehicleLimits] = {}  # what each vehicle said it will fly
@@ -119,37 +92,15 @@ class Planner:
     # -- preparation ---------------------------------------------------------------------
 
     def obstacles(self, at: datetime | None = None) -> ObstacleSet:
-        return self.airspace.obstacles(
-            self.cruise_alt_rel_m,
-            ground_alt_amsl_m=self.ground_alt_amsl_m,
-            margin_m=self.margin_m,
-            vertical_margin_m=VERTICAL_MARGIN_M,
-            at=at,
-        )
+        return self.rules.obstacles(at)
 
     def prepare(self, at: datetime | None = None) -> PreparedAirspace:
         """Build (or fetch from cache) the graph and the dock trees for time ``at``."""
         obstacles = self.obstacles(at)
         prepared = self._prepared.get(obstacles.content_hash)
         if prepared is None:
-            graph = VisibilityGraph(obstacles.polygons)
-            prepared = PreparedAirspace(obstacles, graph, {})
-            for dock in self.site.docks:
-                xy = self.frame.to_xy(dock.lat, dock.lon)
-                if graph.point_free(xy):
-                    prepared.dock_trees[dock.id] = graph.tree_from(xy)
-                else:
-                    logger.warning(
-                        "dock %s is inside a zone at cruise altitude: it cannot launch", dock.id
-                    )
+            prepared = PreparedAirspace.build(obstacles, self.frame, self.site.docks)
             self._prepared[obstacles.content_hash] = prepared
-            logger.info(
-                "planner ready: %d obstacles, %d nodes, %d edges (hash %s)",
-                len(obstacles.polygons),
-                graph.n_nodes,
-                graph.n_edges,
-                obstacles.content_hash,
-            )
         return prepared
 
     # -- lookups -------------------------------------------------------------------------
@@ -176,70 +127,42 @@ class Planner:
     def _dock(self, drone: Drone) -> Dock:
         return self.site.dock_of(drone)
 
-    def _zone_names_at(self, xy: tuple[float, float], at: datetime | None) -> list[str]:
-        violations = self.airspace.violations(
-            Point(xy),
-            self.cruise_alt_rel_m,
-            ground_alt_amsl_m=self.ground_alt_amsl_m,
-            margin_m=self.margin_m,
-            vertical_margin_m=VERTICAL_MARGIN_M,  # as the fence: cells it would carry
-            at=at,
-        )
-        return [v.message("the point") for v in violations]
+    def _zones_text(self, xy: tuple[float, float], at: datetime | None) -> str:
+        return "; ".join(self.rules.zone_names_at(xy, at))
 
-    def _scene_point(
-        self, prepared: PreparedAirspace, goal_xy: tuple[float, float], at: datetime | None
-    ) -> tuple[tuple[float, float], bool, tuple[str, ...]]:
-        """Legal scene point for a goal; moved to the nearest legal point if inside a zone."""
-        if prepared.graph.point_free(goal_xy):
-            return goal_xy, False, ()
-        notes = self._zone_names_at(goal_xy, at)
-        moved = prepared.graph.nearest_free_point(goal_xy, clearance_m=1.0)
-        dist = math.dist(moved, goal_xy)
-        note = f"scene moved {dist:.0f} m to the nearest legal point; entering needs authorisation"
-        return moved, True, (*notes, note)
+    def _scene(
+        self, prepared: PreparedAirspace, goal_lat: float, goal_lon: float, at: datetime | None
+    ) -> Scene:
+        return scene_for_goal(
+            prepared.graph,
+            self.frame,
+            (goal_lat, goal_lon),
+            lambda xy: self.rules.zone_names_at(xy, at),
+        )
 
     def _route(
         self,
         drone: Drone,
         path: ShortestPath,
-        requested: tuple[float, float],  # (lat, lon) as asked
-        authorisation: bool,
-        notes: tuple[str, ...],
+        scene: Scene,
+        start_ll: tuple[float, float],
+        *,
         wind: Wind,
         charge_frac: float,
         obstacles_hash: str,
-        start_ll: tuple[float, float] | None = None,
     ) -> Route:
-        perf = self.performance_of(drone)
-        est = estimate_flight(
-            path.points_xy,
-            perf,
+        return route_to_scene(
+            drone.id,
+            path,
+            scene,
+            start_ll=start_ll,
+            frame=self.frame,
             cruise_alt_rel_m=self.cruise_alt_rel_m,
-            on_scene_s=self.site.policy.on_scene_time_s,
-            orbit_speed_mps=self.site.policy.orbit_speed_mps,
+            perf=self.performance_of(drone),
+            vehicle_limits=self._limits.get(drone.id),
+            policy=self.site.policy,
             wind=wind,
             charge_frac=charge_frac,
-            limits=self._limits.get(drone.id),
-        )
-        lonlat = self.frame.xy_to_lonlat(np.asarray(path.points_xy, dtype=float))
-        wps = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat]
-        if start_ll is not None:  # exact coordinates at the start, no round trip
-            wps[0] = Waypoint(*start_ll)
-        if not authorisation:  # the scene is the requested point: keep it exact
-            wps[-1] = Waypoint(*requested)
-        return Route(
-            drone_id=drone.id,
-            waypoints=tuple(wps),
-            points_xy=path.points_xy,
-            distance_m=path.length_m,
-            cruise_alt_rel_m=self.cruise_alt_rel_m,
-            cruise_speed_mps=perf.cruise_speed_mps,
-            estimate=est,
-            wind=wind,
-            requested_goal=Waypoint(*requested),
-            authorisation_required=authorisation,
-            notes=notes,
             obstacles_hash=obstacles_hash,
         )
 
@@ -265,18 +188,17 @@ class Planner:
         drone = self.drone(drone) if isinstance(drone, str) else drone
         prepared = self.prepare(at)
         graph = prepared.graph
-        goal_xy = self.frame.to_xy(goal_lat, goal_lon)
-        scene_xy, authorisation, notes = self._scene_point(prepared, goal_xy, at)
+        scene = self._scene(prepared, goal_lat, goal_lon, at)
         if start is None:
             dock = self._dock(drone)
             tree = prepared.dock_trees.get(dock.id)
             if tree is None:
-                zones = "; ".join(self._zone_names_at(self.frame.to_xy(dock.lat, dock.lon), at))
+                zones = self._zones_text(self.frame.to_xy(dock.lat, dock.lon), at)
                 raise PlanningError(
                     f"dock {dock.id} of {drone.id} is inside a zone at cruise altitude: {zones}"
                 )
             start_ll: tuple[float, float] = (dock.lat, dock.lon)
-            path = graph.paths_from_trees([tree], scene_xy)[0]
+            path = graph.paths_from_trees([tree], scene.xy)[0]
             if path is None:
                 raise NoRoute(
                     f"no legal path from dock {dock.id} to ({goal_lat:.6f}, {goal_lon:.6f})"
@@ -284,20 +206,18 @@ class Planner:
         else:
             start_xy = self.frame.to_xy(*start)
             if not graph.point_free(start_xy):
-                zones = "; ".join(self._zone_names_at(start_xy, at)) or "a zone"
+                zones = self._zones_text(start_xy, at) or "a zone"
                 raise PlanningError(f"start ({start[0]:.6f}, {start[1]:.6f}) is not legal: {zones}")
             start_ll = start
-            path = graph.shortest_path(start_xy, scene_xy)
+            path = graph.shortest_path(start_xy, scene.xy)
         return self._route(
             drone,
             path,
-            (goal_lat, goal_lon),
-            authorisation,
-            notes,
-            wind,
-            charge_frac,
-            prepared.obstacles.content_hash,
+            scene,
             start_ll,
+            wind=wind,
+            charge_frac=charge_frac,
+            obstacles_hash=prepared.obstacles.content_hash,
         )
 
     def rank(
@@ -317,63 +237,29 @@ class Planner:
         ``charge_frac`` maps drone id -> battery state of charge 0..1 (default full).
         """
         prepared = self.prepare(at)
-        graph = prepared.graph
-        goal_xy = self.frame.to_xy(goal_lat, goal_lon)
-        scene_xy, authorisation, notes = self._scene_point(prepared, goal_xy, at)
+        scene = self._scene(prepared, goal_lat, goal_lon, at)
         drones = list(self.site.drones if drones is None else drones)
         dock_ids = sorted({d.dock for d in drones if d.dock in prepared.dock_trees})
-        paths = dict(
-            zip(
-                dock_ids,
-                graph.paths_from_trees([prepared.dock_trees[i] for i in dock_ids], scene_xy),
-                strict=True,
-            )
-        )
+        trees = [prepared.dock_trees[i] for i in dock_ids]
+        paths = dict(zip(dock_ids, prepared.graph.paths_from_trees(trees, scene.xy), strict=True))
         out: list[Candidate] = []
         for drone in drones:
-            charge = 1.0 if charge_frac is None else charge_frac.get(drone.id, 1.0)
             path = paths.get(drone.dock)
             if path is None:
-                why = (
-                    f"dock {drone.dock} is inside a zone at cruise altitude"
-                    if drone.dock not in prepared.dock_trees
-                    else f"no legal path from dock {drone.dock} to the scene"
-                )
-                out.append(
-                    Candidate(
-                        drone.id, drone.dock, False, math.inf, math.inf, math.inf, 0.0, (why,), None
-                    )
-                )
+                out.append(unreachable(drone, dock_can_launch=drone.dock in prepared.dock_trees))
                 continue
             dock = self._dock(drone)
             route = self._route(
                 drone,
                 path,
-                (goal_lat, goal_lon),
-                authorisation,
-                notes,
-                wind,
-                charge,
-                prepared.obstacles.content_hash,
+                scene,
                 (dock.lat, dock.lon),
+                wind=wind,
+                charge_frac=1.0 if charge_frac is None else charge_frac.get(drone.id, 1.0),
+                obstacles_hash=prepared.obstacles.content_hash,
             )
-            est = route.estimate
-            eta = est.eta_s if math.isfinite(est.eta_s) else math.inf
-            out.append(
-                Candidate(
-                    drone.id,
-                    drone.dock,
-                    est.feasible,
-                    eta,
-                    route.distance_m,
-                    est.total_energy_wh,
-                    est.usable_energy_wh,
-                    est.reasons,
-                    route,
-                )
-            )
-        out.sort(key=lambda c: (not c.feasible, c.eta_s, c.drone_id))
-        return out
+            out.append(candidate_for_route(drone, route))
+        return best_first(out)
 
     def mission_items(self, route: Route) -> list[MissionItem]:
         """Takeoff, waypoints at cruise altitude (relative to the dock), loiter over the scene."""
@@ -398,29 +284,6 @@ class Planner:
         home_alt = self._dock(drone).ground_alt_amsl_m
         return qgc_plan(route, self.geofence(route, at), home_alt, self.site.policy.orbit_radius_m)
 
-    def _check(self, geom_xy: Any, alt_rel_m: float, what: str, at: datetime | None) -> None:
-        violations = self.airspace.violations(
-            geom_xy,
-            alt_rel_m,
-            ground_alt_amsl_m=self.ground_alt_amsl_m,
-            margin_m=self.margin_m,
-            vertical_margin_m=VERTICAL_MARGIN_M,  # as the fence: cells it would carry
-            at=at,
-        )
-        if violations:
-            raise PlanningError("; ".join(v.message(what) for v in violations))
-
-    def check_goto(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> None:
-        """A click-to-fly target: raise PlanningError naming the zone and by how much."""
-        self._check(
-            Point(self.frame.to_xy(lat, lon)),
-            alt_rel_m,
-            f"goto ({lat:.6f}, {lon:.6f}) at {alt_rel_m:.0f} m",
-            at,
-        )
-
     def legal_path(
         self,
         start_lat: float,
@@ -440,73 +303,12 @@ class Planner:
         goal_xy = self.frame.to_xy(goal_lat, goal_lon)
         for name, xy in (("start", start_xy), ("target", goal_xy)):
             if not graph.point_free(xy):
-                zones = "; ".join(self._zone_names_at(xy, at)) or "a zone"
+                zones = self._zones_text(xy, at) or "a zone"
                 raise PlanningError(f"{name} is not legal: {zones}")
         path = graph.shortest_path(start_xy, goal_xy)
         lonlat = self.frame.xy_to_lonlat(np.asarray(path.points_xy, dtype=float))
         mid = [Waypoint(float(lat), float(lon)) for lon, lat in lonlat[1:-1]]
         return (Waypoint(start_lat, start_lon), *mid, Waypoint(goal_lat, goal_lon))
-
-    def clearance_m(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> float:
-        """Horizontal distance to the nearest zone (with its buffer) that forbids
-        ``alt_rel_m`` here; negative when inside one. For the monitor's approach alerts."""
-        xy = Point(self.frame.to_xy(lat, lon))
-        best = math.inf
-        for zone in self.airspace.blocking_zones(alt_rel_m, self.ground_alt_amsl_m, 0.0, at):
-            core = self.airspace.geometry_xy(zone.id)
-            clearance = zone.buffer_m + self.margin_m
-            dist = (
-                float(core.distance(xy))
-                if not core.covers(xy)
-                else -float(core.boundary.distance(xy))
-            )
-            best = min(best, dist - clearance)
-        for zone in self.airspace.boundaries(at):
-            core = self.airspace.geometry_xy(zone.id)
-            clearance = zone.buffer_m + self.margin_m
-            inside = core.covers(xy)
-            dist = float(core.boundary.distance(xy))
-            best = min(best, (dist if inside else -dist) - clearance)
-        return best
-
-    def check_orbit(
-        self,
-        lat: float,
-        lon: float,
-        radius_m: float,
-        alt_rel_m: float,
-        *,
-        at: datetime | None = None,
-    ) -> None:
-        """An orbit circle (the flown ring) at ``alt_rel_m``."""
-        ring = Point(self.frame.to_xy(lat, lon)).buffer(radius_m, quad_segs=16).exterior
-        self._check(ring, alt_rel_m, f"orbit of {radius_m:.0f} m around ({lat:.6f}, {lon:.6f})", at)
-
-    def check_altitude(
-        self, lat: float, lon: float, alt_rel_m: float, *, at: datetime | None = None
-    ) -> None:
-        """An altitude change at the current position (ceilings, no-fly floors)."""
-        xy = Point(self.frame.to_xy(lat, lon))
-        if alt_rel_m < 0:
-            raise PlanningError(f"altitude {alt_rel_m:.0f} m is below the dock")
-        violations = [
-            v
-            for v in self.airspace.violations(
-                xy,
-                alt_rel_m,
-                ground_alt_amsl_m=self.ground_alt_amsl_m,
-                margin_m=self.margin_m,
-                vertical_margin_m=VERTICAL_MARGIN_M,
-                at=at,
-            )
-            if v.zone.kind is not ZoneKind.BOUNDARY
-        ]
-        if violations:
-            raise PlanningError(
-                "; ".join(v.message(f"altitude {alt_rel_m:.0f} m") for v in violations)
-            )
 
     def energy_to_home(
         self,
@@ -525,36 +327,22 @@ class Planner:
         """
         drone = self.drone(drone) if isinstance(drone, str) else drone
         prepared = self.prepare(at)
-        graph = prepared.graph
         dock = self._dock(drone)
-        dock_xy = self.frame.to_xy(dock.lat, dock.lon)
-        here = self.frame.to_xy(lat, lon)
-        lead: list[tuple[float, float]] = []
-        if not graph.point_free(here):
-            lead = [here]
-            here = graph.nearest_free_point(here, clearance_m=1.0)
-        tree = prepared.dock_trees.get(dock.id)
-        path = graph.paths_from_trees([tree], here)[0] if tree is not None else None
-        # no legal way: straight home (feasible=False, the monitor must alert)
-        points = [*lead, here, dock_xy] if path is None else [*lead, *reversed(path.points_xy)]
-        perf = self.performance_of(drone)
-        power = PowerModel.from_performance(perf)
-        limits = trajectory_limits(perf, self._limits.get(drone.id))
-        legs, time_s, energy_wh = fly_legs(points, perf, wind, power, limits)
-        up_s = climb_s(max(0.0, self.cruise_alt_rel_m - alt_rel_m), limits)
-        down_s = landing_s(max(alt_rel_m, self.cruise_alt_rel_m), limits)
-        time_s += up_s + down_s
-        energy_wh += (power.climb_w * up_s + power.hover_w * down_s) / 3600.0
-        feasible = all(leg.feasible for leg in legs) and path is not None
-        distance = sum(leg.distance_m for leg in legs)
-        return HomeEstimate(
+        points, legal = path_home(
+            prepared.graph,
+            prepared.dock_trees.get(dock.id),
+            self.frame.to_xy(lat, lon),
+            self.frame.to_xy(dock.lat, dock.lon),
+        )
+        return home_estimate(
             drone.id,
-            distance,
-            time_s,
-            energy_wh,
-            perf.battery_wh * perf.reserve_pct / 100.0,
-            feasible,
-            tuple(points),
+            points,
+            legal=legal,
+            alt_rel_m=alt_rel_m,
+            cruise_alt_rel_m=self.cruise_alt_rel_m,
+            perf=self.performance_of(drone),
+            vehicle_limits=self._limits.get(drone.id),
+            wind=wind,
         )
 
     def airspace_geojson(self, at: datetime | None = None) -> dict[str, Any]:

@@ -6,7 +6,8 @@ tangent to the obstacle at that vertex. So the graph needs only:
 
 * **nodes**: the convex vertices of the obstacles (vertices whose interior angle,
   measured inside the obstacle, is below 180°), each pushed out along its bisector by
-  ``node_offset_m`` (1 cm) so that a path touching the obstacle there stays outside it;
+  ``NODE_OFFSET_M`` (1 cm) so that a path touching the obstacle there stays outside it
+  (:mod:`dfr.planning.tangent_nodes` holds the nodes and the tangency test);
 * **edges**: pairs of nodes that see each other *and* whose joining line is locally
   tangent at both ends (both neighbours of each vertex lie on one side of the line).
   The tangency filter is one vectorised numpy pass per node; the surviving lines are
@@ -40,14 +41,12 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from dfr.errors import NoRoute, PlanningError
+from dfr.planning.tangent_nodes import FloatArray, is_tangent, ring_nodes
 
 logger = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-NODE_OFFSET_M = 0.01
-_TANGENT_TOL = 1e-9
 _ROW_CHUNK = 256
 
 
@@ -66,48 +65,6 @@ class PathTree:
     origin_xy: tuple[float, float]
     dist_m: FloatArray  # (n_nodes,), inf where unreachable
     pred: IntArray  # (n_nodes,), -1 = reached straight from the origin, -2 = unreachable
-
-
-def _ring_nodes(coords: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Convex vertices of one ring oriented with the obstacle on its left.
-
-    Returns (vertex, prev, next, offset node) arrays, each (k, 2).
-    """
-    pts = coords[:-1] if np.allclose(coords[0], coords[-1]) else coords
-    if len(pts) < 3:
-        empty = np.empty((0, 2))
-        return empty, empty, empty, empty
-    prev = np.roll(pts, 1, axis=0)
-    nxt = np.roll(pts, -1, axis=0)
-    e1 = pts - prev
-    e2 = nxt - pts
-    cross = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    convex = cross > 1e-12 * (np.hypot(*e1.T) * np.hypot(*e2.T) + 1e-300)
-    l1 = np.hypot(e1[:, 0], e1[:, 1])
-    l2 = np.hypot(e2[:, 0], e2[:, 1])
-    ok = convex & (l1 > 0) & (l2 > 0)
-    pts, prev, nxt, e1, e2, l1, l2 = pts[ok], prev[ok], nxt[ok], e1[ok], e2[ok], l1[ok], l2[ok]
-    # right-hand normals point into free space (the obstacle is on the left)
-    n1 = np.column_stack([e1[:, 1], -e1[:, 0]]) / l1[:, None]
-    n2 = np.column_stack([e2[:, 1], -e2[:, 0]]) / l2[:, None]
-    bis = n1 + n2
-    bis_len = np.hypot(bis[:, 0], bis[:, 1])
-    bis = bis / np.where(bis_len > 0, bis_len, 1.0)[:, None]
-    # distance from the node to both edge lines is NODE_OFFSET_M: divide by cos(half turn)
-    cos_half = np.clip(np.einsum("ij,ij->i", bis, n1), 0.05, 1.0)
-    node = pts + bis * (NODE_OFFSET_M / cos_half)[:, None]
-    return pts, prev, nxt, node
-
-
-def _tangent(
-    vert: FloatArray, prev: FloatArray, nxt: FloatArray, towards: FloatArray
-) -> npt.NDArray[np.bool_]:
-    """True where the line from ``vert`` towards ``towards`` does not cut the vertex's wedge."""
-    d = towards - vert
-    c1 = d[..., 0] * (prev[..., 1] - vert[..., 1]) - d[..., 1] * (prev[..., 0] - vert[..., 0])
-    c2 = d[..., 0] * (nxt[..., 1] - vert[..., 1]) - d[..., 1] * (nxt[..., 0] - vert[..., 0])
-    result: npt.NDArray[np.bool_] = c1 * c2 >= -_TANGENT_TOL * (np.abs(c1) + np.abs(c2) + 1.0)
-    return result
 
 
 class VisibilityGraph:
@@ -132,7 +89,7 @@ class VisibilityGraph:
         verts, prevs, nexts, nodes = [], [], [], []
         for poly in polys:
             for ring in (poly.exterior, *poly.interiors):
-                v, p, n, x = _ring_nodes(np.asarray(ring.coords, dtype=float))
+                v, p, n, x = ring_nodes(np.asarray(ring.coords, dtype=float))
                 verts.append(v)
                 prevs.append(p)
                 nexts.append(n)
@@ -236,9 +193,9 @@ class VisibilityGraph:
             stop = min(start + _ROW_CHUNK, n - 1)
             for i in range(start, stop):
                 j = np.arange(i + 1, n)
-                ok = _tangent(self.vert[i], self.prev[i], self.next[i], self.node[j])
+                ok = is_tangent(self.vert[i], self.prev[i], self.next[i], self.node[j])
                 j = j[ok]
-                ok = _tangent(self.vert[j], self.prev[j], self.next[j], self.node[i])
+                ok = is_tangent(self.vert[j], self.prev[j], self.next[j], self.node[i])
                 j = j[ok]
                 if len(j):
                     rows.append(np.full(len(j), i, dtype=np.int64))
@@ -268,7 +225,7 @@ class VisibilityGraph:
         if len(self.node) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
         p = np.asarray(xy, dtype=float)
-        ok = _tangent(self.vert, self.prev, self.next, p[None, :])
+        ok = is_tangent(self.vert, self.prev, self.next, p[None, :])
         j = np.nonzero(ok)[0]
         free = ~self.blocked(np.broadcast_to(p, (len(j), 2)), self.node[j])
         j = j[free]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from dfr.api.app import create_app
@@ -37,6 +38,20 @@ def write_site(directory: Path, ports: list[int]) -> Path:
     return directory
 
 
+def one_drone_app(tmp_path: Path) -> FastAPI:
+    """The app for a one-drone site written under ``tmp_path``, with the PILOT and VIEWER
+    tokens and its data in ``tmp_path / "data"`` (the lifespan is not entered)."""
+    (tmp_path / "site").mkdir()
+    site_dir = write_site(tmp_path / "site", [free_udp_port()])
+    settings = Settings(
+        site=site_dir,
+        data_dir=tmp_path / "data",
+        api_token=SecretStr(PILOT),
+        viewer_token=SecretStr(VIEWER),
+    )
+    return create_app(settings, load_site(site_dir))
+
+
 @dataclass
 class Served:
     service: Service
@@ -46,15 +61,7 @@ class Served:
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     """The app inside its lifespan, a pilot's client to it, and the service behind it."""
-    (tmp_path / "site").mkdir()
-    site_dir = write_site(tmp_path / "site", [free_udp_port()])
-    settings = Settings(
-        site=site_dir,
-        data_dir=tmp_path / "data",
-        api_token=SecretStr(PILOT),
-        viewer_token=SecretStr(VIEWER),
-    )
-    app = create_app(settings, load_site(site_dir))
+    app = one_drone_app(tmp_path)
     async with app.router.lifespan_context(app) as state:
         # ASGITransport does not run the lifespan; hand the state in as uvicorn would.
         async def with_state(scope, receive, send):  # type: ignore[no-untyped-def]

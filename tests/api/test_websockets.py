@@ -11,30 +11,18 @@ from pathlib import Path
 import pytest
 import uvicorn
 import websockets
-from pydantic import SecretStr
 from websockets.exceptions import InvalidStatus
 
-from dfr.api.app import create_app
-from dfr.config import Settings
-from dfr.site import load_site
-from tests.api.conftest import PILOT, VIEWER, free_udp_port, write_site
+from tests.api.conftest import VIEWER, one_drone_app
 from tests.e2e.harness import free_tcp_port
 
 
 @pytest.fixture
 async def ws_url(tmp_path: Path) -> AsyncIterator[str]:
-    (tmp_path / "site").mkdir()
-    site_dir = write_site(tmp_path / "site", [free_udp_port()])
-    settings = Settings(
-        site=site_dir,
-        data_dir=tmp_path / "data",
-        api_token=SecretStr(PILOT),
-        viewer_token=SecretStr(VIEWER),
-    )
     port = free_tcp_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, load_site(site_dir)),
+            one_drone_app(tmp_path),
             host="127.0.0.1",
             port=port,
             log_config=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, WebSocketRoute, expect
 
@@ -13,12 +14,38 @@ from tests.e2e.browser import RunningService
 pytestmark = pytest.mark.timeout(120)
 
 
-async def signed_in(browser: BrowserContext, service: RunningService, errors: list[str]) -> Page:
+async def new_page(browser: BrowserContext, errors: list[str]) -> Page:
+    """A page whose uncaught script errors are appended to ``errors``."""
     page = await browser.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page
+
+
+async def signed_in(browser: BrowserContext, service: RunningService, errors: list[str]) -> Page:
+    page = await new_page(browser, errors)
     await page.goto(service.console_url(service.pilot_token))
     await expect(page.locator("#conn-events")).to_have_attribute("data-state", "open")
     return page
+
+
+async def post_call(
+    service: RunningService,
+    cad_id: str,
+    nature: str,
+    priority: int,
+    lat_lon: tuple[float, float],
+    **extra: str,
+) -> httpx.Response:
+    """A CAD call posted to the real service, as the CAD would send it."""
+    call = {
+        "cad_id": cad_id,
+        "nature": nature,
+        "priority": priority,
+        "location": {"lat": lat_lon[0], "lon": lat_lon[1]},
+        **extra,
+    }
+    async with service.client() as api:
+        return await api.post("/calls", json=call)
 
 
 async def test_docks_and_drones_on_the_map_and_in_the_fleet_panel(
@@ -60,17 +87,9 @@ async def test_posted_call_appears_in_the_queue_without_reload(
     page = await signed_in(browser, service, errors)
     await page.evaluate("window.sameDocument = true")
     await expect(page.locator("#queue")).to_contain_text("No calls")
-    async with service.client() as api:
-        response = await api.post(
-            "/calls",
-            json={
-                "cad_id": "FW-2026-000123",
-                "nature": "shots fired",
-                "priority": 1,
-                "location": {"lat": 32.7555, "lon": -97.3308},
-                "address": "200 Texas St",
-            },
-        )
+    response = await post_call(
+        service, "FW-2026-000123", "shots fired", 1, (32.7555, -97.3308), address="200 Texas St"
+    )
     assert response.status_code == 201
     incident_id = response.json()["id"]
     item = page.locator(f'#queue [data-incident-id="{incident_id}"]')
@@ -156,8 +175,7 @@ async def test_events_stream_drop_shows_reconnecting_then_recovers(
     """The first /ws/events connection is cut by the 'network'; later ones reach the
     real service. The console says so, reconnects by itself, and catches up."""
     errors: list[str] = []
-    page = await browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = await new_page(browser, errors)
     attempts: list[str] = []
 
     async def route(ws: WebSocketRoute) -> None:
@@ -175,16 +193,7 @@ async def test_events_stream_drop_shows_reconnecting_then_recovers(
     )
     await expect(page.locator("#conn-events")).to_have_text("events: live")
     assert len(attempts) >= 2
-    async with service.client() as api:
-        await api.post(
-            "/calls",
-            json={
-                "cad_id": "AFTER-1",
-                "nature": "welfare check",
-                "priority": 4,
-                "location": {"lat": 32.70, "lon": -97.35},
-            },
-        )
+    await post_call(service, "AFTER-1", "welfare check", 4, (32.70, -97.35))
     await expect(page.locator("#queue")).to_contain_text("welfare check")
     assert errors == []
 
@@ -195,8 +204,7 @@ async def test_critical_alert_stays_until_acknowledged(
     """An alert message on the real events stream (injected into it, as the monitor would
     send one): it is logged, and a critical one holds the banner until acknowledged."""
     errors: list[str] = []
-    page = await browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = await new_page(browser, errors)
     routes: list[WebSocketRoute] = []
 
     def route(ws: WebSocketRoute) -> None:
@@ -246,16 +254,7 @@ async def test_keyboard_selects_drones_and_incidents_and_zooms_the_map(
 ) -> None:
     errors: list[str] = []
     page = await signed_in(browser, service, errors)
-    async with service.client() as api:
-        response = await api.post(
-            "/calls",
-            json={
-                "cad_id": "KB-1",
-                "nature": "noise complaint",
-                "priority": 5,
-                "location": {"lat": 32.75, "lon": -97.33},
-            },
-        )
+    response = await post_call(service, "KB-1", "noise complaint", 5, (32.75, -97.33))
     incident_id = response.json()["id"]
     head = page.locator(f'#queue [data-incident-id="{incident_id}"] .incident-head')
     await head.focus()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from dfr.records import CommandState
-from tests.e2e.harness import VIEWER, port_offset, running_dfr, wait_for
+from tests.e2e.harness import VIEWER, Running, port_offset, running_dfr, wait_for
 from tests.e2e.scenes import INSIDE_WALL, SCENE, call, offset_ll, wall_site
 
 SPEED = 20.0
@@ -48,13 +48,41 @@ async def _wait_ended(
     return result
 
 
+FAR = {"id": "far", "dock": "b"}  # the one drone of most tests, docked beyond the wall
+
+
+async def _when_ready(dfr: Running) -> httpx.AsyncClient:
+    """The running service's client, once every drone is linked, armable and healthy."""
+    client = dfr.client
+    await wait_for(lambda: _ready(client), 60, "drones ready")
+    return client
+
+
+async def _command(
+    client: httpx.AsyncClient, flight_id: str, command: dict[str, Any]
+) -> httpx.Response:
+    return await client.post(f"/api/v1/flights/{flight_id}/commands", json=command)
+
+
+async def _the_flight_on_scene(client: httpx.AsyncClient) -> dict[str, Any]:
+    """The service's only flight, once it is over the scene."""
+    (flight,) = (await client.get("/api/v1/flights")).json()
+    await _wait_phase(client, flight["id"], "on_scene")
+    return dict(flight)
+
+
+async def _send_home(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
+    """Command the flight to return, and its record once it has ended."""
+    (await _command(client, flight_id, {"type": "return"})).raise_for_status()
+    return await _wait_ended(client, flight_id)
+
+
 async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
     offset = port_offset()
     async with running_dfr(
         wall_site(tmp_path / "site"), tmp_path / "data", offset=offset, speed=SPEED
     ) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drones ready")
+        client = await _when_ready(dfr)
         made = (await client.post("/api/v1/calls", json=call("P3", priority=3))).json()
         assert made["status"] == "awaiting_pilot"
         incident = (await client.get(f"/api/v1/incidents/{made['id']}")).json()
@@ -99,10 +127,7 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
         )
         assert cancelled.json()["status"] == "cancelled"
 
-        (
-            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
-        ).raise_for_status()
-        record = await _wait_ended(client, flight["id"])
+        record = await _send_home(client, flight["id"])
         assert record["phases"][-1]["phase"] == "docked"
         kinds = [a["kind"] for a in record["alerts"]]
         assert "location_update" in kinds and "call_cancelled" in kinds
@@ -111,10 +136,9 @@ async def test_pilot_confirm_policy_and_roles(tmp_path: Path) -> None:
 
 async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_path: Path) -> None:
     offset = port_offset()
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drone ready")
+        client = await _when_ready(dfr)
         first = (await client.post("/api/v1/calls", json=call("Q1"))).json()
         assert first["status"] == "dispatched"
         second = (
@@ -124,19 +148,20 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
         queued = (await client.get(f"/api/v1/incidents/{second['id']}")).json()
         assert "already on a flight" in queued["decision"]["rejections"][0]["reason"]
 
-        (flight,) = (await client.get("/api/v1/flights")).json()
-        await _wait_phase(client, flight["id"], "on_scene")
+        flight = await _the_flight_on_scene(client)
 
         # into the no-fly wall: refused before anything is sent, nothing recorded
-        into_zone = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands",
-            json={"type": "goto", "lat": INSIDE_WALL[0], "lon": INSIDE_WALL[1]},
+        into_zone = await _command(
+            client,
+            flight["id"],
+            {"type": "goto", "lat": INSIDE_WALL[0], "lon": INSIDE_WALL[1]},
         )
         assert into_zone.status_code == 422
         assert "test wall" in into_zone.json()["detail"]
-        orbit_through = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands",
-            json={
+        orbit_through = await _command(
+            client,
+            flight["id"],
+            {
                 "type": "orbit",
                 "lat": INSIDE_WALL[0],
                 "lon": INSIDE_WALL[1] + 0.01,
@@ -144,24 +169,20 @@ async def test_queue_served_when_a_drone_is_free_and_zone_commands_refused(tmp_p
             },
         )
         assert orbit_through.status_code in (200, 422)
-        bad = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands", json={"type": "barrel_roll"}
-        )
+        bad = await _command(client, flight["id"], {"type": "barrel_roll"})
         assert bad.status_code == 422
         record = await _flight(client, flight["id"])
         assert all(c["type"] != "goto" for c in record["commands"])
 
         # a legal goto is flown and answered by the vehicle
         legal = offset_ll(300, 300)
-        moved = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands",
-            json={"type": "goto", "lat": legal[0], "lon": legal[1]},
+        moved = await _command(
+            client,
+            flight["id"],
+            {"type": "goto", "lat": legal[0], "lon": legal[1]},
         )
         assert moved.status_code == 200 and moved.json()["state"] == "accepted", moved.text
-        (
-            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
-        ).raise_for_status()
-        await _wait_ended(client, flight["id"])
+        await _send_home(client, flight["id"])
 
         # the drone is home: the queued call is served by itself
         async def dispatched() -> bool:
@@ -187,12 +208,10 @@ async def test_low_battery_forces_return(tmp_path: Path) -> None:
     async with running_dfr(
         site, tmp_path / "data", offset=offset, speed=SPEED, fleet_params=pack
     ) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drone ready")
+        client = await _when_ready(dfr)
         made = (await client.post("/api/v1/calls", json=call("B1"))).json()
         assert made["status"] == "dispatched", made
-        (flight,) = (await client.get("/api/v1/flights")).json()
-        await _wait_phase(client, flight["id"], "on_scene")
+        flight = await _the_flight_on_scene(client)
         # nobody sends it home: the monitor must, while it still can get there
         record = await _wait_ended(client, flight["id"], timeout_s=240)
         phases = [p["phase"] for p in record["phases"]]
@@ -205,13 +224,11 @@ async def test_low_battery_forces_return(tmp_path: Path) -> None:
 
 async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
     offset = port_offset()
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drone ready")
+        client = await _when_ready(dfr)
         (await client.post("/api/v1/calls", json=call("L1"))).raise_for_status()
-        (flight,) = (await client.get("/api/v1/flights")).json()
-        await _wait_phase(client, flight["id"], "on_scene")
+        flight = await _the_flight_on_scene(client)
 
         vehicle = dfr.fleet.vehicles[0]
         vehicle.set_link_blocked(True)
@@ -220,9 +237,7 @@ async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
             return (await client.get("/api/v1/drones/far")).json()["link"] == state
 
         await wait_for(lambda: link_is("lost"), 30, "link lost seen by the service")
-        refused = await client.post(
-            f"/api/v1/flights/{flight['id']}/commands", json={"type": "hold"}
-        )
+        refused = await _command(client, flight["id"], {"type": "hold"})
         assert refused.status_code == 503  # cannot send over a dead link, and says so
         vehicle.set_link_blocked(False)
         await wait_for(lambda: link_is("up"), 30, "link back")
@@ -230,16 +245,13 @@ async def test_link_loss_mid_flight_and_recovery(tmp_path: Path) -> None:
         record = await _flight(client, flight["id"])
         kinds = [a["kind"] for a in record["alerts"]]
         assert kinds.count("link_lost") == 1 and kinds.count("link_back") == 1
-        (
-            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
-        ).raise_for_status()
-        record = await _wait_ended(client, flight["id"])
+        record = await _send_home(client, flight["id"])
         assert record["outcome"] == "docked"
 
 
 async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
     offset = port_offset()
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     data = tmp_path / "data"
     from dfr.sim_fleet import specs_for_site
     from dfr.site import load_site
@@ -252,8 +264,7 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
     )
     async with fleet:
         async with running_dfr(site, data, offset=offset, speed=10.0, fleet=fleet) as first:
-            client = first.client
-            await wait_for(lambda: _ready(client), 60, "drone ready")
+            client = await _when_ready(first)
             (await client.post("/api/v1/calls", json=call("R1"))).raise_for_status()
             (flight,) = (await client.get("/api/v1/flights")).json()
             await _wait_phase(client, flight["id"], "enroute")
@@ -278,12 +289,7 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
             assert (
                 fleet.vehicles[0].snapshot().nav_state.value != "hold"
             )  # the hold was not re-sent
-            (
-                await client.post(
-                    f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"}
-                )
-            ).raise_for_status()
-            record = await _wait_ended(client, flight["id"])
+            record = await _send_home(client, flight["id"])
             phases = [p["phase"] for p in record["phases"]]
             assert phases[-4:] == ["on_scene", "returning", "landing", "docked"]
             incident = (await client.get(f"/api/v1/incidents/{record['incident_id']}")).json()
@@ -292,10 +298,9 @@ async def test_service_restart_mid_flight_resumes(tmp_path: Path) -> None:
 
 async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_path: Path) -> None:
     offset = port_offset()
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     async with running_dfr(site, tmp_path / "data", offset=offset, speed=SPEED) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drone ready")
+        client = await _when_ready(dfr)
         minor = (await client.post("/api/v1/calls", json=call("D-minor", priority=3))).json()
         flight = (await client.post(f"/api/v1/incidents/{minor['id']}/launch")).json()
         await _wait_phase(client, flight["id"], "enroute")
@@ -328,10 +333,7 @@ async def test_more_urgent_call_takes_a_flying_drone_only_by_pilot_action(tmp_pa
         from dfr.geo.frame import geodesic_distance_m
 
         assert geodesic_distance_m(position["lat"], position["lon"], *urgent_at) < 150
-        (
-            await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
-        ).raise_for_status()
-        await _wait_ended(client, flight["id"])
+        await _send_home(client, flight["id"])
 
         async def served() -> bool:
             body = (await client.get(f"/api/v1/incidents/{minor['id']}")).json()
@@ -344,21 +346,19 @@ async def test_no_false_failsafe_when_modes_show_with_the_next_heartbeat(tmp_pat
     """Real PX4 reports a new mode only in its next 1 Hz HEARTBEAT, after the command's
     ACK; the flight must not take that gap for a mode change nobody asked for."""
     offset = port_offset()
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     async with running_dfr(
         site, tmp_path / "data", offset=offset, speed=10.0, fleet_params={"SIM_STATE_ANNOUNCE": 0}
     ) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drone ready")
+        client = await _when_ready(dfr)
         (await client.post("/api/v1/calls", json=call("HB1"))).raise_for_status()
-        (flight,) = (await client.get("/api/v1/flights")).json()
-        await _wait_phase(client, flight["id"], "on_scene")
+        flight = await _the_flight_on_scene(client)
 
         async def orbiting() -> bool:
             return (await client.get("/api/v1/drones/far")).json()["mode"] == "posctl"
 
         await wait_for(orbiting, 20, "orbit reported")
-        ret = await client.post(f"/api/v1/flights/{flight['id']}/commands", json={"type": "return"})
+        ret = await _command(client, flight["id"], {"type": "return"})
         assert ret.json()["state"] == "accepted"
         record = await _wait_ended(client, flight["id"])
         phases = [p["phase"] for p in record["phases"]]
@@ -370,10 +370,9 @@ async def test_no_false_failsafe_when_modes_show_with_the_next_heartbeat(tmp_pat
 async def test_a_call_inside_a_zone_is_watched_from_a_ring_that_stays_out(tmp_path: Path) -> None:
     """The route ends at the zone's edge; the orbit must not cut back into the fence the
     vehicle carries (seen on the ten-call benchmark: PX4's geofence failsafe mid-orbit)."""
-    site = wall_site(tmp_path / "site", drones=[{"id": "far", "dock": "b"}])
+    site = wall_site(tmp_path / "site", drones=[FAR])
     async with running_dfr(site, tmp_path / "data", offset=port_offset(), speed=SPEED) as dfr:
-        client = dfr.client
-        await wait_for(lambda: _ready(client), 60, "drones ready")
+        client = await _when_ready(dfr)
         made = await client.post("/api/v1/calls", json=call("IN-ZONE", where=INSIDE_WALL))
         assert made.status_code == 201, made.text
         flight_id = made.json()["flight_id"]

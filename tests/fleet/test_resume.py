@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 
-from dfr.store import SqliteStore
 from dfr.records import Flight, FlightEnd, FlightPhase, Incident, IncidentStatus
+from dfr.store import SqliteStore
+from tests import records_builders as build
 from tests.e2e.harness import port_offset, running_dfr, wait_for
 from tests.e2e.scenes import SCENE, wall_site
 
@@ -32,34 +33,14 @@ SORTIE = [
 
 
 def _incident(cad_id: str) -> Incident:
-    return Incident(
-        id=f"inc-{cad_id}",
-        cad_id=cad_id,
-        source="json",
-        nature="test",
-        priority=1,
-        lat_deg=SCENE[0],
-        lon_deg=SCENE[1],
-        address="",
-        notes="",
-        received_at=T0,
-        created_at=T0,
-        updated_at=T0,
-        status=IncidentStatus.DISPATCHED,
+    return build.incident(
+        cad_id, T0, lat_deg=SCENE[0], lon_deg=SCENE[1], status=IncidentStatus.DISPATCHED
     )
 
 
 def _flight(flight_id: str, cad_id: str) -> Flight:
-    return Flight(
-        id=flight_id,
-        incident_id=f"inc-{cad_id}",
-        drone_id="far",
-        dock_id="b",
-        phase=FlightPhase.DOCKED,
-        created_at=T0,
-        updated_at=T0,
-        planned_eta_s=120.0,
-        route={"type": "Feature"},
+    return build.flight(
+        flight_id, f"inc-{cad_id}", T0, drone_id="far", dock_id="b", phase=FlightPhase.DOCKED
     )
 
 

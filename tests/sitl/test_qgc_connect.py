@@ -235,90 +235,32 @@ async def test_qgc_uploads_and_downloads_mission_fence_rally() -> None:
         lat, lon, _ = ZURICH_HOME
         wp1 = offset_deg(lat, lon, 50.0, 0.0)
         wp2 = offset_deg(lat, lon, 50.0, 50.0)
+        rel = M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT
+        mission_steps = [
+            (M.MAV_CMD_NAV_TAKEOFF, rel, (lat, lon, 20.0)),
+            (M.MAV_CMD_NAV_WAYPOINT, rel, (*wp1, 20.0)),
+            (M.MAV_CMD_NAV_WAYPOINT, rel, (*wp2, 20.0)),
+            (M.MAV_CMD_NAV_RETURN_TO_LAUNCH, M.MAV_FRAME_MISSION, (0.0, 0.0, 0.0)),
+        ]
         mission = [
-            _item(
-                link,
-                0,
-                M.MAV_MISSION_TYPE_MISSION,
-                M.MAV_CMD_NAV_TAKEOFF,
-                M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-                lat,
-                lon,
-                20.0,
-            ),
-            _item(
-                link,
-                1,
-                M.MAV_MISSION_TYPE_MISSION,
-                M.MAV_CMD_NAV_WAYPOINT,
-                M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-                *wp1,
-                20.0,
-            ),
-            _item(
-                link,
-                2,
-                M.MAV_MISSION_TYPE_MISSION,
-                M.MAV_CMD_NAV_WAYPOINT,
-                M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-                *wp2,
-                20.0,
-            ),
-            _item(
-                link,
-                3,
-                M.MAV_MISSION_TYPE_MISSION,
-                M.MAV_CMD_NAV_RETURN_TO_LAUNCH,
-                M.MAV_FRAME_MISSION,
-                0.0,
-                0.0,
-                0.0,
-            ),
+            _item(link, seq, M.MAV_MISSION_TYPE_MISSION, command, frame, *where)
+            for seq, (command, frame, where) in enumerate(mission_steps)
         ]
         corners = [
             offset_deg(lat, lon, n, e)
             for n, e in ((300, -300), (300, 300), (-300, 300), (-300, -300))
         ]
-        fence = [
-            _item(
-                link,
-                i,
-                M.MAV_MISSION_TYPE_FENCE,
-                M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
-                M.MAV_FRAME_GLOBAL,
-                c_lat,
-                c_lon,
-                0.0,
-                p1=4.0,
-            )
-            for i, (c_lat, c_lon) in enumerate(corners)
+        # (command, centre or vertex, radius or vertex count)
+        fence_shapes = [
+            *((M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, corner, 4.0) for corner in corners),
+            (M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION, offset_deg(lat, lon, -100.0, 0.0), 30.0),
+            # The MAVSDK-Python geofence example's dummy circle: (0, 0), radius 0 (§4.1: accept).
+            (M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, (0.0, 0.0), 0.0),
         ]
-        fence.append(
-            _item(
-                link,
-                4,
-                M.MAV_MISSION_TYPE_FENCE,
-                M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION,
-                M.MAV_FRAME_GLOBAL,
-                *offset_deg(lat, lon, -100.0, 0.0),
-                0.0,
-                p1=30.0,
-            )
-        )
-        # The MAVSDK-Python geofence example's dummy circle: (0, 0), radius 0 (§4.1: accept).
-        fence.append(
-            _item(
-                link,
-                5,
-                M.MAV_MISSION_TYPE_FENCE,
-                M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION,
-                M.MAV_FRAME_GLOBAL,
-                0.0,
-                0.0,
-                0.0,
-                p1=0.0,
-            )
-        )
+        fence = [
+            _item(link, seq, M.MAV_MISSION_TYPE_FENCE, command, M.MAV_FRAME_GLOBAL, *at, 0.0, p1=p1)
+            for seq, (command, at, p1) in enumerate(fence_shapes)
+        ]
         rally = [
             _item(
                 link,

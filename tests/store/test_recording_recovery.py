@@ -5,11 +5,7 @@ from the file as found (hash, size, duration, frames) and says it was recovered.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -17,33 +13,16 @@ import av
 from dfr.store import SqliteStore
 from dfr.store.migrations import MIGRATIONS
 from dfr.video.recordings import RECOVERED_NOTE, FlightRecordings
+from tests.killed_child import run_until_killed
 from tests.store.recording_child import DRONE_ID, FLIGHT_ID, FPS
 
 FRAMES_BEFORE_KILL = int(3 * FPS)
 
 
 def record_flight_then_kill(data_dir: Path) -> int:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "tests.store.recording_child", str(data_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as child:
-        try:
-            assert child.stdout is not None
-            frames = 0
-            for line in child.stdout:
-                frames = int(line.split()[1])
-                if frames >= FRAMES_BEFORE_KILL:
-                    break
-            child.send_signal(signal.SIGKILL)
-            assert child.wait(10) == -signal.SIGKILL
-            return frames
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    """Record a flight in a child process until it has received FRAMES_BEFORE_KILL
+    frames, then SIGKILL it; returns how many it had received."""
+    return run_until_killed("tests.store.recording_child", str(data_dir), FRAMES_BEFORE_KILL)
 
 
 def file_facts(path: Path) -> tuple[int, str, int]:

@@ -12,46 +12,20 @@ from dfr.records import (
     Flight,
     FlightPhase,
     Incident,
-    IncidentStatus,
     TrackPoint,
 )
 from dfr.store import SqliteStore
+from tests import records_builders as build
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def _incident(cad_id: str = "C1", **kw: object) -> Incident:
-    base = dict(
-        id=f"inc-{cad_id}",
-        cad_id=cad_id,
-        source="json",
-        nature="shots fired",
-        priority=1,
-        lat_deg=32.75,
-        lon_deg=-97.33,
-        address="",
-        notes="",
-        received_at=T0,
-        created_at=T0,
-        updated_at=T0,
-        status=IncidentStatus.NEW,
-    )
-    base.update(kw)
-    return Incident(**base)  # type: ignore[arg-type]
+def _incident(cad_id: str = "C1", nature: str = "shots fired", **changes: object) -> Incident:
+    return build.incident(cad_id, T0, nature=nature, **changes)
 
 
 def _flight(flight_id: str = "f1") -> Flight:
-    return Flight(
-        id=flight_id,
-        incident_id="inc-C1",
-        drone_id="fw1",
-        dock_id="hq",
-        phase=FlightPhase.PREFLIGHT,
-        created_at=T0,
-        updated_at=T0,
-        planned_eta_s=120.0,
-        route={"type": "Feature"},
-    )
+    return build.flight(flight_id, "inc-C1", T0, drone_id="fw1", dock_id="hq")
 
 
 async def test_same_cad_id_returns_the_stored_incident(tmp_path: Path) -> None:

@@ -3,16 +3,13 @@ mid-recording, the file plays in PyAV up to about the last second handed to the 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import av
 
 from dfr.video.h264 import read_capture_time_us, split_avcc
 from dfr.video.recorder import read_back
+from tests.killed_child import run_until_killed
 from tests.video.recording_child import FPS, KEYINT
 
 WRITTEN_BEFORE_KILL = 100  # frames: 3.3 s, past one 2 s GOP and into the next
@@ -21,27 +18,7 @@ WRITTEN_BEFORE_KILL = 100  # frames: 3.3 s, past one 2 s GOP and into the next
 def record_then_kill(path: Path, frames: int = WRITTEN_BEFORE_KILL) -> int:
     """Run the recorder child until it has handed ``frames`` to its recorder, then
     SIGKILL it; returns how many it had handed over."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "tests.video.recording_child", str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as child:
-        try:
-            assert child.stdout is not None
-            written = 0
-            for line in child.stdout:
-                written = int(line.split()[1])
-                if written >= frames:
-                    break
-            child.send_signal(signal.SIGKILL)
-            assert child.wait(10) == -signal.SIGKILL
-            return written
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+    return run_until_killed("tests.video.recording_child", str(path), frames)
 
 
 def test_a_killed_recording_plays_up_to_its_last_second(tmp_path: Path) -> None:
