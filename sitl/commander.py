@@ -1,12 +1,13 @@
-"""PX4 Commander, simulated: commands → COMMAND_ACK, arming, mode changes, landing.
+"""PX4 Commander, simulated: commands → COMMAND_ACK, arming, mode changes.
 
 Every COMMAND_LONG/COMMAND_INT addressed to the vehicle gets exactly one
 COMMAND_ACK targeted at the requester. Unset parameters arrive as NaN (MAVSDK's
 PX4 convention) and are treated as unset. COMMAND_INT is refused with
 ``MAV_RESULT_COMMAND_UNSUPPORTED_MAV_FRAME`` (9) unless its frame is
-``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408. Landing detection and
-auto-disarm (``COM_DISARM_LAND``, ``COM_DISARM_PRFLT``) live here too; failsafes are in
-:mod:`sitl.failsafe`.
+``MAV_FRAME_GLOBAL_INT`` (5), as PX4 main does since PR #26408. The handlers are
+:mod:`sitl.flight_commands` and :mod:`sitl.system_commands`. The commander owns the land
+detector and auto-disarm (:mod:`sitl.land_detector`, ``COM_DISARM_LAND``,
+``COM_DISARM_PRFLT``) and the failsafes (:mod:`sitl.failsafe`).
 
 Mode changes follow PX4's ``UserModeIntention::change`` (``commander/UserModeIntention.cpp``):
 disarmed, any supported mode may be selected; armed, Mission only when the navigator's

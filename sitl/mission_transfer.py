@@ -237,6 +237,10 @@ class MissionTransfer:
             self._ack(link, partner, result, self._type)
             self._set_state(TransferState.IDLE)
             return
+        self._accept(link, partner, item)
+
+    def _accept(self, link: Link, partner: tuple[int, int], item: MissionItem) -> None:
+        """A valid item in sequence: request the next, or store the plan and ACK it."""
         self._items.append(item)
         now = time.monotonic()
         self._last_progress_s = now
