@@ -78,6 +78,31 @@ def _toward(current: float, target: float, step: float) -> float:
     return max(target, current - step)
 
 
+def _allocate_thrust(
+    fn: float, fe: float, lift: float, hover_thrust: float, thr_min: float
+) -> tuple[float, float, float, float]:
+    """The wanted specific force (``fn``, ``fe`` horizontal, ``lift`` vertical, m/s²) as
+    collective thrust: at least ``thr_min`` along the attitude, vertical priority keeping a
+    horizontal margin. Returns the force produced (north, east, up) and the thrust."""
+    hover = max(hover_thrust, 0.01)
+    to_thrust = hover / GRAVITY_MPS2
+    f_xy = math.hypot(fn, fe)
+    dir_n, dir_e = (fn / f_xy, fe / f_xy) if f_xy > 1e-9 else (0.0, 0.0)
+    thr_z = lift * to_thrust
+    thr_xy = f_xy * to_thrust
+    collective = math.hypot(thr_z, thr_xy)
+    if collective < thr_min:  # minimum collective thrust, along the attitude
+        if collective > 1e-9 and thr_z > 0:
+            thr_z, thr_xy = thr_z * thr_min / collective, thr_xy * thr_min / collective
+        else:
+            thr_z, thr_xy = thr_min, 0.0
+    # vertical priority keeping a horizontal margin, then what is left for horizontal
+    thr_z = max(0.0, min(thr_z, math.sqrt(THR_MAX**2 - min(thr_xy, THR_XY_MARGIN) ** 2)))
+    thr_xy = min(thr_xy, math.sqrt(max(THR_MAX**2 - thr_z**2, 0.0)))
+    fn, fe = dir_n * thr_xy / to_thrust, dir_e * thr_xy / to_thrust
+    return fn, fe, thr_z / to_thrust, math.hypot(thr_z, thr_xy)
+
+
 class Motion:
     """Position, velocity and the PX4 control state of one vehicle (local frame, metres)."""
 
@@ -320,26 +345,10 @@ class Motion:
         hor = math.hypot(asp_n, asp_e)
         max_hor = max(lift, 0.0) * math.tan(math.radians(tilt_deg))
         scale = max_hor / hor if hor > max_hor and hor > 0 else 1.0
-        fn, fe = asp_n * scale, asp_e * scale
-        hover = max(d.hover_thrust, 0.01)
-        to_thrust = hover / GRAVITY_MPS2
         thr_min = d.thr_min if flying else 0.0
-        f_xy = math.hypot(fn, fe)
-        dir_n, dir_e = (fn / f_xy, fe / f_xy) if f_xy > 1e-9 else (0.0, 0.0)
-        thr_z = lift * to_thrust
-        thr_xy = f_xy * to_thrust
-        collective = math.hypot(thr_z, thr_xy)
-        if collective < thr_min:  # minimum collective thrust, along the attitude
-            if collective > 1e-9 and thr_z > 0:
-                thr_z, thr_xy = thr_z * thr_min / collective, thr_xy * thr_min / collective
-            else:
-                thr_z, thr_xy = thr_min, 0.0
-        # vertical priority keeping a horizontal margin, then what is left for horizontal
-        thr_z = max(0.0, min(thr_z, math.sqrt(THR_MAX**2 - min(thr_xy, THR_XY_MARGIN) ** 2)))
-        thr_xy = min(thr_xy, math.sqrt(max(THR_MAX**2 - thr_z**2, 0.0)))
-        fn, fe = dir_n * thr_xy / to_thrust, dir_e * thr_xy / to_thrust
-        self.thrust = math.hypot(thr_z, thr_xy)
-        fu = thr_z / to_thrust
+        fn, fe, fu, self.thrust = _allocate_thrust(
+            asp_n * scale, asp_e * scale, lift, d.hover_thrust, thr_min
+        )
         # integrators: vertical anti-windup at the thrust limits, horizontal tracking ARW
         if (self.thrust <= thr_min + 1e-9 and eu <= 0.0) or (self.thrust >= THR_MAX and eu >= 0):
             eu = 0.0
