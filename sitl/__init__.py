@@ -9,15 +9,22 @@ defaults, plus its spec's parameter overrides. The package stands alone: it impo
 nothing from the service.
 
 Modules: :mod:`~sitl.spec` (VehicleSpec, PortPlan), :mod:`~sitl.fleet` (one tick task for
-all vehicles), :mod:`~sitl.vehicle` (state, physics step, MAVLink dispatch, parameter
-protocol), :mod:`~sitl.link` (UDP + pymavlink codec), :mod:`~sitl.streams` (telemetry
-messages and rates), :mod:`~sitl.commander` (commands, arming, failsafes),
-:mod:`~sitl.navigator` (takeoff, hold, land, RTL, orbit, mission execution),
-:mod:`~sitl.mission_transfer` (mission/fence/rally protocol), :mod:`~sitl.modes`,
-:mod:`~sitl.params`, :mod:`~sitl.motion`, :mod:`~sitl.battery`, :mod:`~sitl.geofence`,
-:mod:`~sitl.frame`, :mod:`~sitl.probe` (a pymavlink ground station for tests and
-benchmarks). ``sitl/camera*.py`` is the simulated video camera, :mod:`~sitl.rtp_h264` its
-own RTP/H.264 packetizer.
+all vehicles), :mod:`~sitl.vehicle` (composes one vehicle's parts: physics step, MAVLink
+dispatch), :mod:`~sitl.state` (the vehicle state its parts share; a leaf), the parts —
+:mod:`~sitl.commander` (arming, mode changes; handlers in :mod:`~sitl.flight_commands` and
+:mod:`~sitl.system_commands`, shared types in :mod:`~sitl.commands`),
+:mod:`~sitl.land_detector`, :mod:`~sitl.failsafe`, :mod:`~sitl.navigator` (takeoff, hold,
+land; :mod:`~sitl.rtl`, :mod:`~sitl.orbit`, :mod:`~sitl.mission_flight`,
+:mod:`~sitl.mission_check`), :mod:`~sitl.mission_transfer` (mission/fence/rally protocol;
+item rules in :mod:`~sitl.plan_items`), :mod:`~sitl.param_server`, :mod:`~sitl.streams`
+(rates) and :mod:`~sitl.telemetry` (messages) — which call back only through the narrow
+protocols of :mod:`~sitl.outbox`, :mod:`~sitl.pilot` and :mod:`~sitl.commands`;
+:mod:`~sitl.link` (UDP + pymavlink codec), :mod:`~sitl.modes`, :mod:`~sitl.params`,
+:mod:`~sitl.motion` (with :mod:`~sitl.dynamics`, :mod:`~sitl.wind`), :mod:`~sitl.battery`,
+:mod:`~sitl.geofence`, :mod:`~sitl.frame`, :mod:`~sitl.probe` (a pymavlink ground station
+for tests and benchmarks). ``sitl/camera*.py`` is the simulated video camera
+(:mod:`~sitl.camera_view` draws its picture), :mod:`~sitl.rtp_h264` its own RTP/H.264
+packetizer.
 
 Time model: physics, battery and the vehicle's own timers run on vehicle time
 (``speed_factor`` × real time, like ``PX4_SIM_SPEED_FACTOR``); MAVLink protocol timing

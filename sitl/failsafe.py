@@ -17,14 +17,13 @@ from __future__ import annotations
 import logging
 import math
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sitl.battery import Thresholds, WarningLevel
 from sitl.geofence import Geofence
 from sitl.modes import NavState
-
-if TYPE_CHECKING:
-    from sitl.vehicle import Vehicle
+from sitl.outbox import StatusText
+from sitl.state import VehicleState
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +89,38 @@ def _gf_action(value: int) -> FailsafeAction | None:
     }.get(value)
 
 
+class FailsafeModes(Protocol):
+    """How a failsafe action changes the vehicle's mode (the commander)."""
+
+    def set_nav_state(self, new: NavState) -> None: ...
+
+    def disarm(self, *, forced: bool, why: str = ...) -> object: ...
+
+
+class FailsafeHold(Protocol):
+    """How a failsafe Hold holds (the navigator)."""
+
+    def brake(self) -> None: ...
+
+    def reposition(
+        self, north: float, east: float, up: float, speed: float | None, heading: float | None
+    ) -> None: ...
+
+
 class Failsafes:
     """The failsafe state of one vehicle; the commander owns one."""
 
-    def __init__(self, vehicle: Vehicle) -> None:
-        self.v = vehicle
+    def __init__(
+        self,
+        state: VehicleState,
+        out: StatusText,
+        modes: FailsafeModes,
+        hold: FailsafeHold,
+    ) -> None:
+        self.s = state
+        self.out = out
+        self.modes = modes
+        self.hold = hold
         self.geofence = Geofence()
         self.fence_breached = False
         self._pending: tuple[Reason, FailsafeAction, float] | None = None
@@ -133,8 +159,8 @@ class Failsafes:
         self._battery_level_at_arming = self.battery_warning()
 
     def battery_warning(self) -> WarningLevel:
-        p = self.v.params
-        return self.v.battery.warning(
+        p = self.s.params
+        return self.s.battery.warning(
             Thresholds(
                 p.get_float("BAT_LOW_THR"),
                 p.get_float("BAT_CRIT_THR"),
@@ -150,7 +176,7 @@ class Failsafes:
         self._last_gcs_heartbeat_s = now_real_s
         if self._dl_lost:
             self._dl_lost = False
-            self.v.statustext(6, "Data link regained")
+            self.out.statustext(6, "Data link regained")
             self._conditions.discard(Reason.DATA_LINK)
 
     def update_real(self, now_real_s: float) -> None:
@@ -158,41 +184,41 @@ class Failsafes:
         last = self._last_gcs_heartbeat_s
         if last is None or self._dl_lost:
             return
-        if now_real_s - last > self.v.params.get_int("COM_DL_LOSS_T"):
+        if now_real_s - last > self.s.params.get_int("COM_DL_LOSS_T"):
             self._dl_lost = True
-            self.v.statustext(2, "Connection to ground station lost")
-            action = _nav_action(self.v.params.get_int("NAV_DLL_ACT"))
-            if action is not None and self.v.nav_state not in (NavState.LAND, NavState.PRECLAND):
+            self.out.statustext(2, "Connection to ground station lost")
+            action = _nav_action(self.s.params.get_int("NAV_DLL_ACT"))
+            if action is not None and self.s.nav_state not in (NavState.LAND, NavState.PRECLAND):
                 self._condition(Reason.DATA_LINK, action)
 
     def update_vehicle(self) -> None:
         """Per physics step (vehicle time)."""
-        v = self.v
+        s = self.s
         self._check_battery()
-        if v.time_s >= self._next_fence_check_s:
-            self._next_fence_check_s = v.time_s + FENCE_CHECK_INTERVAL_S
+        if s.time_s >= self._next_fence_check_s:
+            self._next_fence_check_s = s.time_s + FENCE_CHECK_INTERVAL_S
             self._check_geofence()
-        if v.gps_failed:
+        if s.gps_failed:
             if (
-                v.armed
-                and v.in_air()
-                and v.nav_state not in (NavState.LAND, NavState.DESCEND, NavState.TERMINATION)
+                s.armed
+                and s.in_air()
+                and s.nav_state not in (NavState.LAND, NavState.DESCEND, NavState.TERMINATION)
             ):
                 self._condition(Reason.POSITION, FailsafeAction.DESCEND)
         else:
             self._conditions.discard(Reason.POSITION)
-        if v.motor_failed and v.armed and v.in_air():
+        if s.motor_failed and s.armed and s.in_air():
             self._condition(Reason.MOTOR, FailsafeAction.TERMINATE)
-        if self._pending is not None and v.time_s >= self._pending[2]:
+        if self._pending is not None and s.time_s >= self._pending[2]:
             reason, action, _ = self._pending
             self._pending = None
             self._execute(reason, action)
 
     def _check_battery(self) -> None:
-        v = self.v
+        s = self.s
         level = self.battery_warning()
         if level <= self._battery_reported:
-            if level < self._battery_reported and not v.armed:
+            if level < self._battery_reported and not s.armed:
                 self._battery_reported = level
             return
         self._battery_reported = level
@@ -202,10 +228,10 @@ class Failsafes:
             WarningLevel.EMERGENCY: "Emergency battery level! Landing immediately",
         }.get(level)
         if text:
-            v.statustext(2 if level >= WarningLevel.CRITICAL else 4, text)
-        if not v.armed or level <= self._battery_level_at_arming:
+            self.out.statustext(2 if level >= WarningLevel.CRITICAL else 4, text)
+        if not s.armed or level <= self._battery_level_at_arming:
             return
-        act = v.params.get_int("COM_LOW_BAT_ACT")
+        act = s.params.get_int("COM_LOW_BAT_ACT")
         if level is WarningLevel.CRITICAL and act in (1, 2, 3):
             action = FailsafeAction.LAND if act == 2 else FailsafeAction.RTL
             self._condition(Reason.BATTERY_CRITICAL, action)
@@ -217,20 +243,20 @@ class Failsafes:
         self._check_geofence()
 
     def _check_geofence(self) -> None:
-        v = self.v
-        m = v.motion
+        s = self.s
+        m = s.motion
         breached = self.geofence.breached(m.north_m, m.east_m)
-        max_hor = v.params.get_float("GF_MAX_HOR_DIST")
-        max_ver = v.params.get_float("GF_MAX_VER_DIST")
+        max_hor = s.params.get_float("GF_MAX_HOR_DIST")
+        max_ver = s.params.get_float("GF_MAX_VER_DIST")
         if max_hor > 0:
-            hn, he = v.home_ne()
+            hn, he = s.home_ne()
             breached = breached or math.hypot(m.north_m - hn, m.east_m - he) > max_hor
         if max_ver > 0:
-            breached = breached or v.alt_rel_m() > max_ver
+            breached = breached or s.alt_rel_m() > max_ver
         if breached and not self.fence_breached:
-            v.statustext(2, "Geofence violation")
-            if v.armed:
-                action = _gf_action(v.params.get_int("GF_ACTION"))
+            self.out.statustext(2, "Geofence violation")
+            if s.armed:
+                action = _gf_action(s.params.get_int("GF_ACTION"))
                 if action is not None:
                     self._condition(Reason.GEOFENCE, action)
         if not breached:
@@ -244,46 +270,46 @@ class Failsafes:
         if reason in self._conditions:
             return
         self._conditions.add(reason)
-        v = self.v
-        if not v.armed:
+        s = self.s
+        if not s.armed:
             return
         if action is FailsafeAction.WARN:
             return
         current = self._active[1] if self._active else (self._pending[1] if self._pending else None)
         if current is not None and _SEVERITY[current] >= _SEVERITY[action]:
             return
-        delay = v.params.get_float("COM_FAIL_ACT_T")
+        delay = s.params.get_float("COM_FAIL_ACT_T")
         immediate = action in (
             FailsafeAction.HOLD,
             FailsafeAction.DESCEND,
             FailsafeAction.TERMINATE,
             FailsafeAction.DISARM,
         )
-        if immediate or delay <= 0 or not v.in_air():
+        if immediate or delay <= 0 or not s.in_air():
             self._pending = None
             self._execute(reason, action)
             return
-        v.statustext(2, f"Failsafe activated: {reason}, {action} in {delay:g} s")
-        self._pending = (reason, action, v.time_s + delay)
+        self.out.statustext(2, f"Failsafe activated: {reason}, {action} in {delay:g} s")
+        self._pending = (reason, action, s.time_s + delay)
         self._active = None
-        if v.nav_state is not NavState.HOLD:
-            self.v.commander.set_nav_state(NavState.HOLD)
+        if s.nav_state is not NavState.HOLD:
+            self.modes.set_nav_state(NavState.HOLD)
 
     def _execute(self, reason: Reason, action: FailsafeAction, *, announce: bool = True) -> None:
-        v = self.v
+        s = self.s
         if announce:
-            v.statustext(2, f"Failsafe activated: {reason}, {action}")
+            self.out.statustext(2, f"Failsafe activated: {reason}, {action}")
         if action is FailsafeAction.DISARM:
-            self.v.commander.disarm(forced=True, why="Disarmed by failsafe\t")
+            self.modes.disarm(forced=True, why="Disarmed by failsafe\t")
             return
         self._active = (reason, action)
         state = _ACTION_STATE[action]
         if state is NavState.TERMINATION:
-            v.motor_failed = True
-        if v.nav_state is not state or state is NavState.HOLD:
-            self.v.commander.set_nav_state(state)
+            s.motor_failed = True
+        if s.nav_state is not state or state is NavState.HOLD:
+            self.modes.set_nav_state(state)
         if state is NavState.HOLD:
-            v.navigator.brake()
+            self.hold.brake()
         if state is NavState.HOLD and reason is Reason.GEOFENCE:
             self._hold_inside_fence()
 
@@ -293,10 +319,10 @@ class Failsafes:
         inside = self._last_inside_ne
         if inside is None:
             return
-        m = self.v.motion
+        m = self.s.motion
         dn, de = inside[0] - m.north_m, inside[1] - m.east_m
         dist = math.hypot(dn, de)
         if dist > 0.01:
             k = FENCE_BACKOFF_M / dist
             inside = (inside[0] + dn * k, inside[1] + de * k)
-        self.v.navigator.reposition(inside[0], inside[1], m.up_m, None, None)
+        self.hold.reposition(inside[0], inside[1], m.up_m, None, None)

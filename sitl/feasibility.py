@@ -21,7 +21,7 @@ in PX4's order:
 
 Texts are CRITICAL and end in a TAB, as PX4's ``mavlink_log_critical`` strings do.
 
-One leniency, kept consistent with how :mod:`sitl.navigator` flies them: an item whose
+One leniency, kept consistent with how :mod:`sitl.mission_flight` flies them: an item whose
 latitude and longitude are both 0 means "where the vehicle is" here, so its position is
 not checked against the fence or ``MIS_DIST_1WP`` (PX4 would check the point 0°N 0°E).
 """

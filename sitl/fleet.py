@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 from types import TracebackType
 
-from sitl.motion import Wind
 from sitl.spec import PortPlan, VehicleSpec
 from sitl.vehicle import Vehicle
+from sitl.wind import Wind
 
 __all__ = ["Fleet", "PortPlan", "VehicleSpec", "Wind"]
 

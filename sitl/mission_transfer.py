@@ -22,83 +22,25 @@ from __future__ import annotations
 import logging
 import math
 import struct
-import zlib
-from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, Protocol
 
 from sitl.geofence import FenceError, FenceVertex, Geofence
 from sitl.link import Extended, Link
-from sitl.mission_item import ACCEPTED_FRAMES, MissionItem, MissionType
+from sitl.mission_item import MissionItem, MissionType
+from sitl.outbox import StatusText
+from sitl.plan_items import MissionResult, check_item, plan_id
+from sitl.state import VehicleState
 
-if TYPE_CHECKING:
-    from sitl.vehicle import Vehicle
+__all__ = ["MAX_ITEMS", "MissionTransfer", "TransferState", "plan_id"]
 
 logger = logging.getLogger(__name__)
 
 RETRY_S = 0.25
 TIMEOUT_S = 5.0
 MAX_ITEMS = {MissionType.MISSION: 1000, MissionType.FENCE: 256, MissionType.RALLY: 64}
-
-FENCE_COMMANDS = frozenset({5000, 5001, 5002, 5003, 5004})
-RALLY_COMMANDS = frozenset({5100})
-MISSION_COMMANDS = frozenset(
-    {
-        16,
-        17,
-        18,
-        19,
-        20,
-        21,
-        22,
-        31,
-        84,
-        85,
-        93,
-        112,
-        114,
-        177,
-        178,
-        179,
-        183,
-        187,
-        189,
-        195,
-        197,
-        200,
-        201,
-        205,
-        206,
-        211,
-        214,
-        400,
-        530,
-        531,
-        532,
-        1000,
-        1001,
-        2000,
-        2001,
-        2003,
-        2004,
-        2500,
-        2501,
-        3000,
-        42600,
-    }
-)
-
-
-class MissionResult(IntEnum):
-    """MAV_MISSION_RESULT."""
-
-    ACCEPTED = 0
-    ERROR = 1
-    UNSUPPORTED_FRAME = 2
-    UNSUPPORTED = 3
-    NO_SPACE = 4
-    INVALID = 5
-    INVALID_SEQUENCE = 13
-    DENIED = 14
 
 
 class TransferState(StrEnum):
@@ -112,34 +54,34 @@ _TRANSITIONS = {
 }
 
 
-def plan_id(items: list[MissionItem]) -> int:
-    crc = 0
-    for it in items:
-        crc = zlib.crc32(
-            struct.pack(
-                "<HHBffffiif",
-                it.command,
-                it.seq,
-                it.frame,
-                it.param1,
-                it.param2,
-                it.param3,
-                it.param4,
-                it.x,
-                it.y,
-                it.z,
-            ),
-            crc,
-        )
-    return crc & 0xFFFFFFFF
+class FenceSink(Protocol):
+    """Who takes a newly stored fence at once (the commander's failsafes)."""
+
+    def set_geofence(self, fence: Geofence) -> None: ...
+
+
+class MissionSink(Protocol):
+    """Who flies the stored plans (the navigator)."""
+
+    def set_mission(self, items: Sequence[MissionItem], mission_id: int) -> None: ...
+
+    def on_fence_uploaded(self, fence: Geofence, fence_id: int) -> None: ...
+
+    def set_current(self, seq: int) -> bool: ...
 
 
 class MissionTransfer:
-    def __init__(self, vehicle: Vehicle) -> None:
-        self.v = vehicle
+    def __init__(
+        self, state: VehicleState, out: StatusText, fences: FenceSink, missions: MissionSink
+    ) -> None:
+        self.s = state
+        self.out = out
+        self.fences = fences
+        self.missions = missions
         self.state = TransferState.IDLE
-        self.plans: dict[MissionType, list[MissionItem]] = {t: [] for t in MAX_ITEMS}
-        self.ids: dict[MissionType, int] = {t: 0 for t in MAX_ITEMS}
+        # the vehicle's stored plans and their ids (the same dicts as the state's)
+        self.plans: dict[MissionType, list[MissionItem]] = state.plans
+        self.ids: dict[MissionType, int] = state.plan_ids
         self._link: Link | None = None
         self._partner = (0, 0)
         self._type = MissionType.MISSION
@@ -152,9 +94,9 @@ class MissionTransfer:
 
     def _set_state(self, new: TransferState) -> None:
         if new not in _TRANSITIONS[self.state]:
-            raise ValueError(f"{self.v.name}: mission transfer cannot go {self.state} -> {new}")
+            raise ValueError(f"{self.s.name}: mission transfer cannot go {self.state} -> {new}")
         if new is not self.state:
-            logger.info("%s: mission transfer %s -> %s", self.v.name, self.state, new)
+            logger.info("%s: mission transfer %s -> %s", self.s.name, self.state, new)
         self.state = new
 
     # --- sending ---------------------------------------------------------------------------
@@ -187,7 +129,7 @@ class MissionTransfer:
         if self.state is not TransferState.RECEIVING:
             return
         if now_s - self._last_progress_s > TIMEOUT_S:
-            self.v.statustext(3, "Operation timeout")
+            self.out.statustext(3, "Operation timeout")
             self._set_state(TransferState.IDLE)
             return
         if now_s >= self._next_retry_s:
@@ -218,8 +160,6 @@ class MissionTransfer:
             return None
 
     def _on_count(self, link: Link, msg: Any) -> None:
-        import time
-
         partner = (msg.get_srcSystem(), msg.get_srcComponent())
         mtype = self._mission_type(msg)
         if mtype is None or mtype is MissionType.ALL:
@@ -250,28 +190,7 @@ class MissionTransfer:
         self._set_state(TransferState.RECEIVING)
         self._request()
 
-    def _validate(self, item: MissionItem) -> MissionResult:
-        if item.frame not in ACCEPTED_FRAMES:
-            return MissionResult.UNSUPPORTED_FRAME
-        if self._type is MissionType.MISSION:
-            if item.command in FENCE_COMMANDS or item.command in RALLY_COMMANDS:
-                return MissionResult.ERROR
-            if item.command not in MISSION_COMMANDS:
-                return MissionResult.UNSUPPORTED
-        elif self._type is MissionType.FENCE:
-            if item.command not in FENCE_COMMANDS:
-                return MissionResult.UNSUPPORTED
-            if item.command in (5003, 5004) and not (
-                math.isfinite(item.param1) and item.param1 >= 0
-            ):
-                return MissionResult.INVALID
-        elif item.command not in RALLY_COMMANDS:
-            return MissionResult.UNSUPPORTED
-        return MissionResult.ACCEPTED
-
     def _on_item(self, link: Link, msg: Any) -> None:
-        import time
-
         partner = (msg.get_srcSystem(), msg.get_srcComponent())
         is_int = msg.get_type() == "MISSION_ITEM_INT"
         if self.state is not TransferState.RECEIVING or link is not self._link:
@@ -285,7 +204,7 @@ class MissionTransfer:
             return
         if msg.seq != len(self._items):
             logger.debug(
-                "%s: ignoring item %d (awaiting %d)", self.v.name, msg.seq, len(self._items)
+                "%s: ignoring item %d (awaiting %d)", self.s.name, msg.seq, len(self._items)
             )
             return
         if not is_int:
@@ -312,12 +231,16 @@ class MissionTransfer:
             z=msg.z,
             mission_type=self._type,
         )
-        result = self._validate(item)
+        result = check_item(self._type, item)
         if result is not MissionResult.ACCEPTED:
-            logger.info("%s: mission item %d refused: %s", self.v.name, msg.seq, result.name)
+            logger.info("%s: mission item %d refused: %s", self.s.name, msg.seq, result.name)
             self._ack(link, partner, result, self._type)
             self._set_state(TransferState.IDLE)
             return
+        self._accept(link, partner, item)
+
+    def _accept(self, link: Link, partner: tuple[int, int], item: MissionItem) -> None:
+        """A valid item in sequence: request the next, or store the plan and ACK it."""
         self._items.append(item)
         now = time.monotonic()
         self._last_progress_s = now
@@ -329,7 +252,7 @@ class MissionTransfer:
         try:
             self._store(self._type, self._items)
         except FenceError as exc:
-            self.v.statustext(3, f"Geofence: {exc}"[:50])
+            self.out.statustext(3, f"Geofence: {exc}"[:50])
             self._ack(link, partner, MissionResult.ERROR, self._type)
             return
         self._completed = (link, self._type, self._count)
@@ -349,18 +272,18 @@ class MissionTransfer:
                     )
                     for i in items
                 ],
-                self.v.frame,
+                self.s.frame,
             )
-            self.v.commander.set_geofence(fence)
+            self.fences.set_geofence(fence)
         self.plans[mtype] = list(items)
         self.ids[mtype] = plan_id(self.plans[mtype])
         if mtype is MissionType.MISSION:
-            self.v.navigator.set_mission(items, self.ids[mtype])
+            self.missions.set_mission(items, self.ids[mtype])
         elif fence is not None:
             # mavlink_mission.cpp update_geofence_count: a new geofence_id for the navigator,
             # which reloads the fence and checks the mission again
-            self.v.navigator.on_fence_uploaded(fence, self.ids[mtype])
-        logger.info("%s: %s plan stored: %d items", self.v.name, mtype.name.lower(), len(items))
+            self.missions.on_fence_uploaded(fence, self.ids[mtype])
+        logger.info("%s: %s plan stored: %d items", self.s.name, mtype.name.lower(), len(items))
 
     def _on_request_list(self, link: Link, msg: Any) -> None:
         mtype = self._mission_type(msg)
@@ -381,42 +304,29 @@ class MissionTransfer:
             self._ack(link, partner, MissionResult.INVALID_SEQUENCE, mtype)
             return
         it = items[msg.seq]
+        x: float  # int for MISSION_ITEM_INT (1e7 degrees), float degrees for MISSION_ITEM
+        y: float
         if msg.get_type() == "MISSION_REQUEST_INT":
-            out = link.mav.mission_item_int_encode(
-                partner[0],
-                partner[1],
-                it.seq,
-                it.frame,
-                it.command,
-                it.current,
-                it.autocontinue,
-                it.param1,
-                it.param2,
-                it.param3,
-                it.param4,
-                it.x,
-                it.y,
-                it.z,
-                mtype,
-            )
-        else:
-            out = link.mav.mission_item_encode(
-                partner[0],
-                partner[1],
-                it.seq,
-                it.frame,
-                it.command,
-                it.current,
-                it.autocontinue,
-                it.param1,
-                it.param2,
-                it.param3,
-                it.param4,
-                it.x / 1e7,
-                it.y / 1e7,
-                it.z,
-                mtype,
-            )
+            encode, x, y = link.mav.mission_item_int_encode, it.x, it.y
+        else:  # MISSION_ITEM: float degrees
+            encode, x, y = link.mav.mission_item_encode, it.x / 1e7, it.y / 1e7
+        out = encode(
+            partner[0],
+            partner[1],
+            it.seq,
+            it.frame,
+            it.command,
+            it.current,
+            it.autocontinue,
+            it.param1,
+            it.param2,
+            it.param3,
+            it.param4,
+            x,
+            y,
+            it.z,
+            mtype,
+        )
         link.send(out)
 
     def _on_clear(self, link: Link, msg: Any) -> None:
@@ -431,5 +341,5 @@ class MissionTransfer:
         self._ack(link, partner, MissionResult.ACCEPTED, mtype, 0)
 
     def _on_set_current(self, link: Link, msg: Any) -> None:
-        if not self.v.navigator.set_current(msg.seq):
-            self.v.statustext(3, "WPM: WP CURR CMD: Not in list")
+        if not self.missions.set_current(msg.seq):
+            self.out.statustext(3, "WPM: WP CURR CMD: Not in list")

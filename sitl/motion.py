@@ -29,16 +29,20 @@ what PX4 and its SIH simulator do, from PX4 main 02e73e3:
 5. **Heading**: slewed at ``MPC_YAWRAUTO_MAX`` with ``MPC_YAWRAUTO_ACC``.
 
 The hover thrust is taken as known (PX4's estimator has converged), so thrust
-``MPC_THR_HOVER`` balances gravity exactly.
+``MPC_THR_HOVER`` balances gravity exactly. The parameters and the navigator's per-step
+constraints are :mod:`sitl.dynamics`; the air mass is :mod:`sitl.wind`.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+
+from sitl.dynamics import Dynamics, Guidance
+from sitl.wind import Wind, WindField
+
+__all__ = ["Dynamics", "Guidance", "Motion", "TakeoffState", "Velocity", "Wind", "WindField"]
 
 GRAVITY_MPS2 = 9.81
 TILT_LANDED_DEG = 12.0  # MPC_TILTMAX_LND
@@ -52,112 +56,10 @@ THRUST_LAG_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
-class Wind:
-    from_deg: float = 0.0  # direction the wind blows FROM, degrees true
-    speed_mps: float = 0.0
-    gust_mps: float = 0.0  # gust amplitude (random, smooth, seeded)
-
-
-@dataclass(frozen=True, slots=True)
 class Velocity:
     north_mps: float = 0.0
     east_mps: float = 0.0
     up_mps: float = 0.0
-
-
-class WindField:
-    """Constant wind plus smooth seeded gusts (a sum of a few sinusoids)."""
-
-    def __init__(self, wind: Wind, seed: int) -> None:
-        self.wind = wind
-        rng = random.Random(seed)
-        self._terms = [
-            (rng.uniform(0.05, 0.5), rng.uniform(0.0, 2 * math.pi), rng.uniform(0.3, 1.0))
-            for _ in range(3)
-        ]
-        self._norm = sum(t[2] for t in self._terms) or 1.0
-
-    def velocity_ne(self, time_s: float) -> tuple[float, float]:
-        """Air mass velocity (north, east) in m/s at vehicle time ``time_s``."""
-        speed = self.wind.speed_mps
-        if self.wind.gust_mps > 0:
-            gust = sum(a * math.sin(f * 2 * math.pi * time_s + p) for f, p, a in self._terms)
-            speed = max(0.0, speed + self.wind.gust_mps * gust / self._norm)
-        toward_rad = math.radians(self.wind.from_deg + 180.0)
-        return speed * math.cos(toward_rad), speed * math.sin(toward_rad)
-
-
-class _Params(Protocol):
-    def get_float(self, name: str) -> float: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Dynamics:
-    """The PX4 and SIH parameters the motion model uses (defaults: PX4 main, SIH quad)."""
-
-    acc_hor_mps2: float = 3.0  # MPC_ACC_HOR
-    jerk_mps3: float = 4.0  # MPC_JERK_AUTO
-    acc_up_mps2: float = 4.0  # MPC_ACC_UP_MAX
-    acc_down_mps2: float = 3.0  # MPC_ACC_DOWN_MAX
-    vel_xy_max_mps: float = 12.0  # MPC_XY_VEL_MAX
-    vel_up_max_mps: float = 3.0  # MPC_Z_VEL_MAX_UP (caps the controller's upward setpoint)
-    err_max_m: float = 2.0  # MPC_XY_ERR_MAX
-    xy_p: float = 0.95  # MPC_XY_P
-    xy_vel_p: float = 1.8  # MPC_XY_VEL_P_ACC
-    xy_vel_i: float = 0.4  # MPC_XY_VEL_I_ACC
-    xy_vel_d: float = 0.2  # MPC_XY_VEL_D_ACC
-    z_p: float = 1.0  # MPC_Z_P
-    z_vel_p: float = 4.0  # MPC_Z_VEL_P_ACC
-    z_vel_i: float = 2.0  # MPC_Z_VEL_I_ACC
-    tilt_max_deg: float = 45.0  # MPC_TILTMAX_AIR
-    hover_thrust: float = 0.5  # MPC_THR_HOVER
-    thr_min: float = 0.12  # MPC_THR_MIN
-    drag_per_s: float = 1.0  # SIH_KDV / SIH_MASS
-    yaw_rate_max_dps: float = 60.0  # MPC_YAWRAUTO_MAX
-    yaw_acc_dps2: float = 20.0  # MPC_YAWRAUTO_ACC
-    spoolup_s: float = 1.0  # COM_SPOOLUP_TIME
-    tko_ramp_s: float = 3.0  # MPC_TKO_RAMP_T
-
-    @classmethod
-    def from_params(cls, p: _Params) -> Dynamics:
-        mass = p.get_float("SIH_MASS")
-        return cls(
-            acc_hor_mps2=p.get_float("MPC_ACC_HOR"),
-            jerk_mps3=p.get_float("MPC_JERK_AUTO"),
-            acc_up_mps2=p.get_float("MPC_ACC_UP_MAX"),
-            acc_down_mps2=p.get_float("MPC_ACC_DOWN_MAX"),
-            vel_xy_max_mps=p.get_float("MPC_XY_VEL_MAX"),
-            vel_up_max_mps=p.get_float("MPC_Z_VEL_MAX_UP"),
-            err_max_m=p.get_float("MPC_XY_ERR_MAX"),
-            xy_p=p.get_float("MPC_XY_P"),
-            xy_vel_p=p.get_float("MPC_XY_VEL_P_ACC"),
-            xy_vel_i=p.get_float("MPC_XY_VEL_I_ACC"),
-            xy_vel_d=p.get_float("MPC_XY_VEL_D_ACC"),
-            z_p=p.get_float("MPC_Z_P"),
-            z_vel_p=p.get_float("MPC_Z_VEL_P_ACC"),
-            z_vel_i=p.get_float("MPC_Z_VEL_I_ACC"),
-            tilt_max_deg=p.get_float("MPC_TILTMAX_AIR"),
-            hover_thrust=p.get_float("MPC_THR_HOVER"),
-            thr_min=p.get_float("MPC_THR_MIN"),
-            drag_per_s=p.get_float("SIH_KDV") / mass if mass > 0 else 0.0,
-            yaw_rate_max_dps=p.get_float("MPC_YAWRAUTO_MAX"),
-            yaw_acc_dps2=p.get_float("MPC_YAWRAUTO_ACC"),
-            spoolup_s=p.get_float("COM_SPOOLUP_TIME"),
-            tko_ramp_s=p.get_float("MPC_TKO_RAMP_T"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Guidance:
-    """Per-step inputs from the navigator besides the velocity target."""
-
-    armed: bool = False  # motors may run (armed, not terminated, no motor failure)
-    landed: bool = True  # the land detector's "landed"
-    takeoff_climb: bool = False  # a takeoff setpoint below MPC_LAND_ALT1 (FlightTaskAuto)
-    speed_up_mps: float = 3.6  # the flight task's upward constraint (the ramp's end value)
-    speed_down_mps: float = 1.8
-    up_accel_mps2: float | None = None  # the trajectory's upward acceleration, if not ACC_UP
-    time_stretch: bool = True  # FlightTaskAuto's PositionSmoothing; not Orbit or Descend
 
 
 class TakeoffState(StrEnum):
@@ -174,6 +76,31 @@ def _toward(current: float, target: float, step: float) -> float:
     if target > current:
         return min(target, current + step)
     return max(target, current - step)
+
+
+def _allocate_thrust(
+    fn: float, fe: float, lift: float, hover_thrust: float, thr_min: float
+) -> tuple[float, float, float, float]:
+    """The wanted specific force (``fn``, ``fe`` horizontal, ``lift`` vertical, m/s²) as
+    collective thrust: at least ``thr_min`` along the attitude, vertical priority keeping a
+    horizontal margin. Returns the force produced (north, east, up) and the thrust."""
+    hover = max(hover_thrust, 0.01)
+    to_thrust = hover / GRAVITY_MPS2
+    f_xy = math.hypot(fn, fe)
+    dir_n, dir_e = (fn / f_xy, fe / f_xy) if f_xy > 1e-9 else (0.0, 0.0)
+    thr_z = lift * to_thrust
+    thr_xy = f_xy * to_thrust
+    collective = math.hypot(thr_z, thr_xy)
+    if collective < thr_min:  # minimum collective thrust, along the attitude
+        if collective > 1e-9 and thr_z > 0:
+            thr_z, thr_xy = thr_z * thr_min / collective, thr_xy * thr_min / collective
+        else:
+            thr_z, thr_xy = thr_min, 0.0
+    # vertical priority keeping a horizontal margin, then what is left for horizontal
+    thr_z = max(0.0, min(thr_z, math.sqrt(THR_MAX**2 - min(thr_xy, THR_XY_MARGIN) ** 2)))
+    thr_xy = min(thr_xy, math.sqrt(max(THR_MAX**2 - thr_z**2, 0.0)))
+    fn, fe = dir_n * thr_xy / to_thrust, dir_e * thr_xy / to_thrust
+    return fn, fe, thr_z / to_thrust, math.hypot(thr_z, thr_xy)
 
 
 class Motion:
@@ -418,26 +345,10 @@ class Motion:
         hor = math.hypot(asp_n, asp_e)
         max_hor = max(lift, 0.0) * math.tan(math.radians(tilt_deg))
         scale = max_hor / hor if hor > max_hor and hor > 0 else 1.0
-        fn, fe = asp_n * scale, asp_e * scale
-        hover = max(d.hover_thrust, 0.01)
-        to_thrust = hover / GRAVITY_MPS2
         thr_min = d.thr_min if flying else 0.0
-        f_xy = math.hypot(fn, fe)
-        dir_n, dir_e = (fn / f_xy, fe / f_xy) if f_xy > 1e-9 else (0.0, 0.0)
-        thr_z = lift * to_thrust
-        thr_xy = f_xy * to_thrust
-        collective = math.hypot(thr_z, thr_xy)
-        if collective < thr_min:  # minimum collective thrust, along the attitude
-            if collective > 1e-9 and thr_z > 0:
-                thr_z, thr_xy = thr_z * thr_min / collective, thr_xy * thr_min / collective
-            else:
-                thr_z, thr_xy = thr_min, 0.0
-        # vertical priority keeping a horizontal margin, then what is left for horizontal
-        thr_z = max(0.0, min(thr_z, math.sqrt(THR_MAX**2 - min(thr_xy, THR_XY_MARGIN) ** 2)))
-        thr_xy = min(thr_xy, math.sqrt(max(THR_MAX**2 - thr_z**2, 0.0)))
-        fn, fe = dir_n * thr_xy / to_thrust, dir_e * thr_xy / to_thrust
-        self.thrust = math.hypot(thr_z, thr_xy)
-        fu = thr_z / to_thrust
+        fn, fe, fu, self.thrust = _allocate_thrust(
+            asp_n * scale, asp_e * scale, lift, d.hover_thrust, thr_min
+        )
         # integrators: vertical anti-windup at the thrust limits, horizontal tracking ARW
         if (self.thrust <= thr_min + 1e-9 and eu <= 0.0) or (self.thrust >= THR_MAX and eu >= 0):
             eu = 0.0

@@ -1,10 +1,13 @@
-"""One simulated PX4 multicopter: state, physics step, MAVLink dispatch.
+"""One simulated PX4 multicopter: its parts composed, the physics step, MAVLink dispatch.
 
-A :class:`Vehicle` owns two :class:`~sitl.link.Link` s (GCS in NORMAL mode, API in
+A :class:`Vehicle` owns its :class:`~sitl.state.VehicleState` (position, arming, modes,
+battery, plans, ...), two :class:`~sitl.link.Link` s (GCS in NORMAL mode, API in
 ONBOARD mode), a :class:`~sitl.commander.Commander` (commands, arming, failsafes),
 a :class:`~sitl.navigator.Navigator` (what the vehicle flies in each nav state), a
-:class:`~sitl.mission_transfer.MissionTransfer` (mission/fence/rally protocol),
-its :class:`~sitl.motion.Motion` and :class:`~sitl.battery.Battery`.
+:class:`~sitl.mission_transfer.MissionTransfer` (mission/fence/rally protocol) and a
+:class:`~sitl.param_server.ParamServer` (parameter protocol). The parts share the state
+and reach the links only through the vehicle, by the narrow protocols they declare
+(:mod:`sitl.outbox`, :mod:`sitl.commands`, :mod:`sitl.pilot`, :mod:`sitl.telemetry`).
 The fleet calls :meth:`Vehicle.tick` for every vehicle from one task.
 
 Time. ``time_s`` is *vehicle time*: it runs ``speed_factor`` times faster than real
@@ -22,27 +25,28 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from sitl.airframe import load_airframe
-from sitl.battery import Battery
+from sitl.battery import Battery, WarningLevel
 from sitl.commander import Commander
 from sitl.frame import LocalFrame
 from sitl.link import Link, LinkMode
 from sitl.mission_transfer import MissionTransfer
 from sitl.modes import LandedState, NavState
-from sitl.motion import Motion, Wind, WindField
+from sitl.motion import Motion
 from sitl.navigator import Navigator
-from sitl.params import HASH_CHECK_INDEX, HASH_CHECK_NAME, ParamStore, decode_param_id, int_to_wire
+from sitl.orbit import Orbit
+from sitl.param_server import ParamServer
+from sitl.params import ParamStore
 from sitl.spec import PortPlan, VehicleSpec
-from sitl.streams import (
-    ENCODERS,
-    EXTENDED_SYS_STATE,
-    HEARTBEAT,
-    HOME_POSITION,
-    StreamSchedule,
-)
+from sitl.state import Home, VehicleSnapshot, VehicleState
+from sitl.streams import StreamSchedule
+from sitl.telemetry import ENCODERS, EXTENDED_SYS_STATE, HEARTBEAT, HOME_POSITION
+from sitl.wind import Wind, WindField
+
+__all__ = ["Home", "Vehicle", "VehicleSnapshot"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,38 +55,8 @@ MAX_TICK_GAP_S = 0.1
 MAV_TYPE_GCS = 6
 ITEM_REACHED_REPEATS = 10
 
-# MAV_SEVERITY
-SEV_EMERGENCY = 0
-SEV_ALERT = 1
-SEV_CRITICAL = 2
-SEV_ERROR = 3
-SEV_WARNING = 4
-SEV_NOTICE = 5
-SEV_INFO = 6
 DEFAULT_PORTS = PortPlan()
 CALM = Wind()
-
-
-@dataclass(frozen=True, slots=True)
-class Home:
-    lat_deg: float
-    lon_deg: float
-    alt_amsl_m: float
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleSnapshot:
-    lat_deg: float
-    lon_deg: float
-    alt_amsl_m: float
-    alt_rel_m: float  # above home
-    ground_speed_mps: float
-    heading_deg: float
-    armed: bool
-    nav_state: NavState
-    landed_state: LandedState
-    battery_remaining_pct: float
-    failsafe: bool
 
 
 class Vehicle:
@@ -107,35 +81,42 @@ class Vehicle:
             raise ValueError(f"vehicle {spec.instance}: MAV_SYS_ID {self.sysid} is not 1..255")
         self.name = spec.name or f"vehicle{self.sysid}"
         self.frame = LocalFrame(spec.home_lat_deg, spec.home_lon_deg)
-        self.ground_alt_amsl_m = spec.home_alt_amsl_m
-        self.home = Home(spec.home_lat_deg, spec.home_lon_deg, spec.home_alt_amsl_m)
         self.motion = Motion(max_air_mps=self.params.get_float("MPC_XY_VEL_MAX"))
         self.battery = Battery(self.params)
+        self.state = VehicleState(
+            name=self.name,
+            sysid=self.sysid,
+            params=self.params,
+            frame=self.frame,
+            ground_alt_amsl_m=spec.home_alt_amsl_m,
+            home=Home(spec.home_lat_deg, spec.home_lon_deg, spec.home_alt_amsl_m),
+            motion=self.motion,
+            battery=self.battery,
+        )
         self._wind = WindField(wind, seed * 1000 + self.sysid)
-        self.wind_ne: tuple[float, float] = (0.0, 0.0)
-        self.armed = False
-        self.nav_state = NavState.HOLD
-        self.landed_state = LandedState.ON_GROUND
-        self.gps_failed = False
-        self.motor_failed = False
-        self.time_s = 0.0
         self._last_tick_real_s: float | None = None
-        self.commander = Commander(self)
-        self.navigator = Navigator(self)
-        self.transfer = MissionTransfer(self)
         self._reached_repeats: list[tuple[int, int, float]] = []  # seq, left, next due (real)
         # commands wait for the next tick, as PX4's commander handles them in its own loop:
         # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
         self._commands: list[tuple[Link, Any, bool]] = []
-        self._changed_params: list[str] = []
         self._statustext_id = 0
-        self._announced: tuple[NavState, bool, LandedState] = (
-            self.nav_state,
-            self.armed,
-            self.landed_state,
-        )
+        self._announced = (self.state.nav_state, self.state.armed, self.state.landed_state)
+        self.gcs_link, self.api_link = self._make_links(spec, ports)
+        self.links = (self.gcs_link, self.api_link)
+        now = time.monotonic()
+        self.streams: Mapping[Link, StreamSchedule] = {
+            link: StreamSchedule(link.mode, now) for link in self.links
+        }
+        # the parts: each takes the state and this vehicle as its narrow outbox; the
+        # navigator's mode requests go to the commander through request_mode below
+        self.navigator = Navigator(self.state, self, self)
+        self.commander = Commander(self.state, self, self.navigator)
+        self.transfer = MissionTransfer(self.state, self, self.commander, self.navigator)
+        self.param_server = ParamServer(self.state, self, self.links)
+
+    def _make_links(self, spec: VehicleSpec, ports: PortPlan) -> tuple[Link, Link]:
         host = ports.host
-        self.gcs_link = Link(
+        gcs = Link(
             name=f"{self.name} gcs",
             mode=LinkMode.NORMAL,
             sysid=self.sysid,
@@ -145,7 +126,7 @@ class Vehicle:
             signing_key=spec.signing_key,
             link_id=0,
         )
-        self.api_link = Link(
+        api = Link(
             name=f"{self.name} api",
             mode=LinkMode.ONBOARD,
             sysid=self.sysid,
@@ -155,9 +136,7 @@ class Vehicle:
             signing_key=spec.signing_key,
             link_id=1,
         )
-        self.links = (self.gcs_link, self.api_link)
-        now = time.monotonic()
-        self.streams = {link: StreamSchedule(link.mode, now) for link in self.links}
+        return gcs, api
 
     # --- lifecycle -------------------------------------------------------------------------
     async def open(self) -> None:
@@ -183,17 +162,18 @@ class Vehicle:
 
     # --- public interface ------------------------------------------------------------------
     def snapshot(self) -> VehicleSnapshot:
-        lat, lon = self.lat_lon()
+        s = self.state
+        lat, lon = s.lat_lon()
         return VehicleSnapshot(
             lat_deg=lat,
             lon_deg=lon,
-            alt_amsl_m=self.alt_amsl_m(),
-            alt_rel_m=self.alt_rel_m(),
+            alt_amsl_m=s.alt_amsl_m(),
+            alt_rel_m=s.alt_rel_m(),
             ground_speed_mps=self.motion.ground_speed_mps,
             heading_deg=self.motion.heading_deg,
-            armed=self.armed,
-            nav_state=self.nav_state,
-            landed_state=self.landed_state,
+            armed=s.armed,
+            nav_state=s.nav_state,
+            landed_state=s.landed_state,
             battery_remaining_pct=self.battery.remaining_pct,
             failsafe=self.commander.failsafe,
         )
@@ -209,48 +189,72 @@ class Vehicle:
     def set_wind(self, wind: Wind) -> None:
         self._wind.wind = wind
 
-    # --- derived state ---------------------------------------------------------------------
-    def lat_lon(self) -> tuple[float, float]:
-        return self.frame.to_lat_lon(self.motion.north_m, self.motion.east_m)
+    # --- the state, read-only (the parts change it) ----------------------------------------
+    @property
+    def time_s(self) -> float:
+        return self.state.time_s
 
-    def alt_amsl_m(self) -> float:
-        return self.ground_alt_amsl_m + self.motion.up_m
+    @property
+    def armed(self) -> bool:
+        return self.state.armed
+
+    @property
+    def nav_state(self) -> NavState:
+        return self.state.nav_state
+
+    @property
+    def landed_state(self) -> LandedState:
+        return self.state.landed_state
+
+    @property
+    def gps_failed(self) -> bool:
+        return self.state.gps_failed
+
+    @property
+    def motor_failed(self) -> bool:
+        return self.state.motor_failed
+
+    @property
+    def home(self) -> Home:
+        return self.state.home
 
     def alt_rel_m(self) -> float:
-        return self.alt_amsl_m() - self.home.alt_amsl_m
+        return self.state.alt_rel_m()
 
-    def home_up_m(self) -> float:
-        """Home altitude in the local frame (metres above the origin's ground)."""
-        return self.home.alt_amsl_m - self.ground_alt_amsl_m
+    # --- what the parts ask of each other through the vehicle ------------------------------
+    def request_mode(self, state: NavState, *, user: bool = True) -> object:
+        """The navigator's mode requests (takeoff done, mission RTL) go to the commander."""
+        return self.commander.request_mode(state, user=user)
 
-    def home_ne(self) -> tuple[float, float]:
-        return self.frame.to_ne(self.home.lat_deg, self.home.lon_deg)
+    def mission_cannot_run(self) -> None:
+        self.commander.mission_cannot_run()
 
-    def course_deg(self) -> float:
-        m = self.motion
-        if m.ground_speed_mps < 0.1:
-            return m.heading_deg
-        return math.degrees(math.atan2(m.ve_mps, m.vn_mps)) % 360.0
-
-    def boot_ms(self) -> int:
-        """Time since boot on the vehicle's clock: with a speed factor it runs that much
-        faster, as PX4 SITL's lockstep clock does (PX4_SIM_SPEED_FACTOR)."""
-        return int(self.time_s * 1000)
-
-    def boot_us(self) -> int:
-        return int(self.time_s * 1e6)
-
-    def in_air(self) -> bool:
-        return self.landed_state in (LandedState.IN_AIR, LandedState.TAKEOFF, LandedState.LANDING)
+    # --- telemetry: what the encoders read besides the state -------------------------------
+    @property
+    def orbit(self) -> Orbit | None:
+        return self.navigator.orbit
 
     def system_status(self) -> int:
-        if self.nav_state is NavState.TERMINATION:
+        if self.state.nav_state is NavState.TERMINATION:
             return 8  # FLIGHT_TERMINATION
-        if not self.armed:
+        if not self.state.armed:
             return 3  # STANDBY
         return 5 if self.commander.failsafe else 4
 
+    def prearm_ok(self) -> bool:
+        return self.commander.prearm_ok()
+
+    def battery_warning(self) -> WarningLevel:
+        return self.commander.battery_warning()
+
+    def mission_status(self) -> tuple[int, int, int, int]:
+        return self.navigator.mission_status()
+
     # --- sending ---------------------------------------------------------------------------
+    def encode(self, msg_id: int, link: Link) -> Any | None:
+        encoder = ENCODERS.get(msg_id)
+        return None if encoder is None else encoder(self, link.mav)
+
     def send_all(self, msg_id: int) -> None:
         for link in self.links:
             msg = ENCODERS[msg_id](self, link.mav)
@@ -301,11 +305,7 @@ class Vehicle:
             for link, msg, is_int in commands:
                 self.commander.handle_command(link, msg, is_int=is_int)
             self._announce_state_change()
-        if self._changed_params:
-            names, self._changed_params = self._changed_params, []
-            for name in dict.fromkeys(names):
-                for link in self.links:
-                    link.send(self._param_value_msg(link, name))
+        self.param_server.announce_changed()
         self.commander.update_real(now_real_s)
         self.transfer.update(now_real_s)
         if self._reached_repeats:
@@ -326,19 +326,20 @@ class Vehicle:
         self._reached_repeats = kept
 
     def _physics_step(self, dt_s: float) -> None:
-        self.time_s += dt_s
-        self.wind_ne = self._wind.velocity_ne(self.time_s)
+        s = self.state
+        s.time_s += dt_s
+        s.wind_ne = self._wind.velocity_ne(s.time_s)
         desired, heading = self.navigator.update(dt_s)
         m = self.motion
         was_up = m.up_m
-        m.step(dt_s, desired, self.wind_ne, heading)
-        if self.motor_failed and was_up > 0:
+        m.step(dt_s, desired, s.wind_ne, heading)
+        if s.motor_failed and was_up > 0:
             # no thrust: free fall with some drag, no horizontal control
             m.vu_mps = max(m.vu_mps - 9.81 * dt_s, -15.0)
-        air = math.hypot(m.vn_mps - self.wind_ne[0], m.ve_mps - self.wind_ne[1])
+        air = math.hypot(m.vn_mps - s.wind_ne[0], m.ve_mps - s.wind_ne[1])
         self.battery.step(
             dt_s,
-            armed=self.armed,
+            armed=s.armed,
             in_air=m.up_m > 0.05,
             airspeed_mps=air if m.up_m > 0.05 else 0.0,
             climb_mps=m.vu_mps,
@@ -351,7 +352,8 @@ class Vehicle:
     def _announce_state_change(self) -> None:
         """Send HEARTBEAT + EXTENDED_SYS_STATE at once when mode, arming or landed state
         changes, so that short transitions are seen at any speed factor (DEFECTS D1)."""
-        state = (self.nav_state, self.armed, self.landed_state)
+        s = self.state
+        state = (s.nav_state, s.armed, s.landed_state)
         if state != self._announced and self.params.get_int("SIM_STATE_ANNOUNCE"):
             self._announced = state
             self.send_all(HEARTBEAT)
@@ -385,68 +387,11 @@ class Vehicle:
         elif kind.startswith("MISSION_"):
             self.transfer.handle(link, msg)
         elif kind == "PARAM_REQUEST_LIST":
-            self._send_all_params(link)
+            self.param_server.send_all(link)
         elif kind == "PARAM_REQUEST_READ":
-            self._param_read(link, msg)
+            self.param_server.read(link, msg)
         elif kind == "PARAM_SET":
-            self._param_set(msg)
+            self.param_server.set(msg)
         elif kind == "TIMESYNC" and msg.tc1 == 0:
             link.send(link.mav.timesync_encode(time.monotonic_ns(), msg.ts1))
         self._announce_state_change()
-
-    # --- parameter protocol ----------------------------------------------------------------
-    def _param_value_msg(self, link: Link, name: str) -> Any:
-        value, ptype = self.params.wire_value(name)
-        return link.mav.param_value_encode(
-            name.encode("ascii"), value, int(ptype), len(self.params), self.params.index_of(name)
-        )
-
-    def _hash_check_msg(self, link: Link) -> Any:
-        crc = self.params.hash_check()
-        signed = crc - (1 << 32) if crc >= (1 << 31) else crc
-        return link.mav.param_value_encode(
-            HASH_CHECK_NAME.encode("ascii"),
-            int_to_wire(signed),
-            6,
-            len(self.params),
-            HASH_CHECK_INDEX,
-        )
-
-    def _send_all_params(self, link: Link) -> None:
-        for name in self.params.names():
-            link.send(self._param_value_msg(link, name))
-        link.send(self._hash_check_msg(link))
-
-    def _param_read(self, link: Link, msg: Any) -> None:
-        if msg.param_index >= 0:
-            if msg.param_index == HASH_CHECK_INDEX:
-                link.send(self._hash_check_msg(link))
-                return
-            name = self.params.name_at(msg.param_index)
-        else:
-            name = decode_param_id(msg.param_id)
-            if name == HASH_CHECK_NAME:
-                link.send(self._hash_check_msg(link))
-                return
-        if name is None or name not in self.params:
-            logger.debug("%s: no parameter %r / index %d", self.name, msg.param_id, msg.param_index)
-            return
-        link.send(self._param_value_msg(link, name))
-
-    def _param_set(self, msg: Any) -> None:
-        name = decode_param_id(msg.param_id)
-        if name not in self.params:
-            self.statustext(SEV_ERROR, f"Parameter {name} not found")
-            return
-        try:
-            self.params.set_from_wire(name, msg.param_value, msg.param_type)
-        except ValueError as exc:
-            self.statustext(SEV_ERROR, f"Parameter {name}: {exc}"[:50])
-        if name == "MPC_XY_VEL_MAX":
-            self.motion.max_air_mps = self.params.get_float(name)
-        for link in self.links:
-            link.send(self._param_value_msg(link, name))
-        # PX4 also announces every changed parameter once more from its parameter-update
-        # loop; MAVSDK's param subscriptions (e.g. the Failure plugin's SYS_FAILURE_EN) are
-        # fed by PARAM_VALUEs that do not answer its own PARAM_SET.
-        self._changed_params.append(name)
