@@ -3,9 +3,31 @@ are in :mod:`dfr.api.schemas`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    RootModel,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails
+
+from dfr.fleet.command_kinds import (
+    PILOT_COMMAND_TYPES,
+    Altitude,
+    CommandType,
+    Goto,
+    Hold,
+    Land,
+    Orbit,
+    PilotCommand,
+    Return,
+)
 
 # Request bodies refuse inf and NaN (Python's JSON reader takes ``Infinity``, ``NaN`` and
 # ``1e400``; no JSON answer could carry them back), naming the field, before anything runs.
@@ -44,15 +66,120 @@ class LaunchIn(BaseModel):
     )
 
 
-class CommandIn(BaseModel):
-    """A pilot command. ``orbit``: lat, lon, radius_m?, speed_mps?, alt_rel_m?; ``goto``:
-    lat, lon, alt_rel_m?; ``altitude``: alt_rel_m; ``hold``, ``return``, ``land``: nothing."""
-
+class _CommandBody(BaseModel):
     model_config = STRICT_INPUT
-    type: Literal["orbit", "goto", "altitude", "hold", "return", "land"]
-    lat: float | None = None
-    lon: float | None = None
-    alt_rel_m: float | None = Field(None, description="altitude above the dock")
-    radius_m: float | None = None
-    speed_mps: float | None = None
-    reason: str | None = None
+
+
+class OrbitIn(_CommandBody):
+    """``orbit``: circle a point (nose to the centre); what is left out is the site's."""
+
+    type: Literal["orbit"]
+    lat: float = Field(description="the centre's latitude, degrees WGS84")
+    lon: float = Field(description="the centre's longitude, degrees WGS84")
+    alt_rel_m: float | None = Field(
+        None, description="altitude above the dock, 5-120 m; default the cruise altitude"
+    )
+    radius_m: float | None = Field(None, description="10-1000 m; default the site's")
+    speed_mps: float | None = Field(None, description="0.5-20 m/s; default the site's")
+
+    def command(self) -> Orbit:
+        return Orbit(self.lat, self.lon, self.alt_rel_m, self.radius_m, self.speed_mps)
+
+
+class GotoIn(_CommandBody):
+    """``goto``: fly to a point (along a legal route when the straight way is not) and
+    hold there."""
+
+    type: Literal["goto"]
+    lat: float = Field(description="latitude, degrees WGS84")
+    lon: float = Field(description="longitude, degrees WGS84")
+    alt_rel_m: float | None = Field(
+        None, description="altitude above the dock, 5-120 m; default the cruise altitude"
+    )
+
+    def command(self) -> Goto:
+        return Goto(self.lat, self.lon, self.alt_rel_m)
+
+
+class AltitudeIn(_CommandBody):
+    """``altitude``: change height, carrying on with what the drone was doing."""
+
+    type: Literal["altitude"]
+    alt_rel_m: float = Field(description="altitude above the dock, 5-120 m")
+
+    def command(self) -> Altitude:
+        return Altitude(self.alt_rel_m)
+
+
+class HoldIn(_CommandBody):
+    """``hold``: stop and hover where it is."""
+
+    type: Literal["hold"]
+
+    def command(self) -> Hold:
+        return Hold()
+
+
+class ReturnIn(_CommandBody):
+    """``return``: go home along the legal route and land on the dock."""
+
+    type: Literal["return"]
+    reason: str | None = Field(None, description="kept with the command and the phase change")
+
+    def command(self) -> Return:
+        return Return(self.reason)
+
+
+class LandIn(_CommandBody):
+    """``land``: land where it is."""
+
+    type: Literal["land"]
+
+    def command(self) -> Land:
+        return Land()
+
+
+CommandKindIn = OrbitIn | GotoIn | AltitudeIn | HoldIn | ReturnIn | LandIn
+
+
+class _CommandType(BaseModel):
+    """Only the ``type`` of a command body: what an unknown or missing one is told."""
+
+    type: CommandType
+
+
+class CommandIn(RootModel[Annotated[CommandKindIn, Field(discriminator="type")]]):
+    """A pilot command, one body per ``type``: ``orbit`` (lat, lon, radius_m?, speed_mps?,
+    alt_rel_m?), ``goto`` (lat, lon, alt_rel_m?), ``altitude`` (alt_rel_m), ``hold``,
+    ``return`` (reason?), ``land``.
+
+    A problem is named by its field as in any other body (``alt_rel_m``, ``type``), not
+    by the kind pydantic chose (``altitude.alt_rel_m``)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fields_by_their_names(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if isinstance(value, dict):
+            _CommandType.model_validate(value)
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(
+                exc.title, [_without_kind(error) for error in exc.errors()]
+            ) from None
+
+    def command(self) -> PilotCommand:
+        return self.root.command()
+
+
+def _without_kind(error: ErrorDetails) -> InitErrorDetails:
+    """``error`` at its field's place in the body (the union's tag taken out of ``loc``)."""
+    loc = error["loc"]
+    details = InitErrorDetails(
+        type=error["type"],
+        loc=loc[1:] if loc and loc[0] in PILOT_COMMAND_TYPES else loc,
+        input=error["input"],
+    )
+    if "ctx" in error:
+        details["ctx"] = error["ctx"]
+    return details

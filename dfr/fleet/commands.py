@@ -14,9 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from dfr.errors import CommandError, CommandTimeout, LinkError
+from dfr.fleet.command_kinds import Command
 from dfr.records import CommandState
 from dfr.store.store import Store
 
@@ -55,17 +56,18 @@ async def execute(
     *,
     flight_id: str,
     drone_id: str,
-    kind: str,
-    params: dict[str, Any],
+    command: Command,
     issued_by: str,
     action: Callable[[], Awaitable[None]],
 ) -> CommandOutcome:
-    """Record the command, run ``action``, and finish the record with what happened."""
+    """Record the command (its ``type`` and :meth:`params`), run ``action`` (what carries
+    it out), and finish the record with what happened."""
+    kind = command.type
     record = await store.add_command(
         flight_id=flight_id,
         drone_id=drone_id,
         type=kind,
-        params=params,
+        params=command.params(),
         issued_by=issued_by,
         issued_at=_now(),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from dfr.planning.geofence import Geofence
 from dfr.planning.mission import MissionItem
@@ -22,6 +23,38 @@ MAV_FRAME_MISSION = 2
 MISSION_TYPE_MISSION = 0
 MISSION_TYPE_FENCE = 1
 SPEED_TYPE_GROUND = 1.0
+
+
+class MissionItemLike(Protocol):
+    """A MAVLink MISSION_ITEM_INT as the flight code builds it (read-only fields): a
+    :class:`RawItem`, or anything else with its fields."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def frame(self) -> int: ...
+    @property
+    def command(self) -> int: ...
+    @property
+    def current(self) -> int: ...
+    @property
+    def autocontinue(self) -> int: ...
+    @property
+    def param1(self) -> float: ...
+    @property
+    def param2(self) -> float: ...
+    @property
+    def param3(self) -> float: ...
+    @property
+    def param4(self) -> float: ...
+    @property
+    def x(self) -> int: ...
+    @property
+    def y(self) -> int: ...
+    @property
+    def z(self) -> float: ...
+    @property
+    def mission_type(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
