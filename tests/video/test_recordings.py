@@ -12,8 +12,8 @@ from pathlib import Path
 
 import av
 
-from dfr.store import SqliteStore
 from dfr.records import Flight, FlightPhase, Recording
+from dfr.store import SqliteStore
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
 from sitl.camera import SimCamera
