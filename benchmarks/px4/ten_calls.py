@@ -146,8 +146,7 @@ async def service(site_dir: Path, work: Path, token: str, port: int) -> AsyncIte
         str(work / "data"),
         "--port",
         str(port),
-        "--token",
-        token,
+        f"--token={token}",  # one word: a generated token may start with "-"
         stdout=(work / "serve.log").open("w"),
         stderr=asyncio.subprocess.STDOUT,
     )
