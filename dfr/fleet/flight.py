@@ -26,6 +26,7 @@ from dfr.fleet.drone_state import DroneState
 from dfr.fleet.flight_follow import Follower
 from dfr.fleet.flight_phases import TERMINAL, check_transition
 from dfr.fleet.flight_plan import FlightPlan
+from dfr.fleet.flight_port import Action
 from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.mission_encoding import MissionItemLike
 from dfr.fleet.preflight import preflight
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 NEVER = 1 << 30  # a mission item number no mission reaches
 HomeMission = Callable[[], Sequence[MissionItemLike] | None]
-Action = Callable[[], Awaitable[None]]
 # runs one of the machine's own commands and keeps it in the flight's command record:
 # (the command, the action that carries it out) -> the action's result
 RecordCommand = Callable[[Command, Action], Awaitable[None]]

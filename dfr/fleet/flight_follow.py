@@ -12,17 +12,14 @@ again, never the end of the flight (the drone is still flying).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from dfr.errors import CommandTimeout
 from dfr.fleet.command_kinds import Command, Orbit, Return
 from dfr.fleet.drone_state import DroneState, LandedState, airborne, shows_state
 from dfr.fleet.flight_phases import TERMINAL, WATCHED_PHASES
+from dfr.fleet.flight_port import Action, FlightPort
 from dfr.geo.frame import geodesic_distance_m
 from dfr.records import FlightPhase
-
-if TYPE_CHECKING:
-    from dfr.fleet.flight import Action, Flight
 
 ARRIVAL_RADIUS_M = 25.0
 DOCK_RADIUS_M = 30.0  # touchdown further than this from the dock: landed away
@@ -33,7 +30,7 @@ class Follower:
     """Follows one flight's vehicle (see the module's docstring); one per flight, so what
     it keeps (the on-scene clock, a retry due) outlives a restart of :meth:`follow`."""
 
-    def __init__(self, flight: Flight) -> None:
+    def __init__(self, flight: FlightPort) -> None:
         self.flight = flight
         self._retry_at: float | None = None
         loop_time = asyncio.get_running_loop().time()

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from dfr.fleet.command_kinds import Launch
 from dfr.fleet.drone_state import AIRBORNE_ALT_M, LandedState
+from dfr.fleet.flight_port import FlightPort
 from dfr.fleet.launch import start_mission_when_ready
 from dfr.records import FlightPhase
-
-if TYPE_CHECKING:
-    from dfr.fleet.flight import Flight
 
 logger = logging.getLogger(__name__)
 
 MISSION_CHECK_SETTLE_S = 1.0  # after the uploads, before arming (see preflight)
 
 
-async def preflight(flight: Flight) -> None:
+async def preflight(flight: FlightPort) -> None:
     """Upload the mission and the geofence, wait until the vehicle is armable, launch."""
     await flight.set_phase(FlightPhase.PREFLIGHT, "dispatched")
     link = flight.link
@@ -51,7 +48,7 @@ async def preflight(flight: Flight) -> None:
         await _launch_failed(flight, exc)
 
 
-async def _launch(flight: Flight) -> None:
+async def _launch(flight: FlightPort) -> None:
     link = flight.link
     async with flight.command_lock:
         flight.modes.expect("mission", "takeoff")
@@ -67,7 +64,7 @@ async def _launch(flight: Flight) -> None:
             )
 
 
-async def _launch_failed(flight: Flight, exc: Exception) -> None:
+async def _launch_failed(flight: FlightPort, exc: Exception) -> None:
     state = flight.link.state
     if not state.armed:
         flight.outcome = "launch_failed"

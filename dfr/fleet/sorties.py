@@ -28,8 +28,9 @@ from dfr.fleet.alerts import link_alert, raise_alert, vehicle_text_alert
 from dfr.fleet.command_kinds import Command, Divert, PilotCommand
 from dfr.fleet.commands import CommandOutcome, execute, raise_unless_done
 from dfr.fleet.drone_state import DroneState, LinkState
-from dfr.fleet.flight import Action, Flight
+from dfr.fleet.flight import Flight
 from dfr.fleet.flight_plan import FlightPlan, mission_from_air, plan_for_route
+from dfr.fleet.flight_port import Action
 from dfr.fleet.home_mission import home_mission
 from dfr.fleet.link import DroneLink, MissionProgress
 from dfr.fleet.mission_encoding import encode_mission
