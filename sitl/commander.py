@@ -104,6 +104,9 @@ class Commander:
             return "Arming denied: no manual control input"
         if s.nav_state is NavState.TERMINATION:
             return "Arming denied: flight termination active"
+        if self.failsafes.gcs_connection_lost and s.params.get_int("NAV_DLL_ACT") > 0:
+            # PX4 rcAndDataLinkCheck: with a data-link loss action, no arming without a GCS
+            return "Preflight Fail: No connection to the GCS"
         return None
 
     def prearm_ok(self) -> bool:

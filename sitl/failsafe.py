@@ -172,6 +172,11 @@ class Failsafes:
         """DO_FLIGHTTERMINATION."""
         self._execute(Reason.MOTOR, FailsafeAction.TERMINATE, announce=False)
 
+    @property
+    def gcs_connection_lost(self) -> bool:
+        """No GCS heard yet, or not for COM_DL_LOSS_T (PX4 starts out "lost")."""
+        return self._last_gcs_heartbeat_s is None or self._dl_lost
+
     def gcs_heartbeat(self, now_real_s: float) -> None:
         self._last_gcs_heartbeat_s = now_real_s
         if self._dl_lost:

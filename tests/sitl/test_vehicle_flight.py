@@ -127,6 +127,20 @@ async def test_data_link_loss_triggers_return_after_the_hold_delay() -> None:
         assert v.snapshot().landed_state == "on_ground"
 
 
+async def test_with_a_data_link_loss_action_no_gcs_means_no_arming() -> None:
+    # PX4's rcAndDataLinkCheck: NAV_DLL_ACT > 0 makes a GCS connection an arming requirement
+    async with _rig(NAV_DLL_ACT=2) as rig:
+        p = rig.probe
+        since = p.mark()
+        assert (await p.command_long(400, 1)).result == TEMP_REJECTED
+        await p.wait_for(
+            "STATUSTEXT", lambda m: "No connection to the GCS" in m.text, since=since, timeout_s=5
+        )
+        p.heartbeat()
+        await asyncio.sleep(0.1)
+        assert (await p.command_long(400, 1)).result == ACCEPTED
+
+
 async def test_critical_battery_lands_with_com_low_bat_act_2() -> None:
     async with _rig(
         COM_LOW_BAT_ACT=2, COM_FAIL_ACT_T=0.0, SIM_BAT_DRAIN=20.0, SIM_BAT_MIN_PCT=1.0
