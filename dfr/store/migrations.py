@@ -133,6 +133,33 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE recordings ADD COLUMN note TEXT NOT NULL DEFAULT '';
     CREATE INDEX recordings_open ON recordings(ended_at) WHERE ended_at IS NULL;
     """,
+    # 4: people's accounts, their failed sign-ins (for lockout) and sessions (digests only)
+    """
+    CREATE TABLE accounts (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        totp_secret TEXT,
+        totp_last_step INTEGER,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sign_in_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL REFERENCES accounts(username),
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sign_in_failures_user ON sign_in_failures(username, at);
+    CREATE TABLE sessions (
+        digest TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES accounts(username),
+        role TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX sessions_user ON sessions(username) WHERE ended_at IS NULL;
+    """,
 )
 
 

@@ -3,6 +3,7 @@ one part per record kind, all on the one connection of :class:`Database`."""
 
 from __future__ import annotations
 
+from dfr.store.sqlite.accounts import SqliteAccounts
 from dfr.store.sqlite.alerts import SqliteAlerts
 from dfr.store.sqlite.commands import SqliteCommands
 from dfr.store.sqlite.flights import SqliteFlights
@@ -18,6 +19,7 @@ class SqliteStore(
     SqliteCommands,
     SqliteAlerts,
     SqliteRecordings,
+    SqliteAccounts,  # people: accounts, failed sign-ins, sessions
 ):
     """:class:`dfr.store.store.Store` on a SQLite file (``:memory:`` is refused: a
     store that forgets on restart is not a store)."""
