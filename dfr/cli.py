@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dfr.audit.audit_cli import add_audit_parser
 
     add_audit_parser(sub)
+    from dfr.auth.user_cli import add_user_parser
+
+    add_user_parser(sub)
 
     for name, text in (
         ("demo", "the service with the simulated fleet of the site, in one process"),
@@ -294,7 +297,7 @@ def _configure_logging(verbosity: int, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit"))
+    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit", "user"))
     try:
         if args.command == "sim":
             return _run_sim(args)
@@ -304,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dfr.planning.plan_cli import run_plan
 
             return run_plan(args)
+        if args.command == "user":
+            from dfr.auth.user_cli import run_user
+
+            return run_user(args)
         if args.command == "audit":
             from dfr.audit.audit_cli import run_audit
 

@@ -1,0 +1,39 @@
+"""`dfr user …` makes the first admin and manages people; each change is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from dfr.auth.accounts import Accounts, SignInRefused
+from dfr.cli import main
+from dfr.store import SqliteStore
+
+
+async def test_the_first_admin_is_made_shown_once_managed_and_audited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    assert main(["user", "add", "chief", "--role", "admin", *data]) == 0
+    shown = capsys.readouterr().out
+    password = re.search(r"password: (\S+)", shown)
+    secret = re.search(r"TOTP secret: (\S+)", shown)
+    assert password and secret, shown
+    async with SqliteStore(tmp_path / "dfr.db") as store:
+        now = datetime.now(UTC)
+        code = pyotp.TOTP(secret[1]).now()
+        await Accounts(store).sign_in("chief", password[1], code, now)
+    assert main(["user", "add", "chief", "--role", "pilot", *data]) == 2
+    assert "exists already" in capsys.readouterr().out
+    assert main(["user", "disable", "chief", *data]) == 0
+    assert main(["user", "list", *data]) == 0
+    assert re.search(r"chief\s+admin\s+disabled\s+totp", capsys.readouterr().out)
+    async with SqliteStore(tmp_path / "dfr.db") as store:
+        with pytest.raises(SignInRefused):
+            await Accounts(store).sign_in("chief", password[1], pyotp.TOTP(secret[1]).now(), now)
+    assert main(["audit", "verify", *data]) == 0
+    assert "2 records chained" in capsys.readouterr().out
