@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,13 @@ from dfr.cli import main
 from dfr.store import SqliteStore
 
 
-async def test_the_first_admin_is_made_shown_once_managed_and_audited(
+async def _sign_in(data_dir: Path, username: str, password: str, secret: str) -> None:
+    async with SqliteStore(data_dir / "dfr.db") as store:
+        code = pyotp.TOTP(secret).now()
+        await Accounts(store).sign_in(username, password, code, datetime.now(UTC))
+
+
+def test_the_first_admin_is_made_shown_once_managed_and_audited(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = ["--data-dir", str(tmp_path)]
@@ -23,17 +30,13 @@ async def test_the_first_admin_is_made_shown_once_managed_and_audited(
     password = re.search(r"password: (\S+)", shown)
     secret = re.search(r"TOTP secret: (\S+)", shown)
     assert password and secret, shown
-    async with SqliteStore(tmp_path / "dfr.db") as store:
-        now = datetime.now(UTC)
-        code = pyotp.TOTP(secret[1]).now()
-        await Accounts(store).sign_in("chief", password[1], code, now)
+    asyncio.run(_sign_in(tmp_path, "chief", password[1], secret[1]))
     assert main(["user", "add", "chief", "--role", "pilot", *data]) == 2
     assert "exists already" in capsys.readouterr().out
     assert main(["user", "disable", "chief", *data]) == 0
     assert main(["user", "list", *data]) == 0
     assert re.search(r"chief\s+admin\s+disabled\s+totp", capsys.readouterr().out)
-    async with SqliteStore(tmp_path / "dfr.db") as store:
-        with pytest.raises(SignInRefused):
-            await Accounts(store).sign_in("chief", password[1], pyotp.TOTP(secret[1]).now(), now)
+    with pytest.raises(SignInRefused):
+        asyncio.run(_sign_in(tmp_path, "chief", password[1], secret[1]))
     assert main(["audit", "verify", *data]) == 0
     assert "2 records chained" in capsys.readouterr().out
