@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     )
     wind_speed_mps: float = Field(0.0, ge=0, le=60)
 
+    audit_key_file: Path | None = Field(
+        None,
+        description="the audit trail's Ed25519 signing key (made when absent); default "
+        "DATA_DIR/audit-signing.key — keep it where readers of the data directory cannot write",
+    )
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "dfr.db"

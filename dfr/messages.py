@@ -82,10 +82,14 @@ def incident_updated_body(result: IntakeResult) -> dict[str, Any]:
     }
 
 
-def dispatch_body(incident_id: str, decision: Decision, flight: Flight | None) -> dict[str, Any]:
-    """What the dispatcher decided for an incident, with its ranking and rejections."""
+def dispatch_body(
+    incident_id: str, decision: Decision, flight: Flight | None, *, by: str
+) -> dict[str, Any]:
+    """What the dispatcher decided for an incident (``by`` a pilot or "automation"), with
+    its ranking and rejections."""
     return {
         "type": "dispatch",
+        "by": by,
         "incident_id": incident_id,
         "outcome": decision.outcome.value,
         "chosen_drone_id": decision.chosen.drone_id if decision.chosen else None,
@@ -96,10 +100,13 @@ def dispatch_body(incident_id: str, decision: Decision, flight: Flight | None) -
     }
 
 
-def diverted_body(incident_id: str, flight: Flight, from_incident_id: str | None) -> dict[str, Any]:
-    """A pilot took a flying drone (``flight``) from another call for this one."""
+def diverted_body(
+    incident_id: str, flight: Flight, from_incident_id: str | None, *, by: str
+) -> dict[str, Any]:
+    """A pilot (``by``) took a flying drone (``flight``) from another call for this one."""
     return {
         "type": "dispatch",
+        "by": by,
         "incident_id": incident_id,
         "outcome": "diverted",
         "chosen_drone_id": flight.drone_id,

@@ -27,6 +27,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dfr.audit.events import audit_event
+from dfr.audit.trail import AuditTrail, open_audit_trail
 from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
@@ -88,6 +90,7 @@ class Service:
         self.planner = Planner.from_site(site)
         self.wind = Wind(settings.wind_from_deg, settings.wind_speed_mps)
         self.videos: dict[str, DroneVideo] = {}
+        self.audit: AuditTrail | None = None  # opened with the store
         self.recordings = FlightRecordings(
             self.store, self.videos, settings.data_dir / "recordings", self.publish_event
         )
@@ -147,6 +150,7 @@ class Service:
         loop.set_default_executor(self._executor)
         self._setup_tokens()
         await self.store.open()
+        self.audit = open_audit_trail(self.settings.data_dir, self.settings.audit_key_file)
         if self.settings.video:
             await self._open_videos({d: video for d, (_mavlink, video) in urls.items() if video})
         # building the visibility graph takes a moment for large airspaces: off the loop
@@ -233,6 +237,9 @@ class Service:
                 await self._stack.aclose()
             finally:
                 await self.store.close()
+                if self.audit is not None:
+                    self.audit.close()
+                    self.audit = None
 
     def _setup_tokens(self) -> None:
         if self.settings.api_token is not None:
@@ -319,6 +326,10 @@ class Service:
     def publish_event(self, body: dict[str, Any]) -> None:
         """An event on ``/ws/events``, stamped ``t`` (now) unless it has one."""
         body.setdefault("t", iso_utc(datetime.now(UTC)))
+        if self.audit is not None:
+            # written (and its checkpoint flushed) before the event is out; a few ms, and
+            # only for the rare events the trail keeps (dispatches, commands, recordings)
+            audit_event(self.audit, body)
         self.bus.publish(make_message(Topic.EVENTS, body, published_ns=time.monotonic_ns()))
 
     # -- calls -------------------------------------------------------------------------

@@ -133,7 +133,7 @@ class DispatchDesk:
                 return Decision(Outcome.QUEUED, None, [], [], 0.0), None
             decision = await self._decide(current, pilot is not None, drone_id)
             flight = await self._act(current, decision, pilot)
-        self._publish(dispatch_body(current.id, decision, flight))
+        self._publish(dispatch_body(current.id, decision, flight, by=pilot or "automation"))
         return decision, flight
 
     async def _decide(self, incident: Incident, pilot: bool, drone_id: str | None) -> Decision:
@@ -211,7 +211,7 @@ class DispatchDesk:
         async with self._lock:
             current, active, old = await self._divertible(incident.id, drone_id)
             flight = await self._take_over(current, active, old, by)
-        self._publish(diverted_body(current.id, flight, old.id if old else None))
+        self._publish(diverted_body(current.id, flight, old.id if old else None, by=by))
         if old is not None:  # the call it left behind looks for another drone
             refreshed = await self.store.get_incident(old.id)
             if refreshed is not None:

@@ -23,6 +23,9 @@ from typing import Any
 import av
 import httpx
 
+from dfr.audit.checkpoints import PUBLIC_KEY_FILE, load_public_key
+from dfr.audit.trail import TRAIL_FILE, AuditRecord, open_trail_db, read_records
+from dfr.audit.verify import verify
 from dfr.video.recordings import RECOVERED_NOTE
 from tests.e2e.harness import PILOT, free_tcp_port, port_offset, wait_for
 from tests.e2e.scenes import call, wall_site
@@ -62,6 +65,14 @@ async def _process(args: list[str], log: Path, cwd: Path) -> AsyncIterator[Proce
             except TimeoutError:
                 child.kill()
                 await child.wait()
+
+
+def read_trail(data: Path) -> list[AuditRecord]:
+    connection = open_trail_db(data / TRAIL_FILE)
+    try:
+        return list(read_records(connection))
+    finally:
+        connection.close()
 
 
 def _serve_args(site: Path, data: Path, offset: int) -> list[str]:
@@ -191,3 +202,17 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
                 await asyncio.to_thread(path.write_bytes, download.content)
                 decoded = await asyncio.to_thread(_plays, path)
                 assert decoded == listed["frame_count"] > 10, (index, decoded, listed)
+            # the trail survived the kill too, and holds the launch, the return and each
+            # recording's hash
+            key = load_public_key(data / PUBLIC_KEY_FILE)
+            verdict = verify(data, key)
+            assert verdict.ok, verdict
+            trail = [r.to_json() for r in read_trail(data)]
+            assert any(
+                r["action"] == "dispatch" and r["detail"]["flight_id"] == flight_id for r in trail
+            )
+            assert any(
+                r["action"] == "command" and r["detail"]["command"] == "return" for r in trail
+            )
+            hashed = {r["detail"]["sha256"] for r in trail if r["action"] == "recording_closed"}
+            assert {r["sha256"] for r in recordings} <= hashed
