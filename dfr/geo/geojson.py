@@ -108,55 +108,18 @@ def _parse_feature(feature: Any, where: str, index: int) -> Zone:
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: properties.name: required (a non-empty string)")
     where = f"{where} ('{name}')"
-    kind_raw = props.get("kind")
-    try:
-        kind = ZoneKind(str(kind_raw))
-    except ValueError as exc:
-        allowed = ", ".join(k.value for k in ZoneKind)
-        raise ConfigError(
-            f"{where}: properties.kind: {kind_raw!r} is not one of {allowed}"
-        ) from exc
-    unknown = sorted(set(props) - _KNOWN)
-    if unknown:
-        raise ConfigError(
-            f"{where}: properties.{unknown[0]}: unknown field (known: {', '.join(sorted(_KNOWN))})"
-        )
+    kind = _kind(props, where)
+    _check_known_fields(props, where)
     zone_id = props.get("id", f"z{index}")
     if not isinstance(zone_id, str | int):
         raise ConfigError(f"{where}: properties.id: expected a string, got {zone_id!r}")
     buffer_m = _number(props, "buffer_m", where, 0.0, 0.0)
-    floor_m = _number(props, "floor_m", where, 0.0)
-    ceiling_m = _number(props, "ceiling_m", where, None)
-    if kind is ZoneKind.CEILING and ceiling_m is None:
-        raise ConfigError(f"{where}: properties.ceiling_m: required for a ceiling cell (metres)")
-    if ceiling_m is not None and floor_m is not None and ceiling_m < floor_m:
-        raise ConfigError(
-            f"{where}: properties.ceiling_m: {ceiling_m:g} is below floor_m {floor_m:g}"
-        )
-    datum_raw = props.get("datum", "agl")
-    try:
-        datum = AltitudeDatum(datum_raw)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: properties.datum: {datum_raw!r} is not agl or amsl") from exc
+    floor_m, ceiling_m = _floor_ceiling_m(props, kind, where)
+    datum = _datum(props, where)
     source = props.get("source", "")
     if not isinstance(source, str):
         raise ConfigError(f"{where}: properties.source: expected a string")
-    windows = []
-    active = props.get("active")
-    if active is not None:
-        if not isinstance(active, list) or not active:
-            raise ConfigError(
-                f"{where}: properties.active: expected a non-empty list of {{start, end}}"
-            )
-        for k, item in enumerate(active):
-            w_where = f"{where}: properties.active[{k}]"
-            if not isinstance(item, dict):
-                raise ConfigError(f"{w_where}: expected an object with start and end")
-            start = _time(item.get("start"), f"{w_where}.start")
-            end = _time(item.get("end"), f"{w_where}.end")
-            if end <= start:
-                raise ConfigError(f"{w_where}.end: must be after start")
-            windows.append(ActiveWindow(start, end))
+    windows = _active_windows(props.get("active"), where)
     geom, circle = _geometry(feature.get("geometry"), props, where)
     return Zone(
         id=str(zone_id),
@@ -170,8 +133,71 @@ def _parse_feature(feature: Any, where: str, index: int) -> Zone:
         source=source,
         origin=where,
         circle=circle,
-        windows=tuple(windows),
+        windows=windows,
     )
+
+
+def _kind(props: dict[str, Any], where: str) -> ZoneKind:
+    kind_raw = props.get("kind")
+    try:
+        return ZoneKind(str(kind_raw))
+    except ValueError as exc:
+        allowed = ", ".join(k.value for k in ZoneKind)
+        raise ConfigError(
+            f"{where}: properties.kind: {kind_raw!r} is not one of {allowed}"
+        ) from exc
+
+
+def _check_known_fields(props: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(props) - _KNOWN)
+    if unknown:
+        raise ConfigError(
+            f"{where}: properties.{unknown[0]}: unknown field (known: {', '.join(sorted(_KNOWN))})"
+        )
+
+
+def _floor_ceiling_m(
+    props: dict[str, Any], kind: ZoneKind, where: str
+) -> tuple[float | None, float | None]:
+    """``floor_m`` (default 0) and ``ceiling_m``, required for a ceiling cell."""
+    floor_m = _number(props, "floor_m", where, 0.0)
+    ceiling_m = _number(props, "ceiling_m", where, None)
+    if kind is ZoneKind.CEILING and ceiling_m is None:
+        raise ConfigError(f"{where}: properties.ceiling_m: required for a ceiling cell (metres)")
+    if ceiling_m is not None and floor_m is not None and ceiling_m < floor_m:
+        raise ConfigError(
+            f"{where}: properties.ceiling_m: {ceiling_m:g} is below floor_m {floor_m:g}"
+        )
+    return floor_m, ceiling_m
+
+
+def _datum(props: dict[str, Any], where: str) -> AltitudeDatum:
+    datum_raw = props.get("datum", "agl")
+    try:
+        return AltitudeDatum(datum_raw)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: properties.datum: {datum_raw!r} is not agl or amsl") from exc
+
+
+def _active_windows(active: Any, where: str) -> tuple[ActiveWindow, ...]:
+    """``properties.active``: none (always active) or a non-empty list of windows."""
+    if active is None:
+        return ()
+    if not isinstance(active, list) or not active:
+        raise ConfigError(
+            f"{where}: properties.active: expected a non-empty list of {{start, end}}"
+        )
+    windows = []
+    for k, item in enumerate(active):
+        w_where = f"{where}: properties.active[{k}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{w_where}: expected an object with start and end")
+        start = _time(item.get("start"), f"{w_where}.start")
+        end = _time(item.get("end"), f"{w_where}.end")
+        if end <= start:
+            raise ConfigError(f"{w_where}.end: must be after start")
+        windows.append(ActiveWindow(start, end))
+    return tuple(windows)
 
 
 def _geometry(raw: Any, props: dict[str, Any], where: str) -> tuple[BaseGeometry, Circle | None]:

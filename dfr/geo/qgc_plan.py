@@ -62,17 +62,27 @@ def parse_plan(raw: Any, origin: str, id_prefix: str = "plan") -> PlanFile:
     fence = raw.get("geoFence", {})
     if not isinstance(fence, dict):
         raise ConfigError(f"{origin}: geoFence: expected an object")
-    zones: list[Zone] = []
+    zones = _fence_polygons(fence, origin, id_prefix) + _fence_circles(fence, origin, id_prefix)
+    return PlanFile(tuple(zones), tuple(_rally_points(raw, origin)))
+
+
+def _inclusion(item: dict[str, Any], where: str) -> bool:
+    inclusion = item.get("inclusion", True)
+    if not isinstance(inclusion, bool):
+        raise ConfigError(f"{where}.inclusion: expected true or false, got {inclusion!r}")
+    return inclusion
+
+
+def _fence_polygons(fence: dict[str, Any], origin: str, id_prefix: str) -> list[Zone]:
     polygons = fence.get("polygons", [])
     if not isinstance(polygons, list):
         raise ConfigError(f"{origin}: geoFence.polygons: expected a list")
+    zones: list[Zone] = []
     for i, item in enumerate(polygons):
         where = f"{origin}: geoFence.polygons[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: expected an object with inclusion and polygon")
-        inclusion = item.get("inclusion", True)
-        if not isinstance(inclusion, bool):
-            raise ConfigError(f"{where}.inclusion: expected true or false, got {inclusion!r}")
+        inclusion = _inclusion(item, where)
         vertices = item.get("polygon")
         if not isinstance(vertices, list) or len(vertices) < 3:
             raise ConfigError(f"{where}.polygon: expected at least 3 [lat, lon] vertices")
@@ -90,16 +100,19 @@ def parse_plan(raw: Any, origin: str, id_prefix: str = "plan") -> PlanFile:
                 origin=where,
             )
         )
+    return zones
+
+
+def _fence_circles(fence: dict[str, Any], origin: str, id_prefix: str) -> list[Zone]:
     circles = fence.get("circles", [])
     if not isinstance(circles, list):
         raise ConfigError(f"{origin}: geoFence.circles: expected a list")
+    zones: list[Zone] = []
     for i, item in enumerate(circles):
         where = f"{origin}: geoFence.circles[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("circle"), dict):
             raise ConfigError(f"{where}.circle: expected {{center: [lat, lon], radius: m}}")
-        inclusion = item.get("inclusion", True)
-        if not isinstance(inclusion, bool):
-            raise ConfigError(f"{where}.inclusion: expected true or false, got {inclusion!r}")
+        inclusion = _inclusion(item, where)
         lat, lon = _latlon(item["circle"].get("center"), f"{where}.circle.center")
         radius = item["circle"].get("radius")
         if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
@@ -115,6 +128,10 @@ def parse_plan(raw: Any, origin: str, id_prefix: str = "plan") -> PlanFile:
                 circle=Circle(lat, lon, float(radius)),
             )
         )
+    return zones
+
+
+def _rally_points(raw: dict[str, Any], origin: str) -> list[RallyPoint]:
     rally: list[RallyPoint] = []
     rally_raw = raw.get("rallyPoints", {})
     points = rally_raw.get("points", []) if isinstance(rally_raw, dict) else None
@@ -125,4 +142,4 @@ def parse_plan(raw: Any, origin: str, id_prefix: str = "plan") -> PlanFile:
         lat, lon = _latlon(p, where)
         alt = p[2] if len(p) > 2 and isinstance(p[2], int | float) else 0.0
         rally.append(RallyPoint(lat, lon, float(alt)))
-    return PlanFile(tuple(zones), tuple(rally))
+    return rally

@@ -186,6 +186,7 @@ class Recorder:
         )
 
     def _run(self) -> None:
+        """The worker thread: mux queued access units until ``None``, fsync'ing as it goes."""
         container: av.container.OutputContainer | None = None
         stream: av.stream.Stream | None = None
         prev_rtp: int | None = None
@@ -197,36 +198,13 @@ class Recorder:
                 if container is None:
                     if not unit.keyframe:
                         continue
-                    sps = next(nal for nal in unit.nals if nal_type(nal) == NalType.SPS)
-                    size = parse_sps(sps)
-                    container = av.open(
-                        str(self.path), "w", format="mp4", options=dict(MUXER_OPTIONS)
-                    )
-                    stream = container.add_mux_stream(
-                        "h264", width=size.width_px, height=size.height_px
-                    )
-                    stream.time_base = _TIME_BASE
-                    self._started_at = datetime.now(UTC)
-                    self._first_ts = 0
+                    container, stream = self._open_container(unit)
                 else:
                     assert prev_rtp is not None
-                    step = (unit.rtp_timestamp - prev_rtp) & 0xFFFFFFFF
-                    arrival_step = (unit.arrival_ns - prev_arrival_ns) * H264_CLOCK_HZ // 10**9
-                    if 0 < step <= _MAX_STEP and abs(step - arrival_step) < _MAX_STEP:
-                        self._frame_step = step
-                    else:  # source restarted or paused: its clock says nothing, ours does
-                        step = max(arrival_step, 1)
-                    self._last_ts += step
+                    self._advance_timestamp(unit, prev_rtp, prev_arrival_ns)
                 prev_rtp = unit.rtp_timestamp
                 prev_arrival_ns = unit.arrival_ns
-                packet = av.Packet(join_annexb(unit.nals))
-                packet.pts = packet.dts = self._last_ts
-                packet.duration = self._frame_step
-                packet.time_base = _TIME_BASE
-                packet.is_keyframe = unit.keyframe
-                if stream is not None:
-                    packet.stream = stream
-                container.mux(packet)
+                container.mux(self._packet(unit, stream))
                 if sync_fd is None:  # the header is written now: the file exists
                     sync_fd = os.open(self.path, os.O_RDONLY)
                     _fsync_dir(self.path.parent)
@@ -242,15 +220,56 @@ class Recorder:
             while self._queue.get() is not None:  # drain until close()
                 pass
         finally:
-            if container is not None:
-                try:
-                    container.close()
-                except Exception as exc:
-                    self._error = self._error or exc
-            if sync_fd is not None:
-                try:
-                    os.fsync(sync_fd)
-                except OSError as exc:
-                    self._error = self._error or exc
-                finally:
-                    os.close(sync_fd)
+            self._close_file(container, sync_fd)
+
+    def _open_container(
+        self, unit: AccessUnit
+    ) -> tuple[av.container.OutputContainer, av.stream.Stream]:
+        """Start the file at the first keyframe, sized from its SPS."""
+        sps = next(nal for nal in unit.nals if nal_type(nal) == NalType.SPS)
+        size = parse_sps(sps)
+        container = av.open(str(self.path), "w", format="mp4", options=dict(MUXER_OPTIONS))
+        stream = container.add_mux_stream("h264", width=size.width_px, height=size.height_px)
+        stream.time_base = _TIME_BASE
+        self._started_at = datetime.now(UTC)
+        self._first_ts = 0
+        return container, stream
+
+    def _advance_timestamp(self, unit: AccessUnit, prev_rtp: int, prev_arrival_ns: int) -> None:
+        """Move ``_last_ts`` on by the RTP step, or by the arrival step if RTP time jumped."""
+        step = (unit.rtp_timestamp - prev_rtp) & 0xFFFFFFFF
+        arrival_step = (unit.arrival_ns - prev_arrival_ns) * H264_CLOCK_HZ // 10**9
+        if 0 < step <= _MAX_STEP and abs(step - arrival_step) < _MAX_STEP:
+            self._frame_step = step
+        else:  # source restarted or paused: its clock says nothing, ours does
+            step = max(arrival_step, 1)
+        self._last_ts += step
+
+    def _packet(
+        self, unit: AccessUnit, stream: av.stream.Stream | None
+    ) -> av.Packet[av.stream.Stream]:
+        packet = av.Packet(join_annexb(unit.nals))
+        packet.pts = packet.dts = self._last_ts
+        packet.duration = self._frame_step
+        packet.time_base = _TIME_BASE
+        packet.is_keyframe = unit.keyframe
+        if stream is not None:
+            packet.stream = stream
+        return packet
+
+    def _close_file(
+        self, container: av.container.OutputContainer | None, sync_fd: int | None
+    ) -> None:
+        """Finish the muxer and fsync the file; the first error is kept for close()."""
+        if container is not None:
+            try:
+                container.close()
+            except Exception as exc:
+                self._error = self._error or exc
+        if sync_fd is not None:
+            try:
+                os.fsync(sync_fd)
+            except OSError as exc:
+                self._error = self._error or exc
+            finally:
+                os.close(sync_fd)

@@ -33,7 +33,14 @@ from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from dfr.video.hub import CodecInfo, MediaFrame, StateChange, VideoHub, monotonic_age_s
+from dfr.video.hub import (
+    CodecInfo,
+    MediaFrame,
+    StateChange,
+    Subscription,
+    VideoHub,
+    monotonic_age_s,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +159,139 @@ def codec_message(codec: CodecInfo, fmt: VideoFormat) -> str:
     )
 
 
+class _Viewer:
+    """One viewer's send state: the codec it has, how long its socket has been backed up.
+
+    ``sink`` is the inline path (called from ``publish``), ``run`` the queued path; both
+    skip to the next keyframe when the viewer falls behind.
+    """
+
+    def __init__(
+        self,
+        send_text: SendText,
+        send_bytes: SendBytes,
+        hub: VideoHub,
+        sub: Subscription,
+        *,
+        fmt: VideoFormat,
+        limits: ViewerLimits,
+        buffered_bytes: Callable[[], int] | None,
+        direct: TransportWriter | None,
+    ) -> None:
+        self._send_text = send_text
+        self._send_bytes = send_bytes
+        self._hub = hub
+        self._sub = sub
+        self._fmt = fmt
+        self._limits = limits
+        self._buffered_bytes = buffered_bytes
+        self._direct = direct
+        self.stats = ViewerStats()
+        self._codec_sent: CodecInfo | None = None
+        self._backed_up_since_s: float | None = None
+        self._end: ViewerEnd | None = None  # set by the inline sink when it closes ``sub``
+
+    async def _send(self, data: str | bytes) -> None:
+        async with asyncio.timeout(self._limits.write_timeout_s):
+            if isinstance(data, str):
+                await self._send_text(data)
+            else:
+                await self._send_bytes(data)
+                self.stats.bytes_sent += len(data)
+
+    def _check_backed_up(self) -> bool:
+        """True if the socket is backed up; TimeoutError if it has been for too long."""
+        limits = self._limits
+        backed_up = (
+            self._buffered_bytes is not None and self._buffered_bytes() > limits.max_buffered_bytes
+        )
+        if not backed_up:
+            self._backed_up_since_s = None
+            return False
+        now_s = time.monotonic()
+        self._backed_up_since_s = self._backed_up_since_s or now_s
+        if now_s - self._backed_up_since_s > limits.write_timeout_s:
+            raise TimeoutError  # its socket has not drained for that long
+        return True
+
+    def _write_direct(self, writer: TransportWriter, frame: MediaFrame) -> None:
+        data = frame.ws_fragment if self._fmt is VideoFormat.FMP4 else frame.ws_annexb
+        writer.write(data)
+        self.stats.bytes_sent += len(data)
+        self.stats.frames_sent += 1
+
+    def sink(self, frame: MediaFrame) -> bool:
+        """Inline from publish while nothing is queued: write now or drop to a keyframe."""
+        direct = self._direct
+        assert direct is not None
+        if frame.codec is not self._codec_sent:
+            return False  # let the loop send the codec change first
+        if direct.closing:
+            self._end = ViewerEnd.DISCONNECTED
+            self._sub.close()
+            return True
+        try:
+            backed_up = self._check_backed_up()
+        except TimeoutError:
+            self._end = ViewerEnd.WRITE_TIMEOUT
+            logger.info("%s: video viewer dropped (not reading)", self._hub.label)
+            self._sub.close()
+            return True
+        if backed_up:
+            self._sub.skipped_frames += 1
+            self._sub.skip_to_keyframe()
+            return True
+        self._write_direct(direct, frame)
+        return True
+
+    async def run(self) -> None:
+        """Send queued items until the subscription closes or the client is gone.
+
+        Sets ``stats.end`` except on a write timeout (``TimeoutError`` propagates).
+        """
+        while True:
+            try:
+                item = await self._sub.get()
+            except EOFError:
+                self.stats.end = self._end or ViewerEnd.CLOSED
+                return
+            if isinstance(item, CodecInfo):
+                await self._send_codec(item)
+            elif isinstance(item, StateChange):
+                await self._send(json.dumps({"type": "state", "state": str(item.state)}))
+            elif isinstance(item, MediaFrame) and not await self._send_frame(item):
+                return
+
+    async def _send_codec(self, codec: CodecInfo) -> None:
+        await self._send(codec_message(codec, self._fmt))
+        if self._fmt is VideoFormat.FMP4:
+            await self._send(codec.init_segment)
+        self._codec_sent = codec
+
+    async def _send_frame(self, frame: MediaFrame) -> bool:
+        """Send one queued frame, or skip to a keyframe if late; False if the client is gone."""
+        if frame.codec is not self._codec_sent:
+            return True  # frame of an older configuration still queued
+        backed_up = self._check_backed_up()
+        late = (
+            frame.index > self._sub.live_from_index  # the GOP replay on join is old anyway
+            and monotonic_age_s(frame) > self._limits.max_lag_s
+        )
+        if backed_up or late:
+            self._sub.skipped_frames += 1
+            self._sub.skip_to_keyframe()
+            return True
+        if self._direct is not None:
+            if self._direct.closing:
+                self.stats.end = ViewerEnd.DISCONNECTED
+                return False
+            self._write_direct(self._direct, frame)
+        else:
+            await self._send(frame.fragment if self._fmt is VideoFormat.FMP4 else frame.annexb)
+            self.stats.frames_sent += 1
+        return True
+
+
 async def serve_viewer(
     send_text: SendText,
     send_bytes: SendBytes,
@@ -172,101 +312,22 @@ async def serve_viewer(
     if direct is not None:
         buffered_bytes = direct.buffered_bytes
     limits = limits or ViewerLimits()
-    stats = ViewerStats()
-    codec_sent: CodecInfo | None = None
-    backed_up_since_s: float | None = None
-
-    async def send(data: str | bytes) -> None:
-        async with asyncio.timeout(limits.write_timeout_s):
-            if isinstance(data, str):
-                await send_text(data)
-            else:
-                await send_bytes(data)
-                stats.bytes_sent += len(data)
-
-    end: ViewerEnd | None = None
-
-    def check_backed_up() -> bool:
-        """True if the socket is backed up; TimeoutError if it has been for too long."""
-        nonlocal backed_up_since_s
-        backed_up = buffered_bytes is not None and buffered_bytes() > limits.max_buffered_bytes
-        if not backed_up:
-            backed_up_since_s = None
-            return False
-        now_s = time.monotonic()
-        backed_up_since_s = backed_up_since_s or now_s
-        if now_s - backed_up_since_s > limits.write_timeout_s:
-            raise TimeoutError  # its socket has not drained for that long
-        return True
-
-    def write_direct(writer: TransportWriter, frame: MediaFrame) -> None:
-        data = frame.ws_fragment if fmt is VideoFormat.FMP4 else frame.ws_annexb
-        writer.write(data)
-        stats.bytes_sent += len(data)
-        stats.frames_sent += 1
-
     with hub.subscribe(limits.max_queue_frames) as sub:
-
-        def sink(frame: MediaFrame) -> bool:
-            """Inline from publish while nothing is queued: write now or drop to a keyframe."""
-            nonlocal end
-            assert direct is not None
-            if frame.codec is not codec_sent:
-                return False  # let the loop send the codec change first
-            if direct.closing:
-                end = ViewerEnd.DISCONNECTED
-                sub.close()
-                return True
-            try:
-                backed_up = check_backed_up()
-            except TimeoutError:
-                end = ViewerEnd.WRITE_TIMEOUT
-                logger.info("%s: video viewer dropped (not reading)", hub.label)
-                sub.close()
-                return True
-            if backed_up:
-                sub.skipped_frames += 1
-                sub.skip_to_keyframe()
-                return True
-            write_direct(direct, frame)
-            return True
-
+        viewer = _Viewer(
+            send_text,
+            send_bytes,
+            hub,
+            sub,
+            fmt=fmt,
+            limits=limits,
+            buffered_bytes=buffered_bytes,
+            direct=direct,
+        )
+        stats = viewer.stats
         if direct is not None and limits.inline_write:
-            sub.direct_sink = sink
+            sub.direct_sink = viewer.sink
         try:
-            while True:
-                try:
-                    item = await sub.get()
-                except EOFError:
-                    stats.end = end or ViewerEnd.CLOSED
-                    break
-                if isinstance(item, CodecInfo):
-                    await send(codec_message(item, fmt))
-                    if fmt is VideoFormat.FMP4:
-                        await send(item.init_segment)
-                    codec_sent = item
-                elif isinstance(item, StateChange):
-                    await send(json.dumps({"type": "state", "state": str(item.state)}))
-                elif isinstance(item, MediaFrame):
-                    if item.codec is not codec_sent:
-                        continue  # frame of an older configuration still queued
-                    backed_up = check_backed_up()
-                    late = (
-                        item.index > sub.live_from_index  # the GOP replay on join is old anyway
-                        and monotonic_age_s(item) > limits.max_lag_s
-                    )
-                    if backed_up or late:
-                        sub.skipped_frames += 1
-                        sub.skip_to_keyframe()
-                        continue
-                    if direct is not None:
-                        if direct.closing:
-                            stats.end = ViewerEnd.DISCONNECTED
-                            break
-                        write_direct(direct, item)
-                    else:
-                        await send(item.fragment if fmt is VideoFormat.FMP4 else item.annexb)
-                        stats.frames_sent += 1
+            await viewer.run()
         except TimeoutError:
             stats.end = ViewerEnd.WRITE_TIMEOUT
             logger.info("%s: video viewer dropped (not reading)", hub.label)
