@@ -38,7 +38,7 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
 
         async def ready() -> bool:
             drone = (await client.get("/api/v1/drones/far")).json()
-            return bool(drone["link"] == "up" and drone["armable"])
+            return bool(drone["link"] == "up" and drone["armable"] and drone["health_ok"])
 
         await wait_for(ready, 60, "drone ready")
         snapshot = await client.get("/api/v1/drones/far/snapshot.jpg")
