@@ -20,6 +20,7 @@ from dfr.api import error_responses
 from dfr.api.routes import calls, docs, drones, flights, incidents, websockets
 from dfr.api.routes import site as site_routes
 from dfr.api.schemas import ErrorOut, InvalidInputOut
+from dfr.api.vendor import mount_vendor
 from dfr.config import Settings
 from dfr.site import Site
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
         app.include_router(part.router, responses=WITH_ID)
     app.include_router(site_routes.router, responses=ERRORS)
     app.include_router(websockets.router)
+    mount_vendor(app)  # /vendor/leaflet, /vendor/swagger-ui-dist: before "/" claims them
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")
     return app
