@@ -3,9 +3,10 @@ the CLI and passed down; nothing else reads the environment."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +46,33 @@ class Settings(BaseSettings):
         description="the audit trail's Ed25519 signing key (made when absent); default "
         "DATA_DIR/audit-signing.key — keep it where readers of the data directory cannot write",
     )
+
+    map_tile_url: str | None = Field(
+        None,
+        description="DFR_MAP_TILE_URL: an XYZ tile server for the console's and viewer's map, "
+        "http(s) with {z}, {x} and {y} (and optionally {s}, {r}), e.g. "
+        "'https://tiles.example.org/{z}/{x}/{y}.png'; browsers fetch the tiles straight "
+        "from it. Unset: the map is drawn on a plain background and works offline",
+    )
+    map_tile_attribution: str = Field(
+        "",
+        description="DFR_MAP_TILE_ATTRIBUTION: the credit the tile server's terms ask for, "
+        "shown in the map's corner (HTML, e.g. '&copy; <a href=\"…\">OpenStreetMap</a> "
+        "contributors')",
+    )
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url_is_xyz(cls, value: str | None) -> str | None:
+        """Fail at start-up, not as a blank map in every browser."""
+        if value is None or value == "":
+            return None
+        if not re.match(r"https?://[^/\s]+/", value):
+            raise ValueError("must be an http:// or https:// URL with a host and a path")
+        missing = [part for part in ("{z}", "{x}", "{y}") if part not in value]
+        if missing:
+            raise ValueError(f"must contain {{z}}, {{x}} and {{y}}; missing {', '.join(missing)}")
+        return value
 
     @property
     def db_path(self) -> Path:

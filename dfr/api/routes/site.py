@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from dfr.api.access import Authed, service_of
 from dfr.api.metrics import incident_metrics
-from dfr.api.schemas import AirspaceOut, MeOut, MetricsOut, SiteOut
+from dfr.api.schemas import AirspaceOut, MapOut, MeOut, MetricsOut, SiteOut
 
 router = APIRouter(prefix="/api/v1", tags=["site"])
 
@@ -21,8 +21,15 @@ async def me(who: Authed) -> MeOut:
 
 @router.get("/site")
 async def site_info(request: Request, who: Authed) -> SiteOut:
-    site = service_of(request).site
-    return SiteOut(name=site.name, timezone=site.data.timezone, policy=site.policy)
+    """The site's name, time zone and policy, and how the map draws its background."""
+    service = service_of(request)
+    site, settings = service.site, service.settings
+    return SiteOut(
+        name=site.name,
+        timezone=site.data.timezone,
+        policy=site.policy,
+        map=MapOut(tile_url=settings.map_tile_url, attribution=settings.map_tile_attribution),
+    )
 
 
 # exclude_unset: a zone's optional properties (active_windows, radius_m) are absent, not

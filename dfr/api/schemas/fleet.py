@@ -106,10 +106,21 @@ class MeOut(BodyOut):
     role: str = Field(description="viewer | supervisor | pilot | admin")
 
 
+class MapOut(BodyOut):
+    """How the console and the viewer draw their map's background."""
+
+    tile_url: str | None = Field(
+        description="an XYZ tile URL template ({z}/{x}/{y}) the browser fetches tiles from; "
+        "null: no tiles, a plain background (works offline)"
+    )
+    attribution: str = Field(description="the tile server's credit (HTML), shown on the map")
+
+
 class SiteOut(BodyOut):
     name: str
     timezone: str
     policy: Policy
+    map: MapOut
 
 
 class IncidentMetricsOut(BodyOut):
