@@ -147,7 +147,7 @@ async function optional(key, path, what) {
 
 async function start(drones) {
   for (const d of drones) state.drones.set(d.id, { ...d, heardAt: performance.now() });
-  const [docks, incidents, airspace, role] = await Promise.all([
+  const [docks, incidents, airspace, role, site] = await Promise.all([
     state.api.get("/docks"),
     state.api.get("/incidents"),
     optional("airspace", "/airspace", "Airspace"),
@@ -156,7 +156,9 @@ async function start(drones) {
       notice("role", `Could not tell this token's role (${err.message}); commands hidden.`);
       return { name: "", role: "unknown role", canCommand: false };
     }),
+    optional("site", "/site", "Site settings"),
   ]);
+  map.setBasemap(site?.map ?? null);
   state.docks = docks;
   state.canCommand = role.canCommand;
   $("role").replaceChildren(

@@ -3,8 +3,7 @@
 // reports it: accepted, rejected (with the reason) or unknown.
 
 import { h } from "./dom.js";
-import { label, metres, percent, seconds } from "./format.js";
-import { formatDistance } from "./projection.js";
+import { formatDistance, label, metres, percent, seconds } from "./format.js";
 
 export class FlightPanel {
   /**

@@ -53,3 +53,8 @@ export function utcTime(date) {
 export function label(state) {
   return state ? String(state).replaceAll("_", " ") : DASH;
 }
+
+/** A distance as people read it: "850 m", "1.5 km". */
+export function formatDistance(metres) {
+  return metres >= 1000 ? `${(metres / 1000).toLocaleString("en-US")} km` : `${Math.round(metres)} m`;
+}

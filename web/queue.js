@@ -2,8 +2,7 @@
 // and (for pilots) the Launch button with a drone picker when a call awaits a pilot.
 
 import { h } from "./dom.js";
-import { DASH, age, label, seconds } from "./format.js";
-import { formatDistance } from "./projection.js";
+import { DASH, age, formatDistance, label, seconds } from "./format.js";
 
 const ACTIVE = new Set(["new", "awaiting_pilot", "queued", "dispatched"]);
 const DONE_SHOWN = 15;

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -100,10 +101,11 @@ def fleet_port_offset() -> int:
 
 @asynccontextmanager
 async def running_service(
-    tmp_path: Path, *, fleet_speed: float | None = None
+    tmp_path: Path, *, fleet_speed: float | None = None, **settings: Any
 ) -> AsyncIterator[RunningService]:
     """The real app under a real uvicorn on 127.0.0.1, in this event loop; with
-    ``fleet_speed``, the site's simulated fleet (sitl) too, on its own ports."""
+    ``fleet_speed``, the site's simulated fleet (sitl) too, on its own ports; ``settings``
+    override the service's :class:`Settings` (e.g. ``map_tile_url``)."""
     async with AsyncExitStack() as stack:
         offset = 0
         if fleet_speed is not None:
@@ -120,11 +122,13 @@ async def running_service(
             await stack.enter_async_context(fleet)
         else:
             site_dir = write_site(tmp_path / "site")
-        yield await stack.enter_async_context(_serve(tmp_path, site_dir, offset))
+        yield await stack.enter_async_context(_serve(tmp_path, site_dir, offset, settings))
 
 
 @asynccontextmanager
-async def _serve(tmp_path: Path, site_dir: Path, offset: int) -> AsyncIterator[RunningService]:
+async def _serve(
+    tmp_path: Path, site_dir: Path, offset: int, overrides: dict[str, Any]
+) -> AsyncIterator[RunningService]:
     settings = Settings(
         site=site_dir,
         data_dir=tmp_path / "data",
@@ -133,6 +137,7 @@ async def _serve(tmp_path: Path, site_dir: Path, offset: int) -> AsyncIterator[R
         api_token=SecretStr(PILOT_TOKEN),
         viewer_token=SecretStr(VIEWER_TOKEN),
         mavlink_port_offset=offset,
+        **overrides,
     )
     app = create_app(settings, load_site(site_dir))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
