@@ -21,7 +21,11 @@ from tests.e2e.scenes import call, wall_site
 
 async def _ready(client: Any) -> bool:
     drones = (await client.get("/api/v1/drones")).json()
-    return all(d["link"] == "up" and d["armable"] and d["health_ok"] for d in drones)
+    # free as the service sees it too: a flight's end is written before its drone is freed
+    return all(
+        d["link"] == "up" and d["armable"] and d["health_ok"] and d["flight_id"] is None
+        for d in drones
+    )
 
 
 def test_a_takeoff_on_the_pad_is_not_airborne() -> None:
