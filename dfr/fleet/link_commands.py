@@ -11,6 +11,8 @@ AMSL altitude is what both PX4 v1.16 and PX4 main accept.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,6 +25,10 @@ from mavsdk.asyncio.plugins.mission_raw import MissionRawAsync
 from mavsdk.exceptions import MavsdkError
 from mavsdk.plugins.mavlink_direct.mavlink_direct import MavlinkMessage
 from mavsdk.plugins.mission_raw.mission_raw import MissionItem as RawMissionItem
+from mavsdk.plugins.mission_raw.mission_raw import (
+    MissionRawError,
+    MissionRawResult,
+)
 
 from dfr.errors import CommandError, CommandTimeout
 from dfr.fleet.drone_state import DroneState
@@ -89,14 +95,39 @@ class VehicleCommands:
         await self._call("set_speed", self._action.set_current_speed(speed_mps))
 
     async def upload_mission(self, items: Sequence[MissionItemLike]) -> None:
-        await self._call("upload_mission", self.mission.upload_mission([_raw(i) for i in items]))
+        await self._call("upload_mission", self._transfer("upload_mission", items))
 
     async def upload_geofence(self, items: Sequence[MissionItemLike]) -> None:
         if not items:  # a site without zones: clear whatever fence the vehicle still holds
             # (mavsdk refuses an empty upload with NO_MISSION_AVAILABLE)
             await self._call("clear_geofence", self._geofence.clear_geofence())
             return
-        await self._call("upload_geofence", self.mission.upload_geofence([_raw(i) for i in items]))
+        await self._call("upload_geofence", self._transfer("upload_geofence", items))
+
+    async def _transfer(self, kind: str, items: Sequence[MissionItemLike]) -> None:
+        """A mission or fence upload through MAVSDK's callback API. The asyncio wrapper's
+        blocking call holds an executor thread for the whole transfer, and a session that
+        ends mid-upload (the flight cancelled, the link closed) left that thread blocked
+        in MAVSDK for good, and the event loop's shutdown waiting on it."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[MissionRawResult] = loop.create_future()
+
+        def settle(result: MissionRawResult, _user_data: Any = None) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(_settle, done, result)
+
+        plugin = self.mission._plugin  # the MissionRaw under the asyncio wrapper
+        start = getattr(plugin, f"{kind}_async")
+        start([_raw(i) for i in items], settle)
+        try:
+            result = await done
+        except asyncio.CancelledError:
+            if kind == "upload_mission":
+                with contextlib.suppress(MavsdkError):
+                    plugin.cancel_mission_upload()
+            raise
+        if result is not MissionRawResult.SUCCESS:
+            raise MissionRawError(result, f"{kind}()", items)
 
     async def start_mission(self) -> None:
         await self._call("start_mission", self.mission.start_mission())
@@ -204,3 +235,8 @@ def _raw(item: MissionItemLike) -> RawMissionItem:
         z=item.z,
         mission_type=item.mission_type,
     )
+
+
+def _settle(future: asyncio.Future[MissionRawResult], result: MissionRawResult) -> None:
+    if not future.done():
+        future.set_result(result)
