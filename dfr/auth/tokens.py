@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from dfr.errors import AccessDenied
 
@@ -28,10 +28,24 @@ class Role(IntEnum):
         return self.name.lower()
 
 
+class Scope(StrEnum):
+    """What a machine credential may do beyond its role's reach being narrowed: a key
+    with scopes may do only those (people and configured tokens have none: their role
+    says it all)."""
+
+    READ = "read"  # every GET route and the read-only websockets
+    INTAKE = "intake"  # POST /api/v1/calls and /calls/eido only
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     name: str
     role: Role
+    kind: str = "token"  # token (configured), user (a session), key (an API key)
+    scopes: frozenset[Scope] | None = None  # None: all its role allows
+
+    def may(self, scope: Scope) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 def _digest(token: str) -> bytes:
