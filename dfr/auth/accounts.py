@@ -79,8 +79,8 @@ class Session:
     last_seen_at: datetime
     ended_at: datetime | None = None
 
-    def expires_at(self) -> datetime:
-        return min(self.last_seen_at + SESSION_IDLE, self.started_at + SESSION_MAX)
+    def expires_at(self, idle: timedelta = SESSION_IDLE, most: timedelta = SESSION_MAX) -> datetime:
+        return min(self.last_seen_at + idle, self.started_at + most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +115,12 @@ def _valid_username(username: str) -> str:
 
 
 class Accounts:
-    def __init__(self, store: AccountStore) -> None:
+    def __init__(
+        self, store: AccountStore, *, idle: timedelta = SESSION_IDLE, most: timedelta = SESSION_MAX
+    ) -> None:
         self._store = store
+        self.idle = idle  # a session unused this long locks (the site may shorten it)
+        self.most = most  # and ends this long after sign-in, used or not
 
     # --- user management (dfr user …, the admin API) -----------------------------
     async def add(
@@ -223,25 +227,45 @@ class Accounts:
         if failures >= FAILED_SIGN_INS_TO_LOCK:
             await self._store.update_account(replace(account, state=AccountState.LOCKED))
 
-    async def principal(self, token: str, now: datetime) -> tuple[Principal, Session]:
-        """The session's principal (and the session, touched), or `AccessDenied`."""
+    async def principal(
+        self, token: str, now: datetime, *, use: bool = True
+    ) -> tuple[Principal, Session]:
+        """The session's principal (and the session), or `AccessDenied`. ``use``: the
+        request is the person's (it keeps the session from locking); a page's background
+        refresh passes False, so a console left open still locks when nobody uses it."""
         session = await self._store.session(session_digest(token))
         if session is None or session.ended_at is not None:
             raise AccessDenied("not signed in, or signed out: sign in again", authenticated=False)
-        if now >= session.expires_at():
+        if now >= session.expires_at(self.idle, self.most):
             await self._store.put_session(replace(session, ended_at=now))
-            idle = now >= session.last_seen_at + SESSION_IDLE
-            why = "locked after 30 minutes idle" if idle else "ended after 12 hours"
-            raise AccessDenied(f"session {why}: sign in again", authenticated=False)
+            raise AccessDenied(
+                f"session {self._why_ended(session, now)}: sign in again", authenticated=False
+            )
+        if not use:
+            return Principal(session.username, session.role, kind="user"), session
         touched = replace(session, last_seen_at=now)
-        if now - session.last_seen_at >= TOUCH_EVERY:  # not a write per request
+        if now - session.last_seen_at >= min(TOUCH_EVERY, self.idle / 10):  # not every request
             await self._store.put_session(touched)
-        return Principal(session.username, session.role), touched
+        return Principal(session.username, session.role, kind="user"), touched
+
+    def _why_ended(self, session: Session, now: datetime) -> str:
+        if now >= session.started_at + self.most:
+            return f"ended {_span(self.most)} after sign-in"
+        return f"locked after {_span(self.idle)} idle"
 
     async def sign_out(self, token: str, now: datetime) -> None:
         session = await self._store.session(session_digest(token))
         if session is not None and session.ended_at is None:
             await self._store.put_session(replace(session, ended_at=now))
+
+
+def _span(value: timedelta) -> str:
+    seconds = round(value.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hours" if seconds != 3600 else "1 hour"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minutes" if seconds != 60 else "1 minute"
+    return f"{seconds} seconds"
 
 
 _DUMMY_HASH = hash_password("a password nobody has, for timing")

@@ -135,3 +135,26 @@ async def test_a_reset_gives_a_new_password_and_secret_and_releases(accounts: Ac
         await accounts.principal(token, T0 + timedelta(minutes=1))
     at = T0 + timedelta(minutes=2)
     await accounts.sign_in("gina", new.password, _code(new, at), at)
+
+
+async def test_background_refreshes_do_not_keep_a_session_from_locking(accounts: Accounts) -> None:
+    await accounts.add("fay", Role.VIEWER, T0, PASSWORD)
+    token, _ = await accounts.sign_in("fay", PASSWORD, None, T0)
+    at = T0
+    while at < T0 + timedelta(minutes=29):  # a console polling every minute, nobody at it
+        at += timedelta(minutes=1)
+        principal, _ = await accounts.principal(token, at, use=False)
+        assert principal.kind == "user"
+    with pytest.raises(AccessDenied, match="30 minutes idle"):
+        await accounts.principal(token, T0 + timedelta(minutes=30), use=False)
+
+
+async def test_a_site_may_shorten_the_idle_lock(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "dfr.db") as store:
+        short = Accounts(store, idle=timedelta(seconds=90))
+        await short.add("gus", Role.VIEWER, T0, PASSWORD)
+        token, _ = await short.sign_in("gus", PASSWORD, None, T0)
+        await short.principal(token, T0 + timedelta(seconds=80))  # used: 90 s from now
+        await short.principal(token, T0 + timedelta(seconds=160))
+        with pytest.raises(AccessDenied, match="locked after 90 seconds idle"):
+            await short.principal(token, T0 + timedelta(seconds=251))
