@@ -47,6 +47,24 @@ class Settings(BaseSettings):
         "DATA_DIR/audit-signing.key — keep it where readers of the data directory cannot write",
     )
 
+    session_idle_s: float = Field(
+        1800.0,
+        gt=0,
+        le=1800.0,
+        description="DFR_SESSION_IDLE_S: a signed-in session unused this long locks "
+        "(CJIS AC-11: at most 30 minutes)",
+    )
+    session_max_s: float = Field(
+        43200.0, gt=0, le=43200.0, description="a session ends this long after sign-in"
+    )
+    session_check_s: float = Field(
+        5.0,
+        gt=0,
+        le=60.0,
+        description="how often an open websocket checks that its session still holds "
+        "(a signed-out, locked or disabled session's sockets close within this)",
+    )
+
     map_tile_url: str | None = Field(
         None,
         description="DFR_MAP_TILE_URL: an XYZ tile server for the console's and viewer's map, "

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from dfr.api import error_responses
-from dfr.api.routes import calls, docs, drones, flights, incidents, websockets
+from dfr.api.routes import calls, docs, drones, flights, incidents, session, websockets
 from dfr.api.routes import site as site_routes
 from dfr.api.schemas import ErrorOut, InvalidInputOut
 from dfr.api.vendor import mount_vendor
@@ -79,6 +79,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     for part in (incidents, drones, flights):
         app.include_router(part.router, responses=WITH_ID)
     app.include_router(site_routes.router, responses=ERRORS)
+    app.include_router(session.router, responses=WITH_INPUT)
     app.include_router(websockets.router)
     mount_vendor(app)  # /vendor/leaflet, /vendor/swagger-ui-dist: before "/" claims them
     # The console and viewer pages (static; they sign in with a token, see web/README).

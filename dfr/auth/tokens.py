@@ -88,3 +88,15 @@ def require_role(principal: Principal, role: Role, action: str) -> None:
             f"{action} needs the {role.label} role; {principal.name} is {principal.role.label}",
             authenticated=True,
         )
+
+
+def require_intake(principal: Principal) -> None:
+    """Posting a call: an intake key (scope ``intake``), or a pilot's role."""
+    if principal.scopes is not None:
+        if Scope.INTAKE not in principal.scopes:
+            raise AccessDenied(
+                f"posting a call needs an intake key; {principal.name}'s key may not",
+                authenticated=True,
+            )
+        return
+    require_role(principal, Role.PILOT, "posting a call")

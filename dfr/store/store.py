@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from dfr.auth.accounts import AccountStore
 from dfr.records import (
     Alert,
     CommandRecord,
@@ -23,7 +24,7 @@ from dfr.records import (
 )
 
 
-class Store(Protocol):
+class Store(AccountStore, Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -42,6 +42,8 @@ def _documented(operation: dict[str, Any]) -> list[str]:
     for status, answer in operation.get("responses", {}).items():
         if not str(status).startswith("2"):
             continue
+        if str(status) == "204":  # no content: nothing to describe
+            found.append("204 -")
         for media, content in answer.get("content", {}).items():
             if media in BINARY_TYPES or _names_a_schema(content.get("schema", {})):
                 found.append(f"{status} {media}")

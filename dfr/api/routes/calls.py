@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
-from dfr.api.access import Authed, service_of
+from dfr.api.access import IntakeAuthed, service_of
 from dfr.api.models import CallIn
 from dfr.api.routes.incidents import incident_out
 from dfr.api.schemas import CallOut
-from dfr.auth.tokens import Role, require_role
+from dfr.auth.tokens import require_intake
 from dfr.dispatch.intake import CallData, check_position, parse_eido
 from dfr.errors import InvalidInput
 
@@ -46,10 +46,12 @@ async def _take(service: Service, call: CallData, response: Response) -> CallOut
     status_code=201,
     responses={200: {"model": CallOut, "description": "the same cad_id again: updated"}},
 )
-async def post_call(call: CallIn, request: Request, response: Response, who: Authed) -> CallOut:
+async def post_call(
+    call: CallIn, request: Request, response: Response, who: IntakeAuthed
+) -> CallOut:
     """A CAD call in dfr's JSON. The same ``cad_id`` again returns the existing incident
     (200), applying any change (location, priority, cancelled) as an update."""
-    require_role(who, Role.PILOT, "posting a call")
+    require_intake(who)
     check_position(call.location.lat, call.location.lon, "location")
     now = datetime.now(UTC)
     data = CallData(
@@ -74,9 +76,9 @@ async def post_call(call: CallIn, request: Request, response: Response, who: Aut
     openapi_extra={"requestBody": EIDO_BODY},
     responses={200: {"model": CallOut, "description": "the same call again: updated"}},
 )
-async def post_eido(request: Request, response: Response, who: Authed) -> CallOut:
+async def post_eido(request: Request, response: Response, who: IntakeAuthed) -> CallOut:
     """A call as a NENA EIDO JSON document (NENA-STA-021)."""
-    require_role(who, Role.PILOT, "posting a call")
+    require_intake(who)
     try:
         doc: Any = await request.json()
     except ValueError as exc:

@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/openapi.json")
 async def openapi_json(request: Request) -> JSONResponse:
-    authenticate(request, query_token=True)
+    await authenticate(request, query_token=True)
     return JSONResponse(request.app.openapi())
 
 
@@ -24,6 +24,6 @@ async def openapi_json(request: Request) -> JSONResponse:
 async def docs(request: Request) -> HTMLResponse:
     """The interactive API documentation: it signs the OpenAPI request with the token the
     page was opened with."""
-    authenticate(request, query_token=True)
+    await authenticate(request, query_token=True)
     token = token_of(request, query_token=True) or ""
     return get_swagger_ui_html(openapi_url=f"/openapi.json?token={quote(token)}", title="dfr API")

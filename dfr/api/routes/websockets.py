@@ -1,7 +1,8 @@
 """Websockets: telemetry and events as JSON from the bus, and live video.
 
-Browsers cannot set headers on a websocket, so each takes its token as ``?token=`` (or
-``Authorization``); a refused one is closed with 1008 and the reason.
+Each is authenticated before it is accepted (:mod:`dfr.api.access`): a person's session
+cookie from dfr's own pages, or a machine's token as ``?token=`` (or ``Authorization``).
+A refused one is closed with 1008 and the reason; so is an open one whose session ends.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from dfr.api.access import admit, service_of
+from dfr.api.access import admit, service_of, while_signed_in
 from dfr.bus import Message, Topic
 from dfr.video.websocket import VideoFormat, serve_websocket
 
@@ -50,7 +51,9 @@ async def ws_video(websocket: WebSocket, drone_id: str) -> None:
         await websocket.close(code=1008, reason=f"no video for {drone_id!r} in format {fmt_text!r}")
         return
     await websocket.accept()
-    await serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
+    await while_signed_in(
+        websocket, serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
+    )
 
 
 async def _send_positions(
@@ -78,6 +81,10 @@ async def _send_positions(
 async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> None:
     if await admit(websocket) is None:
         return
+    await while_signed_in(websocket, _serve(websocket, topic, latest_only=latest_only))
+
+
+async def _serve(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> None:
     service: Service = service_of(websocket)
     drone_filter = websocket.query_params.get("drone_id")
     flight_filter = websocket.query_params.get("flight_id")
