@@ -1,4 +1,5 @@
-// HTTP access to the dfr API (/api/v1): bearer token, JSON in and out, errors as ApiError.
+// HTTP access to the dfr API (/api/v1): a person's session cookie (token null) or a
+// machine's bearer token, JSON in and out, errors as ApiError.
 
 export const API_PREFIX = "/api/v1";
 
@@ -20,7 +21,8 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  /** @param {string} token @param {(err: ApiError) => void} onUnauthorized */
+  /** @param {string | null} token  null: the session cookie signs every request
+   *  @param {(err: ApiError) => void} onUnauthorized */
   constructor(token, onUnauthorized = () => {}) {
     this.token = token;
     this.onUnauthorized = onUnauthorized;
@@ -30,13 +32,23 @@ export class Api {
     return this.request("GET", path);
   }
 
+  /** A refresh nobody asked for: served, but it does not keep a session from locking. */
+  background(path) {
+    return this.request("GET", path, undefined, { "X-Dfr-Background": "1" });
+  }
+
   post(path, body) {
     return this.request("POST", path, body);
   }
 
-  async request(method, path, body) {
-    const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
-    const init = { method, headers, cache: "no-store" };
+  delete(path) {
+    return this.request("DELETE", path);
+  }
+
+  async request(method, path, body, extraHeaders = {}) {
+    const headers = { Accept: "application/json", ...extraHeaders };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const init = { method, headers, cache: "no-store", credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -47,6 +59,7 @@ export class Api {
     } catch (err) {
       throw new ApiError(0, { error: "NetworkError", detail: `the service did not answer (${err.message})` }, path);
     }
+    if (response.status === 204) return null;
     const text = await response.text();
     let parsed = null;
     if (text) {
@@ -69,11 +82,12 @@ export class Api {
     return parsed;
   }
 
-  /** A websocket URL on this origin with the token as ?token= (browsers cannot set headers). */
+  /** A websocket URL on this origin: the session cookie goes with it by itself; a
+   *  machine's token goes as ?token= (browsers cannot set headers on a websocket). */
   socketUrl(path, params = {}) {
     const url = new URL(path, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", this.token);
+    if (this.token) url.searchParams.set("token", this.token);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     return url.toString();
   }

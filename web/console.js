@@ -49,34 +49,41 @@ function tokenFromFragment() {
   return token;
 }
 
-function showSignIn(message) {
+/** The sign-in page; ``viaToken``: the machine-token form is opened (its error is shown). */
+function showSignIn(message, viaToken = false) {
   $("console").hidden = true;
+  if (viaToken) $("token-form").querySelector("details").open = true;
   $("signin").hidden = false;
   const error = $("signin-error");
   error.hidden = !message;
   error.textContent = message ?? "";
-  $("signin-token").focus();
+  $(viaToken ? "signin-token" : "signin-username").focus();
 }
 
-function signInMessage(err) {
-  if (err.status === 401) {
+function signInMessage(err, viaToken = false) {
+  if (err.status === 401 && viaToken) {
     return `The service refused this token (${err.message}). Check the token and sign in again.`;
   }
+  if (err.status === 401) return `Not signed in: ${err.message}.`;
+  if (err.status === 429) return `Too many sign-in attempts: ${err.message}`;
   if (err.status === 0) return `Cannot reach the dfr service: ${err.message}.`;
   return `Sign-in failed: HTTP ${err.status} — ${err.message}`;
 }
 
+/** Start the console as a session (token null: the cookie) or with a machine's token. */
 async function signIn(token) {
-  const api = new Api(token, () => signOut("Your token was refused (expired or revoked). Sign in again."));
+  const api = new Api(token, (err) =>
+    signOut(token ? "Your token was refused (expired or revoked). Sign in again." : `Signed out: ${err.message}.`, false),
+  );
   let drones;
   try {
     drones = await api.get("/drones");
   } catch (err) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(err instanceof ApiError ? signInMessage(err) : String(err));
+    showSignIn(err instanceof ApiError ? signInMessage(err, Boolean(token)) : String(err), Boolean(token));
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
   state.api = api;
   $("signin").hidden = true;
   $("console").hidden = false;
@@ -90,12 +97,33 @@ async function signIn(token) {
   }
 }
 
-function signOut(message = null) {
+/** Leave the console; ``endSession``: also end the person's session on the service. */
+async function signOut(message = null, endSession = true) {
   for (const socket of state.sockets) socket.stop();
   state.sockets = [];
   sessionStorage.removeItem(TOKEN_KEY);
+  if (endSession && state.api && !state.api.token) {
+    await state.api.delete("/session").catch(() => {});
+  }
+  state.api = null;
   if (message) showSignIn(message);
   else window.location.reload();
+}
+
+/** The account form: user name, password, code → the session cookie, then the console. */
+async function signInAccount() {
+  const body = { username: $("signin-username").value.trim(), password: $("signin-password").value };
+  const code = $("signin-code").value.trim();
+  if (code) body.code = code;
+  $("signin-password").value = "";
+  $("signin-code").value = "";
+  try {
+    await new Api(null).post("/session", body);
+  } catch (err) {
+    showSignIn(err instanceof ApiError ? signInMessage(err) : String(err));
+    return;
+  }
+  await signIn(null);
 }
 
 // -- role -----------------------------------------------------------------------------
@@ -336,7 +364,7 @@ function connState(id, name, s, info) {
     closed: `${name}: closed`,
   }[s];
   el.textContent = text ?? `${name}: ${s}`;
-  if (s === "refused") signOut(`The service refused your token on the ${name} stream: ${info.reason}`);
+  if (s === "refused") signOut(`The service closed the ${name} stream: ${info.reason}`, false);
   if (s === "reconnecting" && info.code !== undefined) {
     log.add({ kind: "link", severity: "warning", text: `${name} stream lost; reconnecting` });
   }
@@ -592,7 +620,7 @@ function refreshAll() {
 /** Health and pre-arm state are not in the telemetry stream: refresh them now and then. */
 async function refreshDrones() {
   try {
-    for (const body of await state.api.get("/drones")) {
+    for (const body of await state.api.background("/drones")) {
       const known = state.drones.get(body.id);
       if (known) Object.assign(known, { health_ok: body.health_ok, armable: body.armable, performance: body.performance });
       else state.drones.set(body.id, { ...body, heardAt: performance.now() });
@@ -647,6 +675,10 @@ function boot() {
   $("signout").addEventListener("click", () => signOut());
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    signInAccount();
+  });
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
     const token = $("signin-token").value.trim();
     if (token) signIn(token);
   });
@@ -664,7 +696,13 @@ function boot() {
 
   const token = tokenFromFragment() ?? sessionStorage.getItem(TOKEN_KEY);
   if (token) signIn(token);
-  else showSignIn(null);
+  else {
+    // a session cookie from an earlier sign-in (HttpOnly: only the service can tell)
+    new Api(null)
+      .background("/session")
+      .then(() => signIn(null))
+      .catch(() => showSignIn(null));
+  }
 }
 
 boot();
