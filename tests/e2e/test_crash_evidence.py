@@ -216,3 +216,7 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             )
             hashed = {r["detail"]["sha256"] for r in trail if r["action"] == "recording_closed"}
             assert {r["sha256"] for r in recordings} <= hashed
+            # and who downloaded each recording, from where
+            downloads = [r for r in trail if r["action"] == "recording_download"]
+            assert {r["detail"]["sha256"] for r in downloads} == {r["sha256"] for r in recordings}
+            assert all(r["source"] == "127.0.0.1" and r["actor"] for r in downloads)

@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from dfr.api.access import Authed, service_of
 from dfr.api.models import CommandIn
+from dfr.api.request_audit import audit_request
 from dfr.api.schemas import (
     AlertOut,
     CommandRecordOut,
@@ -109,6 +110,14 @@ async def get_recording(
     require_role(who, Role.SUPERVISOR, "downloading flight video")
     for r in await service_of(request).store.list_recordings(flight_id):
         if r.id == recording_id:
+            audit_request(
+                request,
+                actor=who.name,
+                action="recording_download",
+                outcome="ok",
+                target=f"flight:{flight_id}",
+                detail={"recording_id": r.id, "sha256": r.sha256},
+            )
             return FileResponse(
                 r.path,
                 media_type="video/mp4",

@@ -16,6 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from dfr.api.access import admit, service_of, while_signed_in
+from dfr.api.request_audit import audit_request
 from dfr.bus import Message, Topic
 from dfr.video.websocket import VideoFormat, serve_websocket
 
@@ -43,7 +44,8 @@ async def ws_events(websocket: WebSocket) -> None:
 async def ws_video(websocket: WebSocket, drone_id: str) -> None:
     """Live video: a JSON codec message, then fMP4 (init segment, then fragments from a
     keyframe) for Media Source Extensions, or ``?format=annexb`` for WebCodecs."""
-    if await admit(websocket) is None:
+    who = await admit(websocket)
+    if who is None:
         return
     video = service_of(websocket).videos.get(drone_id)
     fmt_text = websocket.query_params.get("format", "fmp4")
@@ -51,6 +53,14 @@ async def ws_video(websocket: WebSocket, drone_id: str) -> None:
         await websocket.close(code=1008, reason=f"no video for {drone_id!r} in format {fmt_text!r}")
         return
     await websocket.accept()
+    audit_request(
+        websocket,
+        actor=who.name,
+        action="video_watch",
+        outcome="opened",
+        target=f"drone:{drone_id}",
+        detail={"format": fmt_text},
+    )
     await while_signed_in(
         websocket, serve_websocket(websocket, video.hub, fmt=VideoFormat(fmt_text))
     )
