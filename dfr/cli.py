@@ -218,6 +218,7 @@ def _run_service(args: argparse.Namespace) -> int:
 
     from pydantic import SecretStr, ValidationError
 
+    from dfr.auth.user_cli import first_demo_user
     from dfr.config import Settings
     from dfr.server import run_server
     from dfr.site import load_site
@@ -243,13 +244,21 @@ def _run_service(args: argparse.Namespace) -> int:
         return 2
     site = load_site(settings.site)
     generated = args.token is None and settings.api_token is None
+    demo = args.command == "demo"
+    first_user = asyncio.run(first_demo_user(settings.data_dir)) if demo else None
 
     def ready(url: str, token: str) -> None:
         print(f"dfr {args.command}: site {site.name!r}, {len(site.drones)} drones", flush=True)
-        print(f"  console:  {url}#token={token}", flush=True)
-        print(f"  API docs: {url}docs?token={token}", flush=True)
-        if generated:
-            print(f"  pilot token (generated): {token}", flush=True)
+        print(f"  console:  {url}  (sign in as a user: dfr user add NAME --role pilot)", flush=True)
+        print(f"  API docs: {url}docs  (after signing in)", flush=True)
+        if first_user is not None:
+            account = first_user.account
+            print(f"  first admin 'demo', shown once: password {first_user.password}", flush=True)
+            print(f"    TOTP secret {account.totp_secret} (enrol: {first_user.totp_uri})", flush=True)
+            print(f"    code now: .venv/bin/python -m dfr.auth.totp {account.totp_secret}", flush=True)
+        if not (demo and generated):
+            return  # a configured token is the operator's; never printed
+        print(f"  pilot token for machines (this run only): {token}", flush=True)
         print(
             f"  try: curl -s -X POST {url}api/v1/calls -H 'Authorization: Bearer {token}' "
             '-H \'Content-Type: application/json\' -d \'{"cad_id": "DEMO-1", "nature": '
@@ -257,7 +266,6 @@ def _run_service(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    demo = args.command == "demo"
     asyncio.run(
         run_server(
             settings,

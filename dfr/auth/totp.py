@@ -38,3 +38,20 @@ def accepted_step(
         if pyotp.utils.strings_equal(totp.at(step * STEP_S), code):
             return step
     return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dfr.auth.totp SECRET``: the code for now (a stand-in for an
+    authenticator app in a demo or a test rig; people use their app)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m dfr.auth.totp BASE32_SECRET", file=sys.stderr)
+        return 2
+    print(pyotp.TOTP(args[0].strip()).now())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -91,3 +91,26 @@ def run_user(args: argparse.Namespace) -> int:
     except AccountError as exc:
         print(f"dfr user {args.user_command}: {exc}")
         return 2
+
+
+async def first_demo_user(data_dir: Path) -> NewAccount | None:
+    """The demo's first admin, ``demo``, made on a store with no accounts yet (its
+    password and TOTP secret are shown once); None when the store has people already."""
+    async with SqliteStore(data_dir / "dfr.db") as store:
+        accounts = Accounts(store)
+        if await accounts.listed():
+            return None
+        new = await accounts.add("demo", Role.ADMIN, datetime.now(UTC))
+    trail = open_audit_trail(data_dir)
+    try:
+        trail.append(
+            actor="cli",
+            source="cli",
+            action="user_add",
+            target="user:demo",
+            outcome="ok",
+            detail={"role": "admin", "why": "the demo's first admin"},
+        )
+    finally:
+        trail.close()
+    return new

@@ -158,3 +158,19 @@ async def test_a_site_may_shorten_the_idle_lock(tmp_path: Path) -> None:
         await short.principal(token, T0 + timedelta(seconds=160))
         with pytest.raises(AccessDenied, match="locked after 90 seconds idle"):
             await short.principal(token, T0 + timedelta(seconds=251))
+
+
+async def test_the_demo_makes_its_first_admin_once_and_it_signs_in_with_its_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dfr.auth.totp import main as totp_main
+    from dfr.auth.user_cli import first_demo_user
+
+    new = await first_demo_user(tmp_path)
+    assert new is not None and new.account.role is Role.ADMIN and new.account.totp_secret
+    assert await first_demo_user(tmp_path) is None  # people exist: nobody is made again
+    assert totp_main([new.account.totp_secret]) == 0
+    code = capsys.readouterr().out.strip()
+    async with SqliteStore(tmp_path / "dfr.db") as store:
+        _, session = await Accounts(store).sign_in("demo", new.password, code, datetime.now(UTC))
+    assert session.username == "demo"
