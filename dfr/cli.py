@@ -198,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--token", help="pilot token for automation (or DFR_API_TOKEN); printed if generated"
         )
         cmd.add_argument("--port-offset", type=int, help="added to every drone's MAVLink port")
+        cmd.add_argument(
+            "--tls-cert",
+            metavar="FILE",
+            help="serve HTTPS with this PEM certificate (or DFR_TLS_CERT_FILE)",
+        )
+        cmd.add_argument(
+            "--tls-key", metavar="FILE", help="the certificate's PEM key (or DFR_TLS_KEY_FILE)"
+        )
         if name == "demo":
             cmd.add_argument("--speed", type=_positive, default=1.0, help="simulator speed factor")
             cmd.add_argument("--no-camera", action="store_true", help="no simulated video")
@@ -230,6 +238,8 @@ def _run_service(args: argparse.Namespace) -> int:
         ("port", "port"),
         ("data_dir", "data_dir"),
         ("port_offset", "mavlink_port_offset"),
+        ("tls_cert", "tls_cert_file"),
+        ("tls_key", "tls_key_file"),
     ):
         if getattr(args, arg) is not None:
             overrides[key] = getattr(args, arg)
@@ -242,6 +252,9 @@ def _run_service(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"dfr {args.command}: bad setting: {exc}", file=sys.stderr)
         return 2
+    from dfr.tls import check_tls_files
+
+    check_tls_files(settings)  # a clear error before the site loads or anything starts
     site = load_site(settings.site)
     generated = args.token is None and settings.api_token is None
     demo = args.command == "demo"
@@ -254,8 +267,12 @@ def _run_service(args: argparse.Namespace) -> int:
         if first_user is not None:
             account = first_user.account
             print(f"  first admin 'demo', shown once: password {first_user.password}", flush=True)
-            print(f"    TOTP secret {account.totp_secret} (enrol: {first_user.totp_uri})", flush=True)
-            print(f"    code now: .venv/bin/python -m dfr.auth.totp {account.totp_secret}", flush=True)
+            print(
+                f"    TOTP secret {account.totp_secret} (enrol: {first_user.totp_uri})", flush=True
+            )
+            print(
+                f"    code now: .venv/bin/python -m dfr.auth.totp {account.totp_secret}", flush=True
+            )
         if not (demo and generated):
             return  # a configured token is the operator's; never printed
         print(f"  pilot token for machines (this run only): {token}", flush=True)

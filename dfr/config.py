@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,54 @@ class Settings(BaseSettings):
         "shown in the map's corner (HTML, e.g. '&copy; <a href=\"…\">OpenStreetMap</a> "
         "contributors')",
     )
+
+    body_limit_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        description="DFR_BODY_LIMIT_BYTES: the largest request body taken (413 above it)",
+    )
+    eido_body_limit_bytes: int = Field(
+        4 * 1024 * 1024,
+        gt=0,
+        description="DFR_EIDO_BODY_LIMIT_BYTES: the largest EIDO document POST /calls/eido "
+        "takes (EIDO carries notes, persons and vehicles; it may be larger than our JSON)",
+    )
+    intake_rate_per_min: float = Field(
+        600.0, gt=0, description="calls (POST /calls, /calls/eido) one address may post a minute"
+    )
+    intake_burst: int = Field(120, ge=1, description="calls one address may post at once")
+    signin_rate_per_min: float = Field(
+        30.0, gt=0, description="sign-in attempts (POST /api/v1/session…) per address a minute"
+    )
+    signin_burst: int = Field(10, ge=1, description="sign-in attempts one address may make at once")
+
+    tls_cert_file: Path | None = Field(
+        None,
+        description="DFR_TLS_CERT_FILE: serve HTTPS with this PEM certificate (chain); needs "
+        "DFR_TLS_KEY_FILE. Unset: plain HTTP (behind a reverse proxy that terminates TLS)",
+    )
+    tls_key_file: Path | None = Field(
+        None, description="DFR_TLS_KEY_FILE: the certificate's PEM private key"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="DFR_FORWARDED_ALLOW_IPS: addresses of reverse proxies whose "
+        "X-Forwarded-For/-Proto uvicorn trusts (comma-separated, or '*')",
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            given = "tls_cert_file" if self.tls_cert_file is not None else "tls_key_file"
+            raise ValueError(
+                f"{given} is set without its pair: TLS needs both a certificate "
+                "(DFR_TLS_CERT_FILE, --tls-cert) and its key (DFR_TLS_KEY_FILE, --tls-key)"
+            )
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
 
     @field_validator("map_tile_url")
     @classmethod

@@ -17,6 +17,7 @@ from dfr.api.app import create_app
 from dfr.config import Settings
 from dfr.service import Service
 from dfr.site import Site
+from dfr.tls import check_tls_files
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ async def run_server(
     on the ports the site's drone URLs name (shifted by ``settings.mavlink_port_offset``),
     every vehicle flying ``fleet_airframe`` (a name in sitl/airframes/ or a file).
     ``on_ready(console_url, pilot_token)`` is called once the server listens."""
+    tls = check_tls_files(settings)  # before anything starts
     redact_tokens_in_logs()
     # MAVSDK hands every telemetry item from its own threads to the loop; a shorter GIL
     # switch interval lets those hand-offs and the websocket fan-out interleave (measured:
@@ -101,6 +103,9 @@ async def run_server(
             lifespan="on",
             ws_ping_interval=20.0,
             timeout_graceful_shutdown=5,
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         server = uvicorn.Server(config)
 
@@ -110,7 +115,8 @@ async def run_server(
             sockets = [s for srv in server.servers for s in srv.sockets]
             port = sockets[0].getsockname()[1] if sockets else settings.port
             if on_ready is not None:
-                on_ready(f"http://{settings.host}:{port}/", service.pilot_token or "")
+                scheme = "https" if tls else "http"
+                on_ready(f"{scheme}://{settings.host}:{port}/", service.pilot_token or "")
 
         async with asyncio.TaskGroup() as tg:
             watcher = tg.create_task(announce(), name="server: announce")

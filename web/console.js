@@ -8,6 +8,7 @@ import { FleetPanel, STALE_AFTER_MS } from "./fleet.js";
 import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
+import { showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
 import { LiveSocket } from "./socket.js";
 
 const TOKEN_KEY = "dfr.token";
@@ -38,37 +39,6 @@ let flightPanel;
 let log;
 
 // -- sign-in --------------------------------------------------------------------------
-
-function tokenFromFragment() {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  const token = params.get("token");
-  if (token !== null) {
-    // The token must not stay in the address bar, history or a shared screenshot.
-    history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
-  return token;
-}
-
-/** The sign-in page; ``viaToken``: the machine-token form is opened (its error is shown). */
-function showSignIn(message, viaToken = false) {
-  $("console").hidden = true;
-  if (viaToken) $("token-form").querySelector("details").open = true;
-  $("signin").hidden = false;
-  const error = $("signin-error");
-  error.hidden = !message;
-  error.textContent = message ?? "";
-  $(viaToken ? "signin-token" : "signin-username").focus();
-}
-
-function signInMessage(err, viaToken = false) {
-  if (err.status === 401 && viaToken) {
-    return `The service refused this token (${err.message}). Check the token and sign in again.`;
-  }
-  if (err.status === 401) return `Not signed in: ${err.message}.`;
-  if (err.status === 429) return `Too many sign-in attempts: ${err.message}`;
-  if (err.status === 0) return `Cannot reach the dfr service: ${err.message}.`;
-  return `Sign-in failed: HTTP ${err.status} — ${err.message}`;
-}
 
 /** Start the console as a session (token null: the cookie) or with a machine's token. */
 async function signIn(token) {
@@ -110,21 +80,6 @@ async function signOut(message = null, endSession = true) {
   else window.location.reload();
 }
 
-/** The account form: user name, password, code → the session cookie, then the console. */
-async function signInAccount() {
-  const body = { username: $("signin-username").value.trim(), password: $("signin-password").value };
-  const code = $("signin-code").value.trim();
-  if (code) body.code = code;
-  $("signin-password").value = "";
-  $("signin-code").value = "";
-  try {
-    await new Api(null).post("/session", body);
-  } catch (err) {
-    showSignIn(err instanceof ApiError ? signInMessage(err) : String(err));
-    return;
-  }
-  await signIn(null);
-}
 
 // -- role -----------------------------------------------------------------------------
 
@@ -675,7 +630,7 @@ function boot() {
   $("signout").addEventListener("click", () => signOut());
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    signInAccount();
+    signInAccount().then((signedIn) => signedIn && signIn(null));
   });
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();

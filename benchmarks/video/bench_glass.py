@@ -205,7 +205,9 @@ async def serve_bench_pages(context: BrowserContext, origin: str) -> None:
 
 
 async def wait_frames(page: Page, expression: str, count: int) -> None:
-    await page.wait_for_function(f"({expression}) >= {count}", timeout=WAIT_MS)
+    # functions, not expressions: Playwright evals an expression in the page, which dfr's
+    # content security policy (no 'unsafe-eval') refuses
+    await page.wait_for_function(f"() => ({expression}) >= {count}", timeout=WAIT_MS)
 
 
 async def glass_dfr(context: BrowserContext, url: str, mode: str, seconds: float) -> dict[str, Any]:
@@ -249,7 +251,9 @@ async def first_frames(
             await page.goto(url)
             samples.append(
                 float(
-                    await (await page.wait_for_function(expression, timeout=WAIT_MS)).json_value()
+                    await (
+                        await page.wait_for_function(f"() => ({expression})", timeout=WAIT_MS)
+                    ).json_value()
                 )
             )
         finally:

@@ -17,9 +17,12 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from dfr.api import error_responses
+from dfr.api.body_limit import BodyLimit
+from dfr.api.limits import Rate, RateLimit, rule
 from dfr.api.routes import calls, docs, drones, flights, incidents, session, websockets
 from dfr.api.routes import site as site_routes
 from dfr.api.schemas import ErrorOut, InvalidInputOut
+from dfr.api.security_headers import SecurityHeaders
 from dfr.api.vendor import mount_vendor
 from dfr.config import Settings
 from dfr.site import Site
@@ -31,15 +34,31 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 # every route may answer these; the body is always an ErrorOut
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "no token, or an unknown one"},
-    403: {"model": ErrorOut, "description": "the token's role may not do this"},
+    401: {"model": ErrorOut, "description": "not signed in, or an unknown token"},
+    403: {
+        "model": ErrorOut,
+        "description": "the caller's role may not do this, or a cookie from another origin",
+    },
 }
 # routes that take input (a body, a path or a query parameter): dfr's own 422 body, in
 # place of FastAPI's default one, which dfr never sends
 WITH_INPUT: dict[int | str, dict[str, Any]] = {
     **ERRORS,
+    413: {"model": ErrorOut, "description": "the body is larger than the route takes"},
     422: {"model": InvalidInputOut, "description": "the input is wrong: which field, and why"},
 }
+# routes under a rate limit per client address (call intake, sign-in)
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorOut,
+        "description": "too many requests from this address: wait the Retry-After seconds",
+        "headers": {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
+}
+INTAKE_PATHS = ("/api/v1/calls", "/api/v1/calls/eido")
+SIGNIN_PREFIX = "/api/v1/session"
 WITH_ID: dict[int | str, dict[str, Any]] = {
     **WITH_INPUT,
     404: {"model": ErrorOut, "description": "no such incident, drone, flight or recording"},
@@ -75,13 +94,34 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     )
     error_responses.install(app)
     app.include_router(docs.router)
-    app.include_router(calls.router, responses=WITH_INPUT)
+    app.include_router(calls.router, responses={**WITH_INPUT, **RATE_LIMITED})
     for part in (incidents, drones, flights):
         app.include_router(part.router, responses=WITH_ID)
     app.include_router(site_routes.router, responses=ERRORS)
-    app.include_router(session.router, responses=WITH_INPUT)
+    app.include_router(session.router, responses={**WITH_INPUT, **RATE_LIMITED})
     app.include_router(websockets.router)
     mount_vendor(app)  # /vendor/leaflet, /vendor/swagger-ui-dist: before "/" claims them
     # The console and viewer pages (static; they sign in with a token, see web/README).
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True, check_dir=False), name="web")
+    install_guards(app, settings)
     return app
+
+
+def install_guards(app: FastAPI, settings: Settings) -> None:
+    """What every request passes before a route: security headers on the answer (the
+    outermost, so a refusal carries them too), the rate limits, the body limit."""
+    app.add_middleware(
+        BodyLimit,
+        limit_bytes=settings.body_limit_bytes,
+        path_limits_bytes={"/api/v1/calls/eido": settings.eido_body_limit_bytes},
+    )
+    intake = Rate(settings.intake_rate_per_min, settings.intake_burst)
+    signin = Rate(settings.signin_rate_per_min, settings.signin_burst)
+    app.add_middleware(
+        RateLimit,
+        rules=[
+            rule("call intake", intake, paths=INTAKE_PATHS),
+            rule("sign-in", signin, prefixes=[SIGNIN_PREFIX]),
+        ],
+    )
+    app.add_middleware(SecurityHeaders, tile_url=settings.map_tile_url)

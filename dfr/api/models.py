@@ -30,8 +30,10 @@ from dfr.fleet.command_kinds import (
 )
 
 # Request bodies refuse inf and NaN (Python's JSON reader takes ``Infinity``, ``NaN`` and
-# ``1e400``; no JSON answer could carry them back), naming the field, before anything runs.
-STRICT_INPUT = ConfigDict(extra="forbid", allow_inf_nan=False)
+# ``1e400``; no JSON answer could carry them back), naming the field, before anything runs;
+# and take each field as its JSON type only: "1" is not a priority, 1 is not true (strict;
+# an integer is still a number where a float is asked for).
+STRICT_INPUT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class LocationIn(BaseModel):
@@ -51,7 +53,10 @@ class CallIn(BaseModel):
     priority: Annotated[int, Field(ge=1, le=5, description="1 = most urgent … 5")]
     location: LocationIn
     address: Annotated[str, Field(max_length=500)] = ""
-    received_at: AwareDatetime | None = Field(None, description="ISO 8601 with a time zone")
+    # JSON has no time type: an ISO 8601 string is the strict form of one
+    received_at: AwareDatetime | None = Field(
+        None, strict=False, description="ISO 8601 with a time zone"
+    )
     notes: Annotated[str, Field(max_length=10_000)] = ""
     cancelled: bool = False
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,9 +40,10 @@ def write_site(directory: Path, ports: list[int]) -> Path:
     return directory
 
 
-def one_drone_app(tmp_path: Path) -> FastAPI:
+def one_drone_app(tmp_path: Path, **overrides: Any) -> FastAPI:
     """The app for a one-drone site written under ``tmp_path``, with the PILOT and VIEWER
-    tokens and its data in ``tmp_path / "data"`` (the lifespan is not entered)."""
+    tokens and its data in ``tmp_path / "data"`` (the lifespan is not entered);
+    ``overrides`` are further :class:`Settings`."""
     (tmp_path / "site").mkdir()
     site_dir = write_site(tmp_path / "site", [free_udp_port()])
     settings = Settings(
@@ -48,6 +51,7 @@ def one_drone_app(tmp_path: Path) -> FastAPI:
         data_dir=tmp_path / "data",
         api_token=SecretStr(PILOT),
         viewer_token=SecretStr(VIEWER),
+        **overrides,
     )
     return create_app(settings, load_site(site_dir))
 
@@ -56,12 +60,27 @@ def one_drone_app(tmp_path: Path) -> FastAPI:
 class Served:
     service: Service
     client: httpx.AsyncClient
+    asgi: Any = None  # the app with the lifespan's state: for a client of one's own
+
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        """A pilot's client to the same app from another address."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.asgi, client=(address, 50000)),
+            base_url="http://dfr.test",
+            headers={"Authorization": f"Bearer {PILOT}"},
+        )
 
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     """The app inside its lifespan, a pilot's client to it, and the service behind it."""
-    app = one_drone_app(tmp_path)
+    async with serving(one_drone_app(tmp_path)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[Served]:
+    """``app`` inside its lifespan, and a pilot's client to it (from 127.0.0.1)."""
     async with app.router.lifespan_context(app) as state:
         # ASGITransport does not run the lifespan; hand the state in as uvicorn would.
         async def with_state(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -74,7 +93,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
             base_url="http://dfr.test",
             headers={"Authorization": f"Bearer {PILOT}"},
         ) as c:
-            yield Served(state["service"], c)
+            yield Served(state["service"], c, with_state)
 
 
 @pytest.fixture

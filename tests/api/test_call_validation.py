@@ -69,3 +69,67 @@ async def test_command_with_a_non_finite_number_is_refused(client: httpx.AsyncCl
     bad = await _post_raw(client, "/api/v1/flights/nope/commands", text)
     assert bad.status_code == 422, bad.text
     assert [p["field"] for p in bad.json()["problems"]] == ["alt_rel_m"]
+
+
+# Strict input: each field as its own JSON type, never converted ("1" is not a priority).
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"priority": "1"}, "priority"),
+        ({"priority": 1.0}, "priority"),
+        ({"priority": True}, "priority"),
+        ({"location": {"lat": "32.75", "lon": -97.33}}, "location.lat"),
+        ({"location": {"lat": 32.75, "lon": "Infinity"}}, "location.lon"),
+        ({"cancelled": 1}, "cancelled"),
+        ({"cancelled": "false"}, "cancelled"),
+        ({"cad_id": 17}, "cad_id"),
+    ],
+)
+async def test_own_json_call_is_not_coerced(
+    client: httpx.AsyncClient, change: dict[str, object], field: str
+) -> None:
+    bad = await client.post("/api/v1/calls", json={**CALL, **change})
+    assert bad.status_code == 422, bad.text
+    assert [p["field"] for p in bad.json()["problems"]] == [field]
+    await _nothing_stored_and_still_answering(client)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+async def test_own_json_call_with_a_non_finite_latitude_and_a_string_priority(
+    client: httpx.AsyncClient, number: str
+) -> None:
+    call = {**CALL, "priority": "1", "location": {"lat": "__N__", "lon": -97.33}}
+    bad = await _post_raw(client, "/api/v1/calls", json.dumps(call).replace('"__N__"', number))
+    assert bad.status_code == 422, bad.text
+    assert sorted(p["field"] for p in bad.json()["problems"]) == ["location.lat", "priority"]
+    await _nothing_stored_and_still_answering(client)
+
+
+async def test_an_integer_is_a_number_and_a_time_is_a_string(client: httpx.AsyncClient) -> None:
+    """What strict still takes: 32 for a latitude, an ISO 8601 string for a time."""
+    call = {
+        **CALL,
+        "location": {"lat": 32, "lon": -97.33},
+        "received_at": "2026-01-01T12:00:00Z",
+    }
+    taken = await client.post("/api/v1/calls", json=call)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["location"]["lat"] == 32.0
+    assert taken.json()["received_at"] == "2026-01-01T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/flights/nope/commands", {"type": "altitude", "alt_rel_m": "60"}, "alt_rel_m"),
+        ("/api/v1/flights/nope/commands", {"type": "orbit", "lat": "1", "lon": 2}, "lat"),
+        ("/api/v1/incidents/nope/launch", {"divert": "true"}, "divert"),
+        ("/api/v1/incidents/nope/launch", {"drone_id": 1}, "drone_id"),
+    ],
+)
+async def test_pilot_bodies_are_not_coerced(
+    client: httpx.AsyncClient, path: str, body: dict[str, object], field: str
+) -> None:
+    bad = await client.post(path, json=body)
+    assert bad.status_code == 422, bad.text
+    assert [p["field"] for p in bad.json()["problems"]] == [field]

@@ -76,9 +76,12 @@ async def frames_shown(page: Page) -> int:
 
 
 async def wait_for_frames(page: Page, more_than: int) -> None:
+    # a function, not an expression: Playwright evals an expression in the page, which
+    # the page's content security policy (no 'unsafe-eval') refuses
     await page.wait_for_function(
-        f"window.dfrViewer && window.dfrViewer.framesShown > {more_than}"
+        "(n) => window.dfrViewer && window.dfrViewer.framesShown > n"
         " && window.dfrViewer.latencyMs !== null",
+        arg=more_than,
         timeout=FRAME_WAIT_MS,
     )
 
