@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dfr.auth.user_cli import add_user_parser
 
     add_user_parser(sub)
+    from dfr.auth.key_cli import add_key_parser
+
+    add_key_parser(sub)
 
     for name, text in (
         ("demo", "the service with the simulated fleet of the site, in one process"),
@@ -322,7 +325,7 @@ def _configure_logging(verbosity: int, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit", "user"))
+    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit", "user", "key"))
     try:
         if args.command == "sim":
             return _run_sim(args)
@@ -336,6 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dfr.auth.user_cli import run_user
 
             return run_user(args)
+        if args.command == "key":
+            from dfr.auth.key_cli import run_key
+
+            return run_key(args)
         if args.command == "audit":
             from dfr.audit.audit_cli import run_audit
 

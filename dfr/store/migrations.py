@@ -160,6 +160,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_user ON sessions(username) WHERE ended_at IS NULL;
     """,
+    # 5: API keys for machines (the secret's SHA-256 only; the key text is shown once)
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        preset TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+    );
+    """,
 )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dfr.auth.accounts import AccountStore
+from dfr.auth.api_keys import ApiKeyStore
 from dfr.records import (
     Alert,
     CommandRecord,
@@ -24,7 +25,7 @@ from dfr.records import (
 )
 
 
-class Store(AccountStore, Protocol):
+class Store(AccountStore, ApiKeyStore, Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dfr.auth.accounts import AccountState
+from dfr.auth.api_keys import ApiKeys, KeyPreset
+from dfr.auth.tokens import Role
 from dfr.records import (
     CommandState,
     Flight,
@@ -163,3 +166,32 @@ async def test_a_failed_write_leaves_nothing_of_its_transaction(tmp_path: Path) 
         with pytest.raises(sqlite3.IntegrityError):
             await store.insert_flight(flight, "again")  # the flight row fails: no phase row
         assert [p.reason for p in await store.list_phases("f1")] == ["first"]
+
+
+async def test_a_schema_4_data_directory_keeps_its_accounts_and_gains_api_keys(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "dfr.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version=4")
+    conn.execute(
+        "INSERT INTO accounts VALUES ('chief', 'admin', '$argon2id$x', 'SECRET', NULL,"
+        " 'active', ?)",
+        (T0_TEXT,),
+    )
+    conn.commit()
+    conn.close()
+    async with SqliteStore(path) as store:
+        account = await store.account("chief")
+        assert account is not None and account.role is Role.ADMIN
+        assert account.state is AccountState.ACTIVE and account.created_at == T0
+        text, key = await ApiKeys(store).create("cad", KeyPreset.INTAKE, "chief", T0)
+        assert (await ApiKeys(store).principal(text, T0)).name == "key:cad"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert conn.execute(
+        "SELECT id, preset, created_at, expires_at, revoked_at, last_used_at FROM api_keys"
+    ).fetchone() == (key.id, "intake", T0_TEXT, "2027-02-24T12:00:00+00:00", None, T0_TEXT)
+    conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dfr.store.sqlite.accounts import SqliteAccounts
 from dfr.store.sqlite.alerts import SqliteAlerts
+from dfr.store.sqlite.api_keys import SqliteApiKeys
 from dfr.store.sqlite.commands import SqliteCommands
 from dfr.store.sqlite.flights import SqliteFlights
 from dfr.store.sqlite.incidents import SqliteIncidents
@@ -20,6 +21,7 @@ class SqliteStore(
     SqliteAlerts,
     SqliteRecordings,
     SqliteAccounts,  # people: accounts, failed sign-ins, sessions
+    SqliteApiKeys,  # machines: API keys
 ):
     """:class:`dfr.store.store.Store` on a SQLite file (``:memory:`` is refused: a
     store that forgets on restart is not a store)."""
