@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from dfr.audit.events import audit_event
 from dfr.audit.trail import AuditTrail, open_audit_trail
 from dfr.auth.accounts import Accounts
+from dfr.auth.api_keys import ApiKeys
 from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
@@ -92,6 +93,7 @@ class Service:
         self.wind = Wind(settings.wind_from_deg, settings.wind_speed_mps)
         self.videos: dict[str, DroneVideo] = {}
         self.audit: AuditTrail | None = None  # opened with the store
+        self.api_keys = ApiKeys(self.store)  # machines: dfr key add|list|revoke
         self.accounts = Accounts(
             self.store,
             idle=timedelta(seconds=settings.session_idle_s),

@@ -9,7 +9,8 @@ A caller is known by one credential:
   refresh sends ``X-Dfr-Background: 1``: it is served, but does not keep the session
   from locking when nobody uses the console;
 - a machine's bearer token (``Authorization: Bearer``; websockets and the docs page also
-  take ``?token=``, as browsers cannot set headers there): a configured token.
+  take ``?token=``, as browsers cannot set headers there): an API key (``dfr_<id>_…``,
+  made with ``dfr key add``: scoped, expiring, revocable) or a configured token.
 
 Scopes narrow what a machine credential may do: every route here that reads needs
 ``read`` (:data:`Authed`); the intake routes take ``intake`` too (:data:`IntakeAuthed`).
@@ -27,6 +28,7 @@ from fastapi import Depends, Request, WebSocket
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from dfr.auth.api_keys import looks_like_key
 from dfr.auth.tokens import Principal, Scope
 from dfr.errors import AccessDenied
 
@@ -93,6 +95,8 @@ async def authenticate(connection: HTTPConnection, *, query_token: bool) -> Prin
     service = service_of(connection)
     token = token_of(connection, query_token=query_token)
     if token:
+        if looks_like_key(token):
+            return await service.api_keys.principal(token, datetime.now(UTC))
         return service.tokens.authenticate(token)
     session = session_token_of(connection)
     if session:
