@@ -102,7 +102,8 @@ def test_an_unknown_type_names_the_type_and_the_kinds() -> None:
         ({"type": "orbit"}, [("lat", "missing"), ("lon", "missing")]),
         ({"type": "altitude"}, [("alt_rel_m", "missing")]),
         ({"type": "hold", "lat": 47.4}, [("lat", "extra_forbidden")]),  # not a hold's field
-        ({"type": "goto", "lat": "north", "lon": 8.5}, [("lat", "float_parsing")]),
+        ({"type": "goto", "lat": "north", "lon": 8.5}, [("lat", "float_type")]),
+        ({"type": "altitude", "alt_rel_m": "60"}, [("alt_rel_m", "float_type")]),  # no coercion
         ({"type": "altitude", "alt_rel_m": float("inf")}, [("alt_rel_m", "finite_number")]),
         ([{"type": "hold"}], [("", "model_attributes_type")]),
     ],
