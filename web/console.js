@@ -9,6 +9,7 @@ import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
 import { showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
+import { SharePanel } from "./share.js";
 import { LiveSocket } from "./socket.js";
 
 const TOKEN_KEY = "dfr.token";
@@ -36,6 +37,7 @@ let map;
 let queue;
 let fleet;
 let flightPanel;
+let share;
 let log;
 
 // -- sign-in --------------------------------------------------------------------------
@@ -70,6 +72,7 @@ async function signIn(token) {
 /** Leave the console; ``endSession``: also end the person's session on the service. */
 async function signOut(message = null, endSession = true) {
   for (const socket of state.sockets) socket.stop();
+  share.stop();
   state.sockets = [];
   sessionStorage.removeItem(TOKEN_KEY);
   if (endSession && state.api && !state.api.token) {
@@ -152,6 +155,8 @@ async function start(drones) {
     role.canCommand ? "" : " — read only",
   );
   $("role").dataset.canCommand = String(role.canCommand);
+  fleet.canShare = role.canCommand;
+  share.start(drones.map((d) => d.id), role.canCommand);
   for (const inc of incidents) state.incidents.set(inc.id, inc);
   state.zones = zonesOf(airspace);
   map.setExtent(extentPoints());
@@ -602,7 +607,24 @@ function boot() {
     },
   });
   queue = new IncidentQueue($("queue"), $("queue-count"), { onSelect: (id) => select("incident", id), onLaunch: launch });
-  fleet = new FleetPanel($("fleet"), { onSelect: (id) => select("drone", id) });
+  fleet = new FleetPanel($("fleet"), {
+    onSelect: (id) => select("drone", id),
+    onShare: (id) => share.choose(id),
+  });
+  share = new SharePanel(
+    {
+      form: $("share-form"),
+      drone: $("share-drone"),
+      label: $("share-label"),
+      ttl: $("share-ttl"),
+      result: $("share-result"),
+      url: $("share-url"),
+      copy: $("share-copy"),
+      list: $("share-list"),
+      status: $("share-status"),
+    },
+    () => state.api,
+  );
   flightPanel = new FlightPanel(
     {
       summary: $("flight-summary"),

@@ -22,10 +22,13 @@ export function unexpectedMode(drone) {
 }
 
 export class FleetPanel {
-  /** @param {HTMLTableSectionElement} body @param {{onSelect: (id: string) => void}} handlers */
-  constructor(body, { onSelect }) {
+  /** @param {HTMLTableSectionElement} body
+   *  @param {{onSelect: (id: string) => void, onShare: (id: string) => void}} handlers */
+  constructor(body, { onSelect, onShare }) {
     this.body = body;
     this.onSelect = onSelect;
+    this.onShare = onShare;
+    this.canShare = false; // a pilot's console: each row offers an officer link
     this.rows = new Map();
   }
 
@@ -79,6 +82,25 @@ export class FleetPanel {
           "video",
         ),
       );
+      if (this.canShare) {
+        idCell.append(
+          " ",
+          h(
+            "button",
+            {
+              type: "button",
+              class: "share-link",
+              dataset: { share: drone.id },
+              title: `share ${drone.id}'s video and position with an officer (a link that expires)`,
+              onclick: (event) => {
+                event.stopPropagation();
+                this.onShare(drone.id);
+              },
+            },
+            "share",
+          ),
+        );
+      }
       if (drone.stale) {
         idCell.append(h("span", { class: "stale-tag", title: "no telemetry received recently" }, drone.staleText));
       } else if (drone.link === "up" && drone.phase === "docked" && (drone.health_ok === false || drone.armable === false)) {

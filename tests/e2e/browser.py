@@ -6,6 +6,7 @@ Chromium driven by Playwright (never ``playwright install``).
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import shutil
@@ -40,6 +41,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_S = 20.0
+# where browser tests leave the screenshots a person looks at (build/ is not committed)
+SCREENSHOTS = Path(
+    os.environ.get("DFR_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build" / "screenshots")
+)
+
+
+def screenshot_path(name: str) -> str:
+    """A path for screenshot ``name`` in SCREENSHOTS (made if missing)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return str(SCREENSHOTS / name)
 
 
 def free_udp_port() -> int:

@@ -1,29 +1,24 @@
-// The officer's viewer: one drone's live video full width, its telemetry and incident,
-// a live-latency readout from the frame on screen, state banners and reconnects.
-// URL: /view.html?drone=fw1[&mode=mse|webcodecs]#token=… (the token moves to sessionStorage).
+// The officer's viewer: one drone's live video full width, its position and the scene on
+// a small map, the call's nature and address, a live-latency readout from the frame on
+// screen, state banners and reconnects; and, for a viewer link, a clear "expired" page
+// once the link is revoked or runs out (its sockets closed). How the page is let in —
+// a link, a signed-in person, a machine's token — is ./access.js.
+// URLs: /view.html#link=dfrv_…  ·  /view.html?drone=fw1[&mode=mse|webcodecs]
 
 import { LiveSocket } from "../socket.js";
 import { DASH, metres, percent, speed } from "../format.js";
+import { MiniMap } from "../mini_map.js";
+import { AccessError, pageAccess } from "./access.js";
 import { MsePlayer } from "./mse_player.js";
 import { ViewerStats } from "./stats.js";
 import { VideoSocket } from "./video_socket.js";
 import { WebCodecsPlayer } from "./webcodecs_player.js";
 
-const TOKEN_KEY = "dfr.token"; // shared with the console (same tab)
 const STALL_MS = 3_000; // live but no frame for this long: "video lost"
 const READOUT_EVERY_MS = 250;
+const LINK_CHECK_EVERY_MS = 15_000; // a link's page asks whether the link still holds
 
 const $ = (id) => document.getElementById(id);
-
-function takeToken() {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  const fromFragment = params.get("token");
-  if (fromFragment) {
-    sessionStorage.setItem(TOKEN_KEY, fromFragment);
-    history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
 
 function chooseMode(asked) {
   if (asked === "mse" && MsePlayer.supported()) return "mse";
@@ -47,16 +42,6 @@ function setBanner(stats, state, detail = "") {
   banner.textContent = detail ? `${BANNER_TEXT[state]} ${detail}` : BANNER_TEXT[state];
 }
 
-async function getJson(path, token) {
-  const response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!response.ok) {
-    const error = new Error(`${path}: HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return response.json();
-}
-
 function showTelemetry(msg) {
   $("alt").textContent = msg.alt_rel_m === null ? DASH : `${metres(msg.alt_rel_m)} rel`;
   $("speed").textContent = speed(msg.ground_speed_mps);
@@ -64,55 +49,87 @@ function showTelemetry(msg) {
   $("phase").textContent = msg.link === "connected" ? msg.phase : `${msg.phase} (${msg.link})`;
 }
 
-function incidentText(incident) {
-  const { lat, lon } = incident.location ?? {};
-  const where = incident.address || (Number.isFinite(lat) && Number.isFinite(lon)
-    ? `${lat.toFixed(5)}, ${lon.toFixed(5)}` : "location unknown");
-  return `P${incident.priority} ${incident.nature} — ${where}`;
+function callText(call) {
+  if (!call) return "No call";
+  const where = call.address || (Number.isFinite(call.lat) && Number.isFinite(call.lon)
+    ? `${call.lat.toFixed(5)}, ${call.lon.toFixed(5)}` : "location unknown");
+  return `P${call.priority} ${call.nature} — ${where}`;
 }
 
-function watchIncident(droneId, token) {
-  let flightShown;
-  return async (msg) => {
-    if (msg.flight_id === flightShown) return;
-    flightShown = msg.flight_id;
-    if (!msg.flight_id) {
-      $("incident").textContent = "No incident";
-      return;
+/** The call and the map follow the flight the drone flies; refreshed when it changes. */
+class Scene {
+  constructor(access, miniMap) {
+    this.access = access;
+    this.miniMap = miniMap;
+    this.flightShown = undefined;
+    this.airspaceShown = false;
+  }
+
+  show(view) {
+    this.flightShown = view.flight_id ?? null;
+    $("incident").textContent = callText(view.call);
+    if (!this.airspaceShown && view.airspace) {
+      this.miniMap.setAirspace(view.airspace);
+      this.airspaceShown = true;
     }
+    const { call } = view;
+    this.miniMap.setScene(call && Number.isFinite(call.lat) ? { lat_deg: call.lat, lon_deg: call.lon } : null);
+  }
+
+  async follow(flightId) {
+    if ((flightId ?? null) === this.flightShown) return;
+    this.flightShown = flightId ?? null;
     try {
-      const flight = await getJson(`/flights/${encodeURIComponent(msg.flight_id)}`, token);
-      if (!flight.incident_id) {
-        $("incident").textContent = `Flight ${flight.id}`;
-        return;
-      }
-      const incident = await getJson(`/incidents/${encodeURIComponent(flight.incident_id)}`, token);
-      if (flightShown === msg.flight_id) $("incident").textContent = incidentText(incident);
+      this.show(await this.access.current(flightId));
     } catch (error) {
-      $("incident").textContent = `Incident unavailable (${error.message})`;
+      if (error instanceof AccessError && error.refused) throw error;
+      $("incident").textContent = `Call unavailable (${error.message})`;
     }
-  };
+  }
+}
+
+/** A link's end: the page says so plainly and keeps nothing open. */
+function showExpired(stats, sockets, detail) {
+  for (const socket of sockets) socket.stop();
+  stats.state = "expired";
+  stats.videoOpen = false;
+  document.body.dataset.link = "expired";
+  $("expired-detail").textContent = detail;
+  $("expired").hidden = false;
+  setBanner(stats, "error", "— link expired");
 }
 
 async function main() {
   const query = new URLSearchParams(window.location.search);
-  const droneId = query.get("drone");
   const mode = chooseMode(query.get("mode"));
   const stats = new ViewerStats(mode);
   window.dfrViewer = stats;
   $("mode").textContent = mode === "mse" ? "MSE" : "WebCodecs";
   $("stage").dataset.mode = mode;
-  const token = takeToken();
-  if (!droneId) return setBanner(stats, "error", "— no drone in the address (?drone=ID)");
+
+  let access;
+  let firstView;
+  try {
+    [access, firstView] = await pageAccess();
+  } catch (error) {
+    if (error instanceof AccessError && error.refused && /link/i.test(error.detail)) {
+      return showExpired(stats, [], error.detail);
+    }
+    const refused = error instanceof AccessError && error.refused;
+    return setBanner(stats, "error", refused ? `— token refused (${error.detail}): sign in again` : `— ${error.message}`);
+  }
+  const droneId = firstView?.drone_id ?? access.droneId;
+  document.body.dataset.access = access.kind;
   $("drone-id").textContent = droneId;
   document.title = `${droneId} — dfr live video`;
-  if (!token) return setBanner(stats, "error", "— no token: open the link from the console");
-  try {
-    await getJson("/me", token);
-  } catch (error) {
-    const refused = error.status === 401 || error.status === 403;
-    return setBanner(stats, "error", refused ? "— token refused, sign in again" : `— ${error.message}`);
-  }
+
+  const site = firstView ?? await access.current(null).catch(() => null);
+  const miniMap = new MiniMap($("mini-map"), { tileUrl: site?.map?.tile_url ?? null, attribution: site?.map?.attribution ?? "" });
+  window.dfrMiniMap = miniMap;
+  const scene = new Scene(access, miniMap);
+  if (firstView) scene.show(firstView);
+  if (firstView?.label) $("link-label").textContent = `for ${firstView.label}`;
+  if (firstView?.expires_at) $("link-expiry").textContent = `link ends ${new Date(firstView.expires_at).toLocaleTimeString()}`;
 
   const player = mode === "mse"
     ? new MsePlayer($("video"), stats) : new WebCodecsPlayer($("canvas"), stats);
@@ -121,13 +138,37 @@ async function main() {
   let openedOnce = false;
   const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
   const format = mode === "mse" ? "fmp4" : "annexb";
+  const credential = access.query ? `&${access.query}` : "";
+  const sockets = [];
+  const ended = (detail) => showExpired(stats, sockets, detail);
+
+  /** Does the credential still hold? A link's end (or a session's) ends the page. */
+  async function stillAllowed() {
+    try {
+      if (access.kind === "link") await access.view();
+      else await access.check();
+      return true;
+    } catch (error) {
+      if (!(error instanceof AccessError) || !error.refused) return true; // a passing fault
+      if (access.kind === "link") ended(error.detail);
+      else {
+        for (const socket of sockets) socket.stop();
+        setBanner(stats, "error", `— token refused (${error.detail}): sign in again`);
+      }
+      return false;
+    }
+  }
+
   const video = new VideoSocket(
     () => {
       stats.connecting();
-      return `${base}/ws/video/${encodeURIComponent(droneId)}?format=${format}&token=${encodeURIComponent(token)}`;
+      return `${base}/ws/video/${encodeURIComponent(droneId)}?format=${format}${credential}`;
     },
     {
-      onOpen: () => { openedOnce = true; },
+      onOpen: () => {
+        openedOnce = true;
+        stats.videoOpen = true;
+      },
       onText: (msg) => {
         if (msg.type === "codec") {
           try {
@@ -151,27 +192,30 @@ async function main() {
         }
       },
       onClose: async ({ retryInMs }) => {
+        stats.videoOpen = false;
         player.reset();
         setBanner(stats, "reconnecting", `in ${(retryInMs / 1000).toFixed(1)} s`);
-        if (!openedOnce) {
-          // never accepted: the token may have been revoked or the drone has no video
+        // closed by the service: the credential may have ended (a revoked link)
+        if (!(await stillAllowed())) return;
+        if (!openedOnce && access.kind !== "link") {
           try {
-            await getJson(`/drones/${encodeURIComponent(droneId)}`, token);
+            await access.get(`/drones/${encodeURIComponent(droneId)}`);
           } catch (error) {
-            if (error.status === 401 || error.status === 403 || error.status === 404) {
+            if (error.status === 404) {
               video.stop();
-              setBanner(stats, "error", error.status === 404
-                ? `— no drone ${droneId}` : "— token refused, sign in again");
+              setBanner(stats, "error", `— no drone ${droneId}`);
             }
           }
         }
       },
     },
   );
+  sockets.push(video);
   setBanner(stats, "connecting");
   video.start();
 
   setInterval(() => {
+    if (stats.state === "expired") return;
     const now = performance.now();
     if (stats.framesShown !== lastFrames) {
       lastFrames = stats.framesShown;
@@ -185,19 +229,29 @@ async function main() {
     latency.dataset.level = stats.latencyMs !== null && stats.latencyMs > 500 ? "high" : "ok";
   }, READOUT_EVERY_MS);
 
-  const onTelemetryIncident = watchIncident(droneId, token);
   const telemetry = new LiveSocket(
-    () => `${base}/ws/telemetry?drone_id=${encodeURIComponent(droneId)}&token=${encodeURIComponent(token)}`,
+    () => `${base}/ws/telemetry?drone_id=${encodeURIComponent(droneId)}${credential}`,
     {
       onMessage: (msg) => {
         if (msg.type !== "position" || msg.drone_id !== droneId) return;
         showTelemetry(msg);
-        onTelemetryIncident(msg);
+        miniMap.setDrone(Number.isFinite(msg.lat) && Number.isFinite(msg.lon)
+          ? { lat_deg: msg.lat, lon_deg: msg.lon, heading_deg: msg.heading_deg } : null);
+        scene.follow(msg.flight_id).catch((error) => ended(error.detail));
       },
-      onState: () => {},
+      onState: (state) => {
+        if (state === "refused" || state === "reconnecting") stillAllowed();
+      },
     },
   );
+  sockets.push(telemetry);
   telemetry.start();
+
+  if (access.kind === "link") {
+    setInterval(() => { if (stats.state !== "expired") stillAllowed(); }, LINK_CHECK_EVERY_MS);
+    const untilEnd = new Date(firstView.expires_at).getTime() - Date.now();
+    if (untilEnd > 0 && untilEnd < 2 ** 31) setTimeout(stillAllowed, untilEnd + 500);
+  }
 }
 
 main().catch((error) => {

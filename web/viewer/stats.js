@@ -16,6 +16,7 @@ export class ViewerStats {
     this.firstFrameMsHistory = [];
     this.connects = 0;
     this.errors = [];
+    this.videoOpen = false; // the video socket is open now
   }
 
   connecting() {

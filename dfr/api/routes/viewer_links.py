@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/api/v1", tags=["viewer links"])
 
 VIEW_PAGE = "/view.html"
+COOKIE_GRACE = timedelta(hours=1)
 
 
 @router.post("/viewer-links", status_code=201)
@@ -149,7 +150,8 @@ async def open_link(request: Request, response: Response) -> ViewerLinkViewOut:
     response.set_cookie(
         view_cookie_name(link.id),
         token,
-        max_age=max(1, int((link.expires_at - datetime.now(UTC)).total_seconds())),
+        # outlives the link a while, so its page is told "expired" rather than "not open"
+        max_age=int((link.expires_at - datetime.now(UTC) + COOKIE_GRACE).total_seconds()),
         path="/",
         httponly=True,
         samesite="strict",
