@@ -11,6 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # CJIS Security Policy 5.4.7: audit records are kept for at least one year
 AUDIT_RETENTION_MIN_DAYS = 365
+# CJIS Security Policy 5.5.4 (system use notification): shown before anyone signs in
+DEFAULT_SYSTEM_USE_NOTICE = (
+    "Authorized use only. This system and the information in it (live video, incident "
+    "locations and records) are for official use by personnel the operating agency has "
+    "authorized. All activity on this system is monitored and recorded, and the records may "
+    "be reviewed by the agency and its auditors and disclosed to law enforcement. "
+    "Unauthorized use or misuse is prohibited and may result in disciplinary action and "
+    "civil and criminal prosecution. Signing in means you accept these conditions."
+)
 
 
 class Settings(BaseSettings):
@@ -55,6 +64,15 @@ class Settings(BaseSettings):
         description="DFR_AUDIT_RETENTION_DAYS: how long audit records are kept; `dfr audit "
         "prune` removes only records older than this (at least 365: CJIS 5.4.7 keeps audit "
         "records a year or more)",
+    )
+
+    system_use_notice: str = Field(
+        DEFAULT_SYSTEM_USE_NOTICE,
+        min_length=1,
+        max_length=4000,
+        description="DFR_SYSTEM_USE_NOTICE: the system use notification (CJIS 5.5.4) the "
+        "console shows on its sign-in form before anyone signs in; the agency's approved "
+        "wording (plain text; blank lines separate paragraphs)",
     )
 
     session_idle_s: float = Field(

@@ -8,7 +8,7 @@ import { FleetPanel, STALE_AFTER_MS } from "./fleet.js";
 import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
-import { showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
+import { loadNotice, showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
 import { LiveSocket } from "./socket.js";
 
 const TOKEN_KEY = "dfr.token";
@@ -594,6 +594,7 @@ function tickClock() {
 // -- boot -----------------------------------------------------------------------------
 
 function boot() {
+  loadNotice();
   log = new EventLog($("log"), $("critical"));
   map = new SiteMap($("map"), {
     onSelect: select,
