@@ -32,6 +32,7 @@ from dfr.audit.trail import AuditTrail, open_audit_trail
 from dfr.auth.accounts import Accounts
 from dfr.auth.api_keys import ApiKeys
 from dfr.auth.tokens import Principal, Role, TokenRegistry
+from dfr.auth.viewer_links import ViewerLinks
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
 from dfr.dispatch.desk import DispatchDesk
@@ -94,6 +95,11 @@ class Service:
         self.videos: dict[str, DroneVideo] = {}
         self.audit: AuditTrail | None = None  # opened with the store
         self.api_keys = ApiKeys(self.store)  # machines: dfr key add|list|revoke
+        self.viewer_links = ViewerLinks(  # officers: a pilot shares one drone or flight
+            self.store,
+            default_ttl=timedelta(seconds=site.policy.viewer_link_ttl_s),
+            max_ttl=timedelta(seconds=site.policy.viewer_link_max_ttl_s),
+        )
         self.accounts = Accounts(
             self.store,
             idle=timedelta(seconds=settings.session_idle_s),

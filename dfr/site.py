@@ -121,6 +121,24 @@ class Policy(_Model):
     zone_margin_m: float = Field(
         0.0, ge=0, description="extra clearance added to every zone's own buffer_m when planning"
     )
+    viewer_link_ttl_s: float = Field(
+        7200.0, gt=0, le=86400, description="how long an officer's viewer link lasts unless asked"
+    )
+    viewer_link_max_ttl_s: float = Field(
+        43200.0, gt=0, le=86400, description="the longest viewer link a pilot may share"
+    )
+    viewer_links_need_sign_in: bool = Field(
+        False, description="an officer signs in to open a viewer link (else the link suffices)"
+    )
+
+    @model_validator(mode="after")
+    def _link_ttl_within_max(self) -> Policy:
+        if self.viewer_link_ttl_s > self.viewer_link_max_ttl_s:
+            raise ValueError(
+                f"viewer_link_ttl_s ({self.viewer_link_ttl_s:g}) exceeds "
+                f"viewer_link_max_ttl_s ({self.viewer_link_max_ttl_s:g})"
+            )
+        return self
 
 
 class SiteFile(_Model):

@@ -10,10 +10,14 @@ A caller is known by one credential:
   from locking when nobody uses the console;
 - a machine's bearer token (``Authorization: Bearer``; websockets and the docs page also
   take ``?token=``, as browsers cannot set headers there): an API key (``dfr_<id>_…``,
-  made with ``dfr key add``: scoped, expiring, revocable) or a configured token.
+  made with ``dfr key add``: scoped, expiring, revocable) or a configured token;
+- an officer's viewer link (``dfrv_<id>_…``, :mod:`dfr.auth.viewer_links`): as a bearer
+  token when the viewer page opens it, then as the ``dfr_view_<id>`` cookie that opening
+  sets, chosen by ``?view=<id>`` (same Origin rule as the session cookie). A link sees
+  its one drone only: :func:`admit` checks the drone of every socket it opens.
 
-Every ``/api/`` request except sign-in is authenticated before its body is read
-(:mod:`dfr.api.caller_first`); the principal found then is kept on the request's scope
+Every ``/api/`` request except sign-in (and opening a viewer link) is authenticated
+before its body is read (:mod:`dfr.api.caller_first`); the principal found then is kept on the request's scope
 (:data:`CALLER_KEY`), so the route's dependency does not look it up twice.
 
 Scopes narrow what a machine credential may do: every route here that reads needs
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +38,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from dfr.auth.api_keys import looks_like_key
 from dfr.auth.tokens import Principal, Scope
+from dfr.auth.viewer_links import looks_like_link
 from dfr.errors import AccessDenied
 
 if TYPE_CHECKING:
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
 
 SESSION_COOKIE = "dfr_session"
 CALLER_KEY = "dfr.caller"  # the scope key of the principal an HTTP request was found to be
+VIEW_COOKIE_PREFIX = "dfr_view_"  # + the link's id: one cookie per opened link
+VIEW_QUERY = "view"  # ?view=<link id>: this request is the link's
 BACKGROUND_HEADER = "x-dfr-background"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_CREDENTIAL = (
@@ -74,6 +81,24 @@ def token_of(connection: HTTPConnection, *, query_token: bool) -> str | None:
 
 def session_token_of(connection: HTTPConnection) -> str | None:
     return connection.cookies.get(SESSION_COOKIE) or None
+
+
+def view_cookie_name(link_id: str) -> str:
+    return f"{VIEW_COOKIE_PREFIX}{link_id}"
+
+
+def view_token_of(connection: HTTPConnection) -> str | None:
+    """The viewer link a ``?view=<id>`` request acts as: its cookie's link text."""
+    link_id = connection.query_params.get(VIEW_QUERY)
+    if not link_id:
+        return None
+    token = connection.cookies.get(view_cookie_name(link_id))
+    if not token:
+        raise AccessDenied(
+            f"viewer link {link_id[:16]} is not open in this browser: open the link again",
+            authenticated=False,
+        )
+    return token
 
 
 def _is_websocket(connection: HTTPConnection) -> bool:
@@ -114,17 +139,36 @@ async def _authenticate(connection: HTTPConnection, *, query_token: bool) -> Pri
     if token:
         if looks_like_key(token):
             return await service.api_keys.principal(token, datetime.now(UTC))
+        if looks_like_link(token):
+            return await service.viewer_links.principal(token, datetime.now(UTC))
         return service.tokens.authenticate(token)
+    view = view_token_of(connection)
+    if view:
+        _check_origin(connection)
+        return await service.viewer_links.principal(view, datetime.now(UTC))
+    return await session_principal(connection)
+
+
+async def session_principal(connection: HTTPConnection) -> Principal:
+    """The person whose session cookie the connection carries, or `AccessDenied`."""
     session = session_token_of(connection)
     if session:
         _check_origin(connection)
         use = connection.headers.get(BACKGROUND_HEADER) != "1" and not _is_websocket(connection)
-        principal, _ = await service.accounts.principal(session, datetime.now(UTC), use=use)
+        principal, _ = await service_of(connection).accounts.principal(
+            session, datetime.now(UTC), use=use
+        )
         return principal
     raise AccessDenied(NO_CREDENTIAL, authenticated=False)
 
 
 def _may_read(principal: Principal) -> Principal:
+    if principal.drone_id is not None:
+        raise AccessDenied(
+            f"an officer's viewer link sees drone {principal.drone_id}'s video and position "
+            "only (GET /api/v1/viewer-link)",
+            authenticated=True,
+        )
     if not principal.may(Scope.READ):
         raise AccessDenied(
             f"{principal.name} may not read: its key is for {_scopes(principal)} only",
@@ -152,21 +196,62 @@ Authed = Annotated[Principal, Depends(principal)]
 IntakeAuthed = Annotated[Principal, Depends(intake_principal)]
 
 
-async def admit(websocket: WebSocket) -> Principal | None:
-    """The websocket's principal (one that may read); or, refused, the socket is closed
-    (1008, the reason) and None is returned."""
+def _may_see(principal: Principal, drone_id: str | None) -> Principal:
+    """A caller who may read; or a viewer link, for its own drone's socket."""
+    if principal.drone_id is not None and drone_id == principal.drone_id:
+        return principal
+    return _may_read(principal)
+
+
+async def link_viewer(request: Request) -> Principal:
+    """The viewer link the request acts as (``?view=<id>`` or its bearer text)."""
+    who = await authenticate(request, query_token=False)
+    if who.kind != "link":
+        raise AccessDenied(
+            f"{who.name} is not a viewer link: this route is the link's own page",
+            authenticated=True,
+        )
+    return who
+
+
+LinkViewer = Annotated[Principal, Depends(link_viewer)]
+
+
+async def admit(websocket: WebSocket, *, drone_id: str | None = None) -> Principal | None:
+    """The websocket's principal (one that may read; a viewer link only for the socket
+    of its own drone, ``drone_id``); or, refused, the socket is closed (1008, the
+    reason) and None is returned."""
     try:
-        return _may_read(await authenticate(websocket, query_token=True))
+        return _may_see(await authenticate(websocket, query_token=True), drone_id)
     except AccessDenied as exc:
         await websocket.close(code=1008, reason=str(exc)[:120])
         return None
 
 
+def _recheck_of(connection: HTTPConnection) -> Callable[[], Awaitable[object]] | None:
+    """How to ask again whether the connection's credential still holds (None: a
+    configured token or API key, checked once)."""
+    service = service_of(connection)
+    token = token_of(connection, query_token=True)
+    link = token if token and looks_like_link(token) else None
+    if not token:
+        link = view_token_of(connection)
+    if link is not None:
+        link_text = link
+        return lambda: service.viewer_links.check(link_text, datetime.now(UTC))
+    session = None if token else session_token_of(connection)
+    if session is not None:
+        session_text = session
+        return lambda: service.accounts.principal(session_text, datetime.now(UTC), use=False)
+    return None
+
+
 async def while_signed_in(websocket: WebSocket, work: Coroutine[Any, Any, object]) -> None:
     """Run ``work`` (an accepted socket's serving) for as long as the socket's credential
-    holds: a session signed out, locked, ended or disabled closes it with 1008 and why."""
-    session = None if token_of(websocket, query_token=True) else session_token_of(websocket)
-    if session is None:
+    holds: a session signed out, locked, ended or disabled, or a viewer link revoked or
+    expired, closes it with 1008 and why."""
+    recheck = _recheck_of(websocket)
+    if recheck is None:
         await work
         return
     service = service_of(websocket)
@@ -175,7 +260,7 @@ async def while_signed_in(websocket: WebSocket, work: Coroutine[Any, Any, object
         while True:
             await asyncio.sleep(service.settings.session_check_s)
             try:
-                await service.accounts.principal(session, datetime.now(UTC), use=False)
+                await recheck()
             except AccessDenied as exc:  # closing ends the serving: its socket is gone
                 if websocket.client_state is WebSocketState.CONNECTED:
                     with contextlib.suppress(WebSocketDisconnect, RuntimeError):

@@ -20,7 +20,16 @@ from dfr.api import error_responses
 from dfr.api.body_limit import BodyLimit
 from dfr.api.caller_first import CallerFirst
 from dfr.api.limits import Rate, RateLimit, rule
-from dfr.api.routes import calls, docs, drones, flights, incidents, session, websockets
+from dfr.api.routes import (
+    calls,
+    docs,
+    drones,
+    flights,
+    incidents,
+    session,
+    viewer_links,
+    websockets,
+)
 from dfr.api.routes import site as site_routes
 from dfr.api.schemas import ErrorOut, InvalidInputOut
 from dfr.api.security_headers import SecurityHeaders
@@ -96,7 +105,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     error_responses.install(app)
     app.include_router(docs.router)
     app.include_router(calls.router, responses={**WITH_INPUT, **RATE_LIMITED})
-    for part in (incidents, drones, flights):
+    for part in (incidents, drones, flights, viewer_links):
         app.include_router(part.router, responses=WITH_ID)
     app.include_router(site_routes.router, responses=ERRORS)
     app.include_router(session.router, responses={**WITH_INPUT, **RATE_LIMITED})

@@ -43,6 +43,7 @@ class Principal:
     role: Role
     kind: str = "token"  # token (configured), user (a session), key (an API key)
     scopes: frozenset[Scope] | None = None  # None: all its role allows
+    drone_id: str | None = None  # an officer's viewer link: the one drone it may see
 
     def may(self, scope: Scope) -> bool:
         return self.scopes is None or scope in self.scopes

@@ -174,6 +174,21 @@ MIGRATIONS: tuple[str, ...] = (
         last_used_at TEXT
     );
     """,
+    # 6: officer viewer links (the secret's SHA-256 only; openings are in the audit trail)
+    """
+    CREATE TABLE viewer_links (
+        id TEXT PRIMARY KEY,
+        drone_id TEXT NOT NULL,
+        flight_id TEXT,
+        digest TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        revoked_at TEXT,
+        revoked_by TEXT
+    );
+    """,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from dfr.auth.accounts import AccountStore
 from dfr.auth.api_keys import ApiKeyStore
+from dfr.auth.viewer_links import ViewerLinkStore
 from dfr.records import (
     Alert,
     CommandRecord,
@@ -25,7 +26,7 @@ from dfr.records import (
 )
 
 
-class Store(AccountStore, ApiKeyStore, Protocol):
+class Store(AccountStore, ApiKeyStore, ViewerLinkStore, Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -1,24 +1,30 @@
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from dfr.api.app import create_app
+from dfr.auth.tokens import Role
 from dfr.config import Settings
 from dfr.service import Service
 from dfr.site import load_site
+from tests.e2e.harness import free_tcp_port
 
 PILOT = "pilot-token-for-tests-0123456789"
 VIEWER = "viewer-token-for-tests-0123456789"
+PASSWORD = "correct horse battery staple 42"  # every test account's
 
 
 def free_udp_port() -> int:
@@ -99,3 +105,59 @@ async def serving(app: FastAPI) -> AsyncIterator[Served]:
 @pytest.fixture
 async def client(served: Served) -> httpx.AsyncClient:
     return served.client
+
+
+@dataclass
+class Running:
+    base: str
+    service: Service
+
+    @property
+    def origin(self) -> str:
+        return self.base
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base, timeout=10)
+
+    async def person(self, username: str, role: Role) -> str:
+        """A new account; its TOTP secret (empty for a viewer)."""
+        new = await self.service.accounts.add(username, role, datetime.now(UTC), PASSWORD)
+        return new.account.totp_secret or ""
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    """The service under a real uvicorn (sessions lock after 3 s idle, checked every
+    0.2 s): for cookies, Origins and websockets as browsers send them."""
+    (tmp_path / "site").mkdir()
+    site_dir = write_site(tmp_path / "site", [free_udp_port()])
+    settings = Settings(
+        site=site_dir,
+        data_dir=tmp_path / "data",
+        api_token=SecretStr(PILOT),
+        viewer_token=SecretStr(VIEWER),
+        session_idle_s=3.0,
+        session_check_s=0.2,
+    )
+    app = create_app(settings, load_site(site_dir))
+    port = free_tcp_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve(), name="test: uvicorn")
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        yield Running(f"http://127.0.0.1:{port}", _service_of(server))
+    finally:
+        server.should_exit = True
+        await task
+
+
+def _service_of(server: uvicorn.Server) -> Service:
+    """The lifespan's service (uvicorn keeps the lifespan state it copies into requests)."""
+    lifespan_state = server.lifespan.state
+    service: Service = lifespan_state["service"]
+    return service

@@ -6,83 +6,18 @@ when their session ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pyotp
 import pytest
-import uvicorn
 import websockets
-from pydantic import SecretStr
 
-from dfr.api.app import create_app
 from dfr.auth.tokens import Role
-from dfr.config import Settings
-from dfr.service import Service
-from dfr.site import load_site
-from tests.api.conftest import PILOT, free_udp_port, write_site
-from tests.e2e.harness import free_tcp_port
+from tests.api.conftest import PASSWORD, Running
 
 pytestmark = pytest.mark.timeout(120)
 
-PASSWORD = "correct horse battery staple 42"
 CALL = {"cad_id": "S-1", "nature": "test", "priority": 4, "location": {"lat": 47.4, "lon": 8.55}}
-
-
-@dataclass
-class Running:
-    base: str
-    service: Service
-
-    @property
-    def origin(self) -> str:
-        return self.base
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base, timeout=10)
-
-    async def person(self, username: str, role: Role) -> str:
-        """A new account; its TOTP secret (empty for a viewer)."""
-        new = await self.service.accounts.add(username, role, datetime.now(UTC), PASSWORD)
-        return new.account.totp_secret or ""
-
-
-@pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    (tmp_path / "site").mkdir()
-    site_dir = write_site(tmp_path / "site", [free_udp_port()])
-    settings = Settings(
-        site=site_dir,
-        data_dir=tmp_path / "data",
-        api_token=SecretStr(PILOT),
-        session_idle_s=3.0,
-        session_check_s=0.2,
-    )
-    app = create_app(settings, load_site(site_dir))
-    port = free_tcp_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve(), name="test: uvicorn")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        yield Running(f"http://127.0.0.1:{port}", _service_of(server))
-    finally:
-        server.should_exit = True
-        await task
-
-
-def _service_of(server: uvicorn.Server) -> Service:
-    """The lifespan's service (uvicorn keeps the lifespan state it copies into requests)."""
-    lifespan_state = server.lifespan.state
-    service: Service = lifespan_state["service"]
-    return service
 
 
 async def _sign_in(client: httpx.AsyncClient, username: str, secret: str) -> httpx.Response:

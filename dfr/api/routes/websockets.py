@@ -1,8 +1,10 @@
 """Websockets: telemetry and events as JSON from the bus, and live video.
 
 Each is authenticated before it is accepted (:mod:`dfr.api.access`): a person's session
-cookie from dfr's own pages, or a machine's token as ``?token=`` (or ``Authorization``).
-A refused one is closed with 1008 and the reason; so is an open one whose session ends.
+cookie from dfr's own pages, an officer's viewer link (``?view=<id>``: its drone's video
+and telemetry only), or a machine's token as ``?token=`` (or ``Authorization``). A
+refused one is closed with 1008 and the reason; so is an open one whose session ends or
+whose link is revoked or expires.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ async def ws_events(websocket: WebSocket) -> None:
 async def ws_video(websocket: WebSocket, drone_id: str) -> None:
     """Live video: a JSON codec message, then fMP4 (init segment, then fragments from a
     keyframe) for Media Source Extensions, or ``?format=annexb`` for WebCodecs."""
-    who = await admit(websocket)
+    who = await admit(websocket, drone_id=drone_id)
     if who is None:
         return
     video = service_of(websocket).videos.get(drone_id)
@@ -89,7 +91,9 @@ async def _send_positions(
 
 
 async def _stream(websocket: WebSocket, topic: Topic, *, latest_only: bool) -> None:
-    if await admit(websocket) is None:
+    # a viewer link may follow its own drone's positions (?drone_id=), never events
+    drone_id = websocket.query_params.get("drone_id") if topic is Topic.TELEMETRY else None
+    if await admit(websocket, drone_id=drone_id) is None:
         return
     await while_signed_in(websocket, _serve(websocket, topic, latest_only=latest_only))
 

@@ -11,6 +11,7 @@ from dfr.store.sqlite.flights import SqliteFlights
 from dfr.store.sqlite.incidents import SqliteIncidents
 from dfr.store.sqlite.recordings import SqliteRecordings
 from dfr.store.sqlite.track import SqliteTrack
+from dfr.store.sqlite.viewer_links import SqliteViewerLinks
 
 
 class SqliteStore(
@@ -22,6 +23,7 @@ class SqliteStore(
     SqliteRecordings,
     SqliteAccounts,  # people: accounts, failed sign-ins, sessions
     SqliteApiKeys,  # machines: API keys
+    SqliteViewerLinks,  # officers: viewer links
 ):
     """:class:`dfr.store.store.Store` on a SQLite file (``:memory:`` is refused: a
     store that forgets on restart is not a store)."""
