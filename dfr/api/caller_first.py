@@ -30,14 +30,17 @@ from dfr.api.schemas import ErrorOut
 from dfr.errors import AccessDenied
 
 API_PREFIX = "/api/"
-# the only /api/ requests an unknown caller may make: signing in (its body is how a person
-# becomes known; under the sign-in rate limit and the body limit), asking whose session the
-# cookie is, and reading the system use notice shown before signing in
+# the only /api/ requests that reach their route without a valid credential: signing in
+# (its body is how a person becomes known; under the sign-in rate limit and the body
+# limit), asking whose session the cookie is, reading the system use notice shown before
+# signing in, and opening a viewer link (it takes no body, and it audits a refused opening
+# itself, which a refusal here would skip)
 PUBLIC_API: frozenset[tuple[str, str]] = frozenset(
     {
         ("POST", "/api/v1/session"),
         ("GET", "/api/v1/session"),
         ("GET", "/api/v1/session/notice"),
+        ("POST", "/api/v1/viewer-links/open"),
     }
 )
 
