@@ -9,6 +9,18 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# CJIS Security Policy 5.4.7: audit records are kept for at least one year
+AUDIT_RETENTION_MIN_DAYS = 365
+# CJIS Security Policy 5.5.4 (system use notification): shown before anyone signs in
+DEFAULT_SYSTEM_USE_NOTICE = (
+    "Authorized use only. This system and the information in it (live video, incident "
+    "locations and records) are for official use by personnel the operating agency has "
+    "authorized. All activity on this system is monitored and recorded, and the records may "
+    "be reviewed by the agency and its auditors and disclosed to law enforcement. "
+    "Unauthorized use or misuse is prohibited and may result in disciplinary action and "
+    "civil and criminal prosecution. Signing in means you accept these conditions."
+)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -45,6 +57,22 @@ class Settings(BaseSettings):
         None,
         description="the audit trail's Ed25519 signing key (made when absent); default "
         "DATA_DIR/audit-signing.key — keep it where readers of the data directory cannot write",
+    )
+
+    audit_retention_days: int = Field(
+        400,
+        description="DFR_AUDIT_RETENTION_DAYS: how long audit records are kept; `dfr audit "
+        "prune` removes only records older than this (at least 365: CJIS 5.4.7 keeps audit "
+        "records a year or more)",
+    )
+
+    system_use_notice: str = Field(
+        DEFAULT_SYSTEM_USE_NOTICE,
+        min_length=1,
+        max_length=4000,
+        description="DFR_SYSTEM_USE_NOTICE: the system use notification (CJIS 5.5.4) the "
+        "console shows on its sign-in form before anyone signs in; the agency's approved "
+        "wording (plain text; blank lines separate paragraphs)",
     )
 
     session_idle_s: float = Field(
@@ -122,6 +150,17 @@ class Settings(BaseSettings):
                 "(DFR_TLS_CERT_FILE, --tls-cert) and its key (DFR_TLS_KEY_FILE, --tls-key)"
             )
         return self
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _retention_keeps_a_year(cls, value: int) -> int:
+        if value < AUDIT_RETENTION_MIN_DAYS:
+            raise ValueError(
+                f"DFR_AUDIT_RETENTION_DAYS (audit_retention_days) is {value} days: it must be "
+                f"at least {AUDIT_RETENTION_MIN_DAYS}, because the CJIS Security Policy (5.4.7, "
+                "audit record retention) requires audit records to be kept for at least one year"
+            )
+        return value
 
     @property
     def tls(self) -> bool:

@@ -8,7 +8,7 @@ import { FleetPanel, STALE_AFTER_MS } from "./fleet.js";
 import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
-import { showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
+import { loadNotice, showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
 import { SharePanel } from "./share.js";
 import { LiveSocket } from "./socket.js";
 
@@ -599,6 +599,7 @@ function tickClock() {
 // -- boot -----------------------------------------------------------------------------
 
 function boot() {
+  loadNotice();
   log = new EventLog($("log"), $("critical"));
   map = new SiteMap($("map"), {
     onSelect: select,

@@ -1,6 +1,8 @@
 // The console's sign-in page: a person's user name, password and authenticator code (the
 // service answers with its HttpOnly session cookie), or a machine's access token, from
-// the form or a link's #token= fragment (taken out of the address bar at once).
+// the form or a link's #token= fragment (taken out of the address bar at once). The form
+// shows the system use notice (CJIS 5.5.4) first: it can be sent only once the notice is
+// on the screen, and says so (notice_acknowledged).
 
 import { Api, ApiError } from "./api.js";
 
@@ -14,6 +16,18 @@ export function tokenFromFragment() {
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
   return token;
+}
+
+/** The service's system use notice into the form; until it is there, the form cannot be sent. */
+export async function loadNotice() {
+  const text = $("signin-notice-text");
+  try {
+    const notice = await new Api(null).get("/session/notice");
+    text.textContent = notice.text;
+    $("signin-submit").disabled = false;
+  } catch (err) {
+    text.textContent = `The system use notice could not be loaded (${err.message}); sign-in waits for it: reload the page.`;
+  }
 }
 
 /** The sign-in page; ``viaToken``: the machine-token form is opened (its error is shown). */
@@ -39,7 +53,11 @@ export function signInMessage(err, viaToken = false) {
 
 /** The account form: user name, password, code → the session cookie, true once signed in. */
 export async function signInAccount() {
-  const body = { username: $("signin-username").value.trim(), password: $("signin-password").value };
+  const body = {
+    username: $("signin-username").value.trim(),
+    password: $("signin-password").value,
+    notice_acknowledged: true, // the form is sent only with the notice shown above it
+  };
   const code = $("signin-code").value.trim();
   if (code) body.code = code;
   $("signin-password").value = "";

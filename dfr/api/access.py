@@ -16,6 +16,10 @@ A caller is known by one credential:
   sets, chosen by ``?view=<id>`` (same Origin rule as the session cookie). A link sees
   its one drone only: :func:`admit` checks the drone of every socket it opens.
 
+Every ``/api/`` request except sign-in (and opening a viewer link) is authenticated
+before its body is read (:mod:`dfr.api.caller_first`); the principal found then is kept on the request's scope
+(:data:`CALLER_KEY`), so the route's dependency does not look it up twice.
+
 Scopes narrow what a machine credential may do: every route here that reads needs
 ``read`` (:data:`Authed`); the intake routes take ``intake`` too (:data:`IntakeAuthed`).
 """
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from dfr.service import Service
 
 SESSION_COOKIE = "dfr_session"
+CALLER_KEY = "dfr.caller"  # the scope key of the principal an HTTP request was found to be
 VIEW_COOKIE_PREFIX = "dfr_view_"  # + the link's id: one cookie per opened link
 VIEW_QUERY = "view"  # ?view=<link id>: this request is the link's
 BACKGROUND_HEADER = "x-dfr-background"
@@ -116,7 +121,19 @@ def _check_origin(connection: HTTPConnection) -> None:
 
 
 async def authenticate(connection: HTTPConnection, *, query_token: bool) -> Principal:
-    """The principal of the connection's credential, or `AccessDenied`."""
+    """The principal of the connection's credential, or `AccessDenied`; found once per
+    request (``query_token`` False: the header and the cookie only)."""
+    if not query_token:
+        known: Principal | None = connection.scope.get(CALLER_KEY)
+        if known is not None:
+            return known
+    principal = await _authenticate(connection, query_token=query_token)
+    if not query_token:
+        connection.scope[CALLER_KEY] = principal
+    return principal
+
+
+async def _authenticate(connection: HTTPConnection, *, query_token: bool) -> Principal:
     service = service_of(connection)
     token = token_of(connection, query_token=query_token)
     if token:

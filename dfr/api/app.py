@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from dfr.api import error_responses
 from dfr.api.body_limit import BodyLimit
+from dfr.api.caller_first import CallerFirst
 from dfr.api.limits import Rate, RateLimit, rule
 from dfr.api.routes import (
     calls,
@@ -118,12 +119,14 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
 
 def install_guards(app: FastAPI, settings: Settings) -> None:
     """What every request passes before a route: security headers on the answer (the
-    outermost, so a refusal carries them too), the rate limits, the body limit."""
+    outermost, so a refusal carries them too), the rate limits, the caller's credential
+    (before anything reads the body), the body limit."""
     app.add_middleware(
         BodyLimit,
         limit_bytes=settings.body_limit_bytes,
         path_limits_bytes={"/api/v1/calls/eido": settings.eido_body_limit_bytes},
     )
+    app.add_middleware(CallerFirst)
     intake = Rate(settings.intake_rate_per_min, settings.intake_burst)
     signin = Rate(settings.signin_rate_per_min, settings.signin_burst)
     app.add_middleware(

@@ -7,6 +7,12 @@ directory), apart from the operational store, with triggers that refuse UPDATE a
 DELETE; anyone with the file can still rewrite it wholesale, which is what the signed
 checkpoints (``dfr.audit.checkpoints``) catch.
 
+The one removal there is: ``dfr audit prune`` (``dfr.audit.retention``) removes records
+older than the retention as a whole prefix of the chain, after exporting them and after
+appending (and checkpointing) an ``audit_pruned`` record naming the last one removed and
+its hash. The delete trigger lets a DELETE through only for records such a record in the
+chain covers; the first record left links to that hash, which is how it is verified.
+
 Times are UTC to 1/100 s, as the audit policy asks.
 """
 
@@ -48,8 +54,18 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit (action);
+"""
+PRUNE_ACTION = "audit_pruned"
+# Only records an audit_pruned record in the chain covers (seq <= its through_seq) may go.
+_DELETE_TRIGGER = f"""
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN OLD.seq > (
+    SELECT COALESCE(MAX(json_extract(detail, '$.through_seq')), 0) FROM audit
+    WHERE action = '{PRUNE_ACTION}'
+)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only (dfr audit prune removes old records)');
+END
 """
 
 
@@ -122,8 +138,28 @@ def open_trail_db(path: Path) -> sqlite3.Connection:
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")  # a record said written survives a crash
+    connection.execute("PRAGMA secure_delete=ON")  # pruned records are overwritten, not left
     connection.executescript(_SCHEMA)
+    _install_delete_trigger(connection)
     return connection
+
+
+def _install_delete_trigger(connection: sqlite3.Connection) -> None:
+    """The prune-aware delete trigger, replacing the older one that refused every DELETE
+    (a trail written before pruning existed)."""
+    row = connection.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_no_delete'"
+    ).fetchone()
+    if row is not None and PRUNE_ACTION in row["sql"]:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+        connection.execute(_DELETE_TRIGGER)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def read_records(connection: sqlite3.Connection) -> Iterator[AuditRecord]:
@@ -197,6 +233,33 @@ class AuditTrail:
     def records(self) -> list[AuditRecord]:
         with self._lock:
             return list(read_records(self._connection))
+
+    def records_before(self, at: str) -> list[AuditRecord]:
+        """The longest prefix of the chain whose records are all older than ``at`` (an
+        :func:`audit_time`): the first younger record ends it, whatever follows."""
+        prefix = []
+        with self._lock:
+            for record in read_records(self._connection):
+                if record.at >= at:
+                    break
+                prefix.append(record)
+        return prefix
+
+    def remove_through(self, seq: int) -> int:
+        """Remove every record up to ``seq``, in one transaction; the number removed. The
+        trigger refuses it unless an ``audit_pruned`` record covers ``seq``."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                removed = self._connection.execute(
+                    "DELETE FROM audit WHERE seq <= ?", (seq,)
+                ).rowcount
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old pages out of the WAL
+            return int(removed)
 
 
 def open_audit_trail(data_dir: Path, key_file: Path | None = None) -> AuditTrail:

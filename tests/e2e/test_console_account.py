@@ -1,6 +1,7 @@
 """People sign in to the console in real Chromium against the real service: user name,
-password and authenticator code; the session is an HttpOnly cookie the page cannot
-read; the live streams open on it; signing out ends it; a console left alone locks."""
+password and authenticator code, under the system use notice the form shows first; the
+session is an HttpOnly cookie the page cannot read; the live streams open on it; signing
+out ends it; a console left alone locks."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pyotp
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from dfr.audit.trail import open_audit_trail
 from dfr.auth.accounts import Accounts
 from dfr.auth.tokens import Role
+from dfr.config import DEFAULT_SYSTEM_USE_NOTICE
 from dfr.store import SqliteStore
 from tests.e2e.browser import RunningService, running_service
 
@@ -49,6 +52,12 @@ async def test_a_pilot_signs_in_with_a_code_and_the_session_stays_out_of_reach(
     errors: list[str] = []
     page = await _opened(browser, service.console_url(), errors)
     await expect(page.locator("#signin-username")).to_be_visible()
+    # the system use notice is on the form, in full, before anyone signs in
+    notice = page.locator("#signin-form #signin-notice")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text("System use notice")
+    await expect(page.locator("#signin-notice-text")).to_have_text(DEFAULT_SYSTEM_USE_NOTICE)
+    await expect(page.locator("#signin-submit")).to_be_enabled()
 
     await _sign_in(page, "pia", "000000")  # a wrong code
     await expect(page.locator("#signin-error")).to_contain_text("not accepted")
@@ -63,6 +72,12 @@ async def test_a_pilot_signs_in_with_a_code_and_the_session_stays_out_of_reach(
     assert "dfr_session" not in await page.evaluate("document.cookie")
     assert await page.evaluate("sessionStorage.getItem('dfr.token')") is None
     await page.screenshot(path=str(tmp_path / "signed-in.png"))
+    trail = open_audit_trail(tmp_path / "data")
+    try:
+        sign_ins = [r for r in trail.records() if r.action == "sign_in" and r.outcome == "ok"]
+    finally:
+        trail.close()
+    assert [r.detail["notice_acknowledged"] for r in sign_ins] == [True]  # sent from the form
 
     again = await _opened(browser, service.console_url(), errors)  # a new tab: still signed in
     await expect(again.locator("#console")).to_be_visible()
@@ -78,10 +93,14 @@ async def test_a_pilot_signs_in_with_a_code_and_the_session_stays_out_of_reach(
 async def test_a_console_nobody_uses_locks_and_says_so(
     browser: BrowserContext, tmp_path: Path
 ) -> None:
-    async with running_service(tmp_path, session_idle_s=4.0, session_check_s=0.5) as served:
+    words = "Example City Police: authorized users only.\n\nEverything you do here is logged."
+    async with running_service(
+        tmp_path, session_idle_s=4.0, session_check_s=0.5, system_use_notice=words
+    ) as served:
         await _person(tmp_path / "data", "val", Role.VIEWER)
         errors: list[str] = []
         page = await _opened(browser, served.console_url(), errors)
+        await expect(page.locator("#signin-notice-text")).to_have_text(words)  # the agency's
         await page.fill("#signin-username", "val")
         await page.fill("#signin-password", PASSWORD)
         await page.click("#signin-submit")

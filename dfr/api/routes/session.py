@@ -1,10 +1,15 @@
 """People sign in and out: ``POST /api/v1/session`` with a user name, password and (for
 pilot, supervisor and admin) an authenticator code sets the ``dfr_session`` cookie;
 ``GET`` says whose session it is and when it locks; ``DELETE`` signs out. Each sign-in,
-refusal, lockout and sign-out goes into the audit trail with the caller's address."""
+refusal, lockout and sign-out goes into the audit trail with the caller's address.
+
+``GET /api/v1/session/notice`` is the system use notice (CJIS 5.5.4) the sign-in form
+shows before anyone signs in; it is public, like signing in. A sign-in from that form says
+``notice_acknowledged``, and the trail records it with the notice's SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from dfr.api.access import SESSION_COOKIE, authenticate, service_of, session_token_of
 from dfr.api.request_audit import audit_request
 from dfr.api.schemas.common import ErrorOut
-from dfr.api.schemas.session import SessionOut, SignInIn
+from dfr.api.schemas.session import NoticeOut, SessionOut, SignInIn
 from dfr.auth.accounts import AccountState, Session, SignInRefused
 from dfr.errors import AccessDenied
 
@@ -36,11 +41,25 @@ def _out(request: Request, session: Session) -> SessionOut:
     )
 
 
+def _notice(request: Request) -> NoticeOut:
+    text = service_of(request).settings.system_use_notice
+    return NoticeOut(text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+@router.get("/session/notice")
+async def system_use_notice(request: Request) -> NoticeOut:
+    """The system use notice to show before sign-in (public: no credential needed)."""
+    return _notice(request)
+
+
 @router.post("/session", responses=REFUSED)
 async def sign_in(body: SignInIn, request: Request, response: Response) -> SessionOut:
     """Sign in: the session is the ``dfr_session`` cookie (HttpOnly, SameSite=Strict)."""
     service = service_of(request)
     now = datetime.now(UTC)
+    notice: dict[str, object] = {"notice_acknowledged": body.notice_acknowledged is True}
+    if body.notice_acknowledged:
+        notice["notice_sha256"] = _notice(request).sha256
     try:
         token, session = await service.accounts.sign_in(
             body.username, body.password, body.code, now
@@ -52,7 +71,7 @@ async def sign_in(body: SignInIn, request: Request, response: Response) -> Sessi
             action="sign_in",
             outcome="refused",
             target=f"user:{body.username}",
-            detail={"reason": exc.audit_reason},
+            detail={"reason": exc.audit_reason, **notice},
         )
         account = await service.store.account(body.username.strip())
         if (
@@ -75,6 +94,7 @@ async def sign_in(body: SignInIn, request: Request, response: Response) -> Sessi
         action="sign_in",
         outcome="ok",
         target=f"user:{session.username}",
+        detail=notice,
     )
     response.set_cookie(
         SESSION_COOKIE,

@@ -18,6 +18,16 @@ class SignInIn(BaseModel):
     code: Annotated[str, Field(max_length=16)] | None = Field(
         None, description="the authenticator's 6-digit code (pilot, supervisor, admin)"
     )
+    notice_acknowledged: bool | None = Field(
+        None,
+        description="true when the person signs in from a form that showed the system use "
+        "notice (GET /api/v1/session/notice); recorded with the sign-in in the audit trail",
+    )
+
+
+class NoticeOut(BodyOut):
+    text: str = Field(description="the system use notice, plain text (CJIS 5.5.4)")
+    sha256: str = Field(description="SHA-256 of the text: which notice a sign-in acknowledged")
 
 
 class SessionOut(BodyOut):
