@@ -181,9 +181,15 @@ def _scopes(principal: Principal) -> str:
     return ", ".join(sorted(s.value for s in principal.scopes or ()))
 
 
+async def reader(connection: HTTPConnection, *, query_token: bool) -> Principal:
+    """The connection's principal if it may read, or `AccessDenied` (an intake key may
+    not: it posts calls and reads nothing, not even the API's documentation)."""
+    return _may_read(await authenticate(connection, query_token=query_token))
+
+
 async def principal(request: Request) -> Principal:
     """A caller who may read (every route that shows something)."""
-    return _may_read(await authenticate(request, query_token=False))
+    return await reader(request, query_token=False)
 
 
 async def intake_principal(request: Request) -> Principal:

@@ -4,8 +4,10 @@ not validate gets a status and a JSON body a person can act on."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dfr.api.schemas import ErrorOut
 from dfr.errors import (
@@ -59,6 +61,26 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def unreadable_body(request: Request, exc: Exception) -> Response:
+    """FastAPI answers a body it cannot read as JSON at all (not UTF-8) with a bare 400;
+    that is bad input like any other: dfr's 422, naming the body. Other HTTP errors
+    (404, 405 from routing) keep FastAPI's answer."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 400:
+        return await http_exception_handler(request, exc)
+    cause = exc.__cause__
+    problem = f"not JSON: {cause}" if cause is not None else "not JSON"
+    return JSONResponse(
+        {
+            "error": "InvalidInput",
+            "detail": f"body: {problem}",
+            "problems": [{"field": "body", "problem": problem}],
+        },
+        status_code=422,
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DfrError, dfr_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, unreadable_body)

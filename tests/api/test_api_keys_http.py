@@ -52,3 +52,14 @@ async def test_revoked_and_expired_keys_are_refused(served: Served) -> None:
     assert answer.status_code == 401 and "expired" in answer.json()["detail"]
     wrong = await client.get("/api/v1/drones", headers=_as(client, revoked[:-3] + "xyz"))
     assert wrong.status_code == 401
+
+
+async def test_an_intake_key_may_not_read_the_api_documentation(served: Served) -> None:
+    keys, client, now = served.service.api_keys, served.client, datetime.now(UTC)
+    intake, _ = await keys.create("cad", KeyPreset.INTAKE, "test", now)
+    monitor, _ = await keys.create("noc", KeyPreset.MONITOR, "test", now)
+    for path in ("/openapi.json", "/docs"):
+        refused = await client.get(f"{path}?token={intake}", headers={"Authorization": ""})
+        assert refused.status_code == 403 and "may not read" in refused.json()["detail"], path
+        read = await client.get(f"{path}?token={monitor}", headers={"Authorization": ""})
+        assert read.status_code == 200, path

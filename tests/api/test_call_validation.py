@@ -133,3 +133,16 @@ async def test_pilot_bodies_are_not_coerced(
     bad = await client.post(path, json=body)
     assert bad.status_code == 422, bad.text
     assert [p["field"] for p in bad.json()["problems"]] == [field]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/calls", "/api/v1/incidents/nope/launch"])
+async def test_a_body_that_is_not_utf8_is_invalid_input_not_a_bare_400(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    bad = await client.post(path, content=b"\xff\x0f", headers={"Content-Type": "application/json"})
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["error"] == "InvalidInput" and bad.json()["problems"][0]["field"] == "body"
+    assert "not JSON" in bad.json()["detail"]
+    unknown = await client.delete("/api/v1/calls")  # other HTTP errors keep their status
+    assert unknown.status_code == 405
+    await _nothing_stored_and_still_answering(client)

@@ -1,5 +1,5 @@
-"""The API's own documentation, behind a token like every other route: the OpenAPI
-document and the interactive page (open it as ``/docs?token=…``).
+"""The API's own documentation, behind a credential that may read, like every other
+route: the OpenAPI document and the interactive page (open it as ``/docs?token=…``).
 
 The page is Swagger UI from this service's own files (``/vendor/swagger-ui-dist``, see
 :mod:`dfr.api.vendor`), started by ``web/api_docs.js``: no CDN, and no inline script or
@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from dfr.api.access import authenticate, token_of
+from dfr.api.access import reader, token_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +39,7 @@ DOCS_PAGE = """<!doctype html>
 
 @router.get("/openapi.json")
 async def openapi_json(request: Request) -> JSONResponse:
-    await authenticate(request, query_token=True)
+    await reader(request, query_token=True)
     return JSONResponse(request.app.openapi())
 
 
@@ -47,7 +47,7 @@ async def openapi_json(request: Request) -> JSONResponse:
 async def docs(request: Request) -> HTMLResponse:
     """The interactive API documentation: it signs the OpenAPI request with the token the
     page was opened with."""
-    await authenticate(request, query_token=True)
+    await reader(request, query_token=True)
     token = token_of(request, query_token=True) or ""
     openapi_url = f"/openapi.json?token={quote(token, safe='')}"
     return HTMLResponse(
