@@ -15,6 +15,7 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from dfr.auth.tokens import Role
 from tests.api.route_access import (
     FOREIGN_ORIGIN,
     NOTHING,
+    OWN_ORIGIN,
     WS,
     Answer,
     Credential,
@@ -52,12 +54,13 @@ class Reach(StrEnum):
     CHANGE = "change"  # acts on something: never a monitor key
     INTAKE = "intake"  # posts a call: an intake key, or a pilot
     SESSION = "session"  # a person's own session: a machine's credential is none
+    LINK = "link"  # an officer's viewer link's own page: no other credential is one
 
 
 @dataclass(frozen=True, slots=True)
 class Need:
     reach: Reach
-    role: Role = Role.VIEWER  # the least role the route admits
+    role: Role | None = Role.VIEWER  # the least role the route admits (None: no role)
     body: Any = None  # a body that validates, so a role check after validation is reached
 
 
@@ -89,15 +92,21 @@ ROUTES: dict[RouteKey, Need] = {
     "GET /api/v1/airspace": Need(Reach.READ),
     "GET /api/v1/metrics": Need(Reach.READ),
     "POST /api/v1/session": Need(Reach.PUBLIC),  # sign-in
+    "GET /api/v1/session/notice": Need(Reach.PUBLIC),  # the system use notice, shown first
     "GET /api/v1/session": Need(Reach.SESSION),
     "DELETE /api/v1/session": Need(Reach.SESSION),
+    "POST /api/v1/viewer-links": Need(Reach.CHANGE, Role.PILOT, {"drone_id": "d0"}),
+    "GET /api/v1/viewer-links": Need(Reach.READ, Role.SUPERVISOR),
+    "DELETE /api/v1/viewer-links/{link_id}": Need(Reach.CHANGE, Role.PILOT),
+    "POST /api/v1/viewer-links/open": Need(Reach.LINK, None),
+    "GET /api/v1/viewer-link": Need(Reach.LINK, None),
     "WS /ws/telemetry": Need(Reach.READ),
     "WS /ws/events": Need(Reach.READ),
     "WS /ws/video/{drone_id}": Need(Reach.READ),
 }
 
 # The routes that answer without any credential, and nothing else.
-PUBLIC: frozenset[RouteKey] = frozenset({"POST /api/v1/session"})
+PUBLIC: frozenset[RouteKey] = frozenset({"POST /api/v1/session", "GET /api/v1/session/notice"})
 
 
 def _app_routes() -> list[RouteKey]:
@@ -209,7 +218,10 @@ async def test_no_credential_is_refused(running: Rig, route: RouteKey) -> None:
     need(route)
     answer = await ask(running, route, NOTHING)
     refused_as(route, answer, 401, "no credential")
-    assert "sign in" in answer.detail or "not signed in" in answer.detail, answer
+    says = ("sign in", "not signed in") + (
+        ("viewer link",) if need(route).reach is Reach.LINK else ()
+    )
+    assert any(words in answer.detail for words in says), answer
 
 
 @GUARDED
@@ -220,7 +232,7 @@ async def test_expired_and_revoked_keys_are_refused(running: Rig, route: RouteKe
             key = await running.key(preset, **{state: True})
             answer = await ask(running, route, Credential(bearer=key))
             refused_as(route, answer, 401, f"an {state} {preset} key")
-            if need(route).reach is not Reach.SESSION:  # a key is no session at all
+            if need(route).reach not in (Reach.SESSION, Reach.LINK):  # a key is neither
                 assert state in answer.detail, f"{route}: {answer}"
 
 
@@ -233,6 +245,10 @@ async def test_the_least_role_admitted_is_the_one_in_the_table(
     wanted = need(route)
     least: Role | None = None
     for role in Role:
+        if wanted.reach is Reach.LINK:  # no person's credential is a viewer link
+            answer = await ask(running, route, running.token(role))
+            assert answer.refused, f"{route}, a {role.label}: expected a refusal, got {answer}"
+            continue
         if wanted.reach is Reach.SESSION:
             credential = await running.session(role)
         else:
@@ -245,7 +261,8 @@ async def test_the_least_role_admitted_is_the_one_in_the_table(
         else:
             admitted(route, answer, f"a {role.label}, above the {least.label} it admitted")
     assert least is wanted.role, (
-        f"{route} admits {least.label if least else 'no role'}, ROUTES says {wanted.role.label}"
+        f"{route} admits {least.label if least else 'no role'}, "
+        f"ROUTES says {wanted.role.label if wanted.role else 'no role'}"
     )
 
 
@@ -262,6 +279,10 @@ async def test_a_key_of_the_wrong_scope_is_refused(running: Rig, route: RouteKey
         case Reach.SESSION:
             for key in (intake, monitor, rig_key):
                 refused_as(route, await ask(running, route, key), 401, "a key on a session route")
+        case Reach.LINK:
+            for key in (intake, monitor, rig_key):
+                answer = await ask(running, route, key)
+                assert answer.refused, f"{route}, a key on a viewer link's route: {answer}"
         case Reach.READ:
             refused_as(route, await ask(running, route, intake), 403, "an intake key reading")
             if wanted.role is Role.VIEWER:
@@ -281,8 +302,12 @@ async def test_a_session_from_a_foreign_origin_may_not_act_or_open_a_socket(
 ) -> None:
     """The session cookie rides along on a request another site makes: a request that
     changes something, or a websocket, must come from our own origin."""
-    need(route)
     session = await running.session(Role.ADMIN)
+    if need(route).reach is Reach.LINK:  # a session is no viewer link, from anywhere
+        for origin in (FOREIGN_ORIGIN, None, OWN_ORIGIN):
+            answer = await ask(running, route, session.from_origin(origin))
+            assert answer.refused, f"{route}, a session from origin {origin}: {answer}"
+        return
     for origin in (FOREIGN_ORIGIN, None):
         answer = await ask(running, route, session.from_origin(origin))
         refused_as(route, answer, 403, f"a session from origin {origin}")
@@ -323,9 +348,28 @@ class ObjectBound:
     refused: tuple[str, ...] = ()
 
 
+async def drone_link(rig: Rig) -> ObjectBound:
+    """An officer's viewer link for drone d0: its video and positions and its own page,
+    nothing else (not d1, not the incident it may fly to, not the fleet's events)."""
+    text, _ = await rig.service.viewer_links.create(
+        drone_id="d0", flight=None, created_by="pilot-token", now=datetime.now(UTC)
+    )
+    return ObjectBound(
+        Credential(bearer=text),
+        admitted=frozenset(
+            {
+                "WS /ws/video/d0",
+                "WS /ws/telemetry?drone_id=d0",
+                "GET /api/v1/viewer-link",
+                "POST /api/v1/viewer-links/open",
+            }
+        ),
+        refused=("WS /ws/telemetry?drone_id=d1", "WS /ws/telemetry"),
+    )
+
+
 # Wrong-object cases: each makes, on the running rig, a credential bound to one object.
-# The officer viewer links (/api/v1/links …) add theirs here.
-WRONG_OBJECT: dict[str, Callable[[Rig], Awaitable[ObjectBound]]] = {}
+WRONG_OBJECT: dict[str, Callable[[Rig], Awaitable[ObjectBound]]] = {"drone link": drone_link}
 
 
 def every_probe(rig: Rig) -> list[tuple[RouteKey, str, str]]:
@@ -351,6 +395,8 @@ async def test_a_credential_for_one_object_is_refused_on_every_other(
     bound = await WRONG_OBJECT[case](running)
     visited: set[str] = set()
     for route, method, url in every_probe(running):
+        if route in PUBLIC:  # answers anyone
+            continue
         visited.add(f"{method} {url}")
         answer = await running.probe(method, url, bound.credential, body_of(route))
         if f"{method} {url}" in bound.admitted:
