@@ -85,5 +85,12 @@ class AccessDenied(DfrError):
         self.authenticated = authenticated
 
 
+class SignInRequired(AccessDenied):
+    """A viewer link the agency's policy opens only for a person signed in as well."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, authenticated=False)
+
+
 class VideoError(DfrError):
     """A video source could not be opened or its stream could not be parsed."""

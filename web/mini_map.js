@@ -1,6 +1,6 @@
 // A small map for the officer's viewer: the site's airspace, one drone (heading arrow) and
 // the scene, kept in view together. It follows them until the person pans or zooms; the
-// ⌖ button fits them again and resumes following. Links its own stylesheets, so a page
+// "Fit" button fits them again and resumes following. Links its own stylesheets, so a page
 // needs only `new MiniMap(element, {tileUrl, attribution})` on an element sized by CSS.
 //
 //   import { MiniMap } from "/mini_map.js";
@@ -28,7 +28,7 @@ function ensureStylesheets() {
   }
 }
 
-/** The ⌖ button: fit the drone and the scene again and keep following them. */
+/** The "Fit" button: fit the drone and the scene again and keep following them. */
 const FitButton = L.Control.extend({
   options: { position: "topright" },
   onAdd() {
@@ -36,7 +36,7 @@ const FitButton = L.Control.extend({
     button.type = "button";
     button.title = "Fit the drone and the scene";
     button.setAttribute("aria-label", button.title);
-    button.textContent = "⌖";
+    button.textContent = "Fit"; // a word: phones lack a glyph for ⌖
     L.DomEvent.disableClickPropagation(button);
     L.DomEvent.on(button, "click", () => this.options.onFit());
     return button;

@@ -32,7 +32,8 @@ export async function loadNotice() {
 
 /** The sign-in page; ``viaToken``: the machine-token form is opened (its error is shown). */
 export function showSignIn(message, viaToken = false) {
-  $("console").hidden = true;
+  const page = $("console"); // the viewer page has none: its sign-in sits over the video
+  if (page) page.hidden = true;
   if (viaToken) $("token-form").querySelector("details").open = true;
   $("signin").hidden = false;
   const error = $("signin-error");

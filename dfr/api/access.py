@@ -39,7 +39,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from dfr.auth.api_keys import looks_like_key
 from dfr.auth.tokens import Principal, Scope
 from dfr.auth.viewer_links import looks_like_link
-from dfr.errors import AccessDenied
+from dfr.errors import AccessDenied, SignInRequired
 
 if TYPE_CHECKING:
     from dfr.service import Service
@@ -140,13 +140,39 @@ async def _authenticate(connection: HTTPConnection, *, query_token: bool) -> Pri
         if looks_like_key(token):
             return await service.api_keys.principal(token, datetime.now(UTC))
         if looks_like_link(token):
-            return await service.viewer_links.principal(token, datetime.now(UTC))
+            return await _link_principal(connection, token)
         return service.tokens.authenticate(token)
     view = view_token_of(connection)
     if view:
         _check_origin(connection)
-        return await service.viewer_links.principal(view, datetime.now(UTC))
+        return await _link_principal(connection, view)
     return await session_principal(connection)
+
+
+async def _link_principal(connection: HTTPConnection, link_text: str) -> Principal:
+    """The viewer link's principal; where the site's policy says so, only while the
+    officer holding it is signed in too."""
+    service = service_of(connection)
+    principal = await service.viewer_links.principal(link_text, datetime.now(UTC))
+    await officer_if_needed(connection)
+    return principal
+
+
+async def officer_if_needed(connection: HTTPConnection) -> Principal | None:
+    """The person signed in beside a viewer link, where the agency's policy has links
+    opened only by people signed in (`SignInRequired` if nobody is); None where a link
+    suffices."""
+    if not service_of(connection).site.policy.viewer_links_need_sign_in:
+        return None
+    try:
+        return await session_principal(connection)
+    except AccessDenied as exc:
+        if exc.authenticated:  # signed in, but e.g. from another site's page
+            raise
+        raise SignInRequired(
+            f"this agency's viewer links open only for people signed in: sign in, then "
+            f"the link opens ({exc})"
+        ) from exc
 
 
 async def session_principal(connection: HTTPConnection) -> Principal:
@@ -244,7 +270,14 @@ def _recheck_of(connection: HTTPConnection) -> Callable[[], Awaitable[object]] |
         link = view_token_of(connection)
     if link is not None:
         link_text = link
-        return lambda: service.viewer_links.check(link_text, datetime.now(UTC))
+
+        async def link_holds() -> None:
+            await service.viewer_links.check(link_text, datetime.now(UTC))
+            if service.site.policy.viewer_links_need_sign_in:
+                officer = session_token_of(connection) or ""
+                await service.accounts.principal(officer, datetime.now(UTC), use=False)
+
+        return link_holds
     session = None if token else session_token_of(connection)
     if session is not None:
         session_text = session

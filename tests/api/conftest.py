@@ -33,7 +33,7 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_site(directory: Path, ports: list[int]) -> Path:
+def write_site(directory: Path, ports: list[int], extra: str = "") -> Path:
     drones = "\n".join(
         f"  - {{id: d{i}, dock: a, mavlink_url: 'udpin://127.0.0.1:{port}'}}"
         for i, port in enumerate(ports)
@@ -41,7 +41,7 @@ def write_site(directory: Path, ports: list[int]) -> Path:
     (directory / "site.yaml").write_text(
         "name: test site\n"
         "docks: [{id: a, lat: 47.397742, lon: 8.545594, ground_alt_amsl_m: 488.0}]\n"
-        f"drones:\n{drones}\n"
+        f"drones:\n{drones}\n" + extra
     )
     return directory
 
@@ -129,8 +129,15 @@ class Running:
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
     """The service under a real uvicorn (sessions lock after 3 s idle, checked every
     0.2 s): for cookies, Origins and websockets as browsers send them."""
+    async with running_service(tmp_path) as ready:
+        yield ready
+
+
+@asynccontextmanager
+async def running_service(tmp_path: Path, site_extra: str = "") -> AsyncIterator[Running]:
+    """:func:`running`, its site.yaml ending with ``site_extra`` (e.g. a ``policy:``)."""
     (tmp_path / "site").mkdir()
-    site_dir = write_site(tmp_path / "site", [free_udp_port()])
+    site_dir = write_site(tmp_path / "site", [free_udp_port()], site_extra)
     settings = Settings(
         site=site_dir,
         data_dir=tmp_path / "data",

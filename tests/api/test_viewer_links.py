@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.api.conftest import PILOT, VIEWER, Running
+from dfr.auth.tokens import Role
+from tests.api.conftest import PASSWORD, PILOT, VIEWER, Running, running_service
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -201,3 +203,57 @@ async def test_only_a_pilot_shares_and_revokes(running: Running) -> None:
         assert shared.status_code == 403 and "pilot role" in shared.json()["detail"]
         listed = await client.get("/api/v1/viewer-links", headers=viewer)
         assert listed.status_code == 403
+
+
+async def test_where_policy_says_so_a_link_opens_only_for_an_officer_signed_in(
+    tmp_path: Path,
+) -> None:
+    """viewer_links_need_sign_in: the link alone is refused (SignInRequired, audited);
+    signed in as well, the officer opens it and watches; signed out, the link's reads
+    are refused and its socket closes."""
+    policy = "policy: {viewer_links_need_sign_in: true}\n"
+    async with running_service(tmp_path, policy) as running, running.client() as pilot:
+        created = await _share(pilot, drone_id="d0", label="Unit 7")
+        link_id, text = str(created["link"]["id"]), _text_of(created)  # type: ignore[index]
+        await running.person("olive", Role.VIEWER)
+        async with running.client() as officer:
+            alone = await officer.post(
+                "/api/v1/viewer-links/open", headers={"Authorization": f"Bearer {text}"}
+            )
+            assert alone.status_code == 401, alone.text
+            assert alone.json()["error"] == "SignInRequired"
+            assert "open only for people signed in" in alone.json()["detail"]
+
+            signed = await officer.post(
+                "/api/v1/session", json={"username": "olive", "password": PASSWORD}
+            )
+            assert signed.status_code == 200, signed.text
+            opened = await officer.post(
+                "/api/v1/viewer-links/open",
+                headers={"Authorization": f"Bearer {text}", "Origin": running.base},
+            )
+            assert opened.status_code == 200, opened.text
+            view = await officer.get(f"/api/v1/viewer-link?view={link_id}")
+            assert view.status_code == 200 and view.json()["drone_id"] == "d0"
+
+            cookies = "; ".join(f"{name}={value}" for name, value in officer.cookies.items())
+            headers = {"Cookie": cookies, "Origin": running.base}
+            async with websockets.connect(
+                _ws_url(running, f"/ws/telemetry?view={link_id}&drone_id=d0"),
+                additional_headers=headers,
+            ) as ws:
+                out = await officer.delete("/api/v1/session", headers={"Origin": running.base})
+                assert out.status_code in (200, 204), out.text
+                with pytest.raises(ConnectionClosed) as closed:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 5)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+            after = await officer.get(f"/api/v1/viewer-link?view={link_id}")
+            assert after.status_code == 401 and after.json()["error"] == "SignInRequired"
+        opened = [
+            (r.actor, r.outcome)
+            for r in running.service.audit.records()
+            if r.action == "viewer_link_opened"
+        ]
+        assert opened == [("anonymous", "refused"), ("olive", "ok")]

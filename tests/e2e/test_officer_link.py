@@ -8,9 +8,11 @@ Screenshots go to the screenshots folder (tests/e2e/browser.py: SCREENSHOTS)."""
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -22,7 +24,7 @@ from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
 from sitl.fleet_cameras import enter_cameras
 from tests.e2e.browser import chromium, screenshot_path
-from tests.e2e.harness import PILOT, port_offset, running_dfr, wait_for
+from tests.e2e.harness import PILOT, Running, port_offset, running_dfr, wait_for
 from tests.e2e.scenes import call, wall_site
 
 pytestmark = pytest.mark.timeout(300)
@@ -49,33 +51,44 @@ async def _expired(page: Page) -> None:
     await expect(page.locator("body")).to_have_attribute("data-link", "expired")
 
 
-async def test_a_pilot_shares_a_drone_and_the_officer_sees_it_until_revoked_or_expired(
-    tmp_path: Path,
-) -> None:
+@asynccontextmanager
+async def _site_with_camera(
+    stack: AsyncExitStack, tmp_path: Path, policy: dict[str, Any] | None = None
+) -> AsyncIterator[Running]:
+    """The service and one simulated drone, ``far``, with its camera, ready to fly."""
     offset = port_offset()
     site_dir = wall_site(
-        tmp_path / "site", drones=[{"id": "far", "dock": "b", "video_url": "rtp://127.0.0.1:5600"}]
+        tmp_path / "site",
+        drones=[{"id": "far", "dock": "b", "video_url": "rtp://127.0.0.1:5600"}],
+        policy=policy,
     )
     fleet = Fleet(
         specs_for_site(load_site(site_dir), airframe="dfr_quad"),
         ports=PortPlan().shifted(offset),
         speed_factor=5.0,
     )
+    await stack.enter_async_context(fleet)
+    await enter_cameras(stack, fleet, size_px=(320, 240), fps=10.0)
+    dfr = await stack.enter_async_context(
+        running_dfr(site_dir, tmp_path / "data", offset=offset, speed=5.0, fleet=fleet)
+    )
+
+    async def ready() -> bool:
+        drone = (await dfr.client.get("/api/v1/drones/far")).json()
+        return bool(drone["link"] == "up" and drone["armable"] and drone["health_ok"])
+
+    await wait_for(ready, 60, "drone ready")
+    yield dfr
+
+
+async def test_a_pilot_shares_a_drone_and_the_officer_sees_it_until_revoked_or_expired(
+    tmp_path: Path,
+) -> None:
     errors: list[str] = []
     async with AsyncExitStack() as stack:
-        await stack.enter_async_context(fleet)
-        await enter_cameras(stack, fleet, size_px=(320, 240), fps=10.0)
-        dfr = await stack.enter_async_context(
-            running_dfr(site_dir, tmp_path / "data", offset=offset, speed=5.0, fleet=fleet)
-        )
+        dfr = await stack.enter_async_context(_site_with_camera(stack, tmp_path))
         made = await dfr.service.accounts.add("pia", Role.PILOT, datetime.now(UTC), PASSWORD)
         secret = made.account.totp_secret or ""
-
-        async def ready() -> bool:
-            drone = (await dfr.client.get("/api/v1/drones/far")).json()
-            return bool(drone["link"] == "up" and drone["armable"] and drone["health_ok"])
-
-        await wait_for(ready, 60, "drone ready")
 
         # the pilot: signs in, launches from the queue, shares the drone
         pilot_browser = await stack.enter_async_context(chromium())
@@ -161,4 +174,56 @@ async def test_a_pilot_shares_a_drone_and_the_officer_sees_it_until_revoked_or_e
         video = [r for r in trail.records() if r.action == "video_watch"]
         assert any(r.actor.startswith("link:") for r in video)
         assert PILOT not in str([r.to_json() for r in trail.records()])
+    assert errors == []
+
+
+async def test_where_the_agency_says_so_the_officer_signs_in_before_the_link_opens(
+    tmp_path: Path,
+) -> None:
+    """viewer_links_need_sign_in: the link's page asks the officer to sign in (with the
+    system use notice), then shows the drone's video; signed out, it asks again."""
+    errors: list[str] = []
+    async with AsyncExitStack() as stack:
+        dfr = await stack.enter_async_context(
+            _site_with_camera(stack, tmp_path, {"viewer_links_need_sign_in": True})
+        )
+        await dfr.service.accounts.add("olive", Role.VIEWER, datetime.now(UTC), PASSWORD)
+        shared = await dfr.client.post(
+            "/api/v1/viewer-links", json={"drone_id": "far", "label": "Unit 7"}
+        )
+        assert shared.status_code == 201, shared.text
+
+        browser = await stack.enter_async_context(chromium())
+        phone = await browser.new_page()
+        await phone.set_viewport_size(PHONE)
+        phone.on("pageerror", lambda exc: errors.append(f"phone: {exc}"))
+        await phone.goto(f"{dfr.url}{shared.json()['url']}")
+        await expect(phone.locator("#signin")).to_be_visible()
+        await expect(phone.locator("#signin-notice-text")).to_contain_text("Authorized use only")
+        assert "dfrv_" not in phone.url
+        await phone.screenshot(path=screenshot_path("officer-link-sign-in.png"))
+        await phone.fill("#signin-username", "olive")
+        await phone.fill("#signin-password", "not the password")
+        await phone.click("#signin-submit")
+        await expect(phone.locator("#signin-error")).to_be_visible()
+        await phone.fill("#signin-username", "olive")
+        await phone.fill("#signin-password", PASSWORD)
+        await phone.click("#signin-submit")
+        await expect(phone.locator("#signin")).to_be_hidden()
+        await _frames(phone, 3)
+        await expect(phone.locator("#link-label")).to_contain_text("Unit 7")
+
+        # signed out elsewhere in this browser: the page stops its video and asks again
+        out = await phone.evaluate(
+            "async () => (await fetch('/api/v1/session', {method: 'DELETE'})).status"
+        )
+        assert out in (200, 204)
+        await expect(phone.locator("#signin")).to_be_visible(timeout=30_000)
+        await phone.wait_for_function("() => window.dfrViewer.videoOpen === false")
+        opened = [
+            (r.actor, r.outcome)
+            for r in (dfr.service.audit.records() if dfr.service.audit else [])
+            if r.action == "viewer_link_opened"
+        ]
+        assert opened == [("anonymous", "refused"), ("olive", "ok")]
     assert errors == []

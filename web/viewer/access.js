@@ -15,10 +15,16 @@ const TOKEN_KEY = "dfr.token"; // shared with the console (same tab)
 const API = "/api/v1";
 
 export class AccessError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, error = "") {
     super(detail);
     this.status = status;
     this.detail = detail;
+    this.error = error; // the service's error name, e.g. "SignInRequired"
+  }
+
+  /** The agency's policy opens links only for people signed in, and nobody is. */
+  get signInRequired() {
+    return this.error === "SignInRequired";
   }
 
   /** The credential itself is no good (expired, revoked, signed out), not a passing fault. */
@@ -30,13 +36,15 @@ export class AccessError extends Error {
 async function readJson(response, path) {
   if (response.ok) return response.json();
   let detail = `${path}: HTTP ${response.status}`;
+  let error = "";
   try {
     const body = await response.json();
     if (typeof body.detail === "string") detail = body.detail;
+    if (typeof body.error === "string") error = body.error;
   } catch {
     // not JSON: keep the status line
   }
-  throw new AccessError(response.status, detail);
+  throw new AccessError(response.status, detail, error);
 }
 
 function callOf(incident) {
@@ -107,15 +115,21 @@ class AccountAccess {
   }
 }
 
+/** The link's text, once taken out of the address; kept in this page only, so that an
+ *  officer the agency's policy makes sign in first can open it afterwards. */
+let heldLinkText = null;
+
 /** The page's access from its address; [access, the link's first view or null]. */
 export async function pageAccess() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   const query = new URLSearchParams(window.location.search);
-  const linkText = fragment.get("link");
+  const linkText = fragment.get("link") ?? heldLinkText;
   if (linkText) {
     // the link's text must not stay in the address bar, history or a screenshot
+    heldLinkText = linkText;
     history.replaceState(null, "", window.location.pathname);
     const [access, view] = await LinkAccess.open(linkText);
+    heldLinkText = null;
     query.delete("drone");
     query.set("view", access.linkId);
     history.replaceState(null, "", `${window.location.pathname}?${query}`);

@@ -8,6 +8,7 @@
 import { LiveSocket } from "../socket.js";
 import { DASH, metres, percent, speed } from "../format.js";
 import { MiniMap } from "../mini_map.js";
+import { loadNotice, showSignIn, signInAccount } from "../signin.js";
 import { AccessError, pageAccess } from "./access.js";
 import { MsePlayer } from "./mse_player.js";
 import { ViewerStats } from "./stats.js";
@@ -99,6 +100,40 @@ function showExpired(stats, sockets, detail) {
   setBanner(stats, "error", "— link expired");
 }
 
+let signingIn = null; // the sign-in the page is waiting for, if any (asked once at a time)
+
+/** Resolves once the person signs in on the page's form (the session cookie is set). */
+function signedIn() {
+  if (signingIn) return signingIn;
+  loadNotice();
+  showSignIn(null);
+  const form = $("signin-form");
+  signingIn = new Promise((resolve) => {
+    const submitted = async (event) => {
+      event.preventDefault();
+      if (!(await signInAccount())) return; // the form says why; try again
+      form.removeEventListener("submit", submitted);
+      $("signin").hidden = true;
+      signingIn = null;
+      resolve();
+    };
+    form.addEventListener("submit", submitted);
+  });
+  return signingIn;
+}
+
+/** The page's access; where the agency's policy opens links only for people signed in,
+ *  the officer signs in first (on this page) and the link is opened then. */
+async function accessAfterSignIn() {
+  try {
+    return await pageAccess();
+  } catch (error) {
+    if (!(error instanceof AccessError) || !error.signInRequired) throw error;
+    await signedIn();
+    return pageAccess();
+  }
+}
+
 async function main() {
   const query = new URLSearchParams(window.location.search);
   const mode = chooseMode(query.get("mode"));
@@ -110,7 +145,7 @@ async function main() {
   let access;
   let firstView;
   try {
-    [access, firstView] = await pageAccess();
+    [access, firstView] = await accessAfterSignIn();
   } catch (error) {
     if (error instanceof AccessError && error.refused && /link/i.test(error.detail)) {
       return showExpired(stats, [], error.detail);
@@ -150,7 +185,11 @@ async function main() {
       return true;
     } catch (error) {
       if (!(error instanceof AccessError) || !error.refused) return true; // a passing fault
-      if (access.kind === "link") ended(error.detail);
+      if (error.signInRequired) {
+        // the officer's session ended (signed out, locked): sign in again, then reopen
+        for (const socket of sockets) socket.stop();
+        signedIn().then(() => window.location.reload());
+      } else if (access.kind === "link") ended(error.detail);
       else {
         for (const socket of sockets) socket.stop();
         setBanner(stats, "error", `— token refused (${error.detail}): sign in again`);

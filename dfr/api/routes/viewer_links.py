@@ -23,8 +23,8 @@ from dfr.api.access import (
     Authed,
     LinkViewer,
     bearer_from_header,
+    officer_if_needed,
     service_of,
-    session_principal,
     view_cookie_name,
 )
 from dfr.api.request_audit import audit_request
@@ -36,7 +36,7 @@ from dfr.api.schemas.viewer_links import (
     ViewerLinkOut,
     ViewerLinkViewOut,
 )
-from dfr.auth.tokens import Principal, Role, require_role
+from dfr.auth.tokens import Role, require_role
 from dfr.auth.viewer_links import ViewerLink, link_id_of, looks_like_link
 from dfr.errors import AccessDenied, NotFound
 
@@ -128,7 +128,7 @@ async def open_link(request: Request, response: Response) -> ViewerLinkViewOut:
                 authenticated=False,
             )
         link = await service.viewer_links.check(token, datetime.now(UTC))
-        person = await _person_if_needed(request, service)
+        person = await officer_if_needed(request)
     except AccessDenied as exc:
         audit_request(
             request,
@@ -170,19 +170,6 @@ async def link_view(request: Request, who: LinkViewer) -> ViewerLinkViewOut:
     if link is None:  # authenticated a moment ago: only a wiped store gets here
         raise AccessDenied("unknown viewer link", authenticated=False)
     return await _view(service, link)
-
-
-async def _person_if_needed(request: Request, service: Service) -> Principal | None:
-    if not service.site.policy.viewer_links_need_sign_in:
-        return None
-    try:
-        return await session_principal(request)
-    except AccessDenied as exc:
-        raise AccessDenied(
-            f"this agency's viewer links need you signed in: sign in at / then open the link "
-            f"again ({exc})",
-            authenticated=False,
-        ) from exc
 
 
 async def _view(service: Service, link: ViewerLink) -> ViewerLinkViewOut:
