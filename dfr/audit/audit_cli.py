@@ -9,8 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dfr.audit.checkpoints import PUBLIC_KEY_FILE, load_public_key
-from dfr.audit.trail import TRAIL_FILE
+from dfr.audit.trail import TRAIL_FILE, AuditTrail, open_audit_trail
 from dfr.audit.verify import export, verify
+
+
+def cli_audit_trail(data_dir: Path) -> AuditTrail:
+    """The trail a CLI command (``dfr user``, ``dfr key``, ``dfr audit prune``) appends
+    to, signing with the key the service uses (``DFR_AUDIT_KEY_FILE``, else
+    ``DATA_DIR/audit-signing.key``), so their checkpoints verify alike."""
+    from dfr.config import Settings
+
+    return open_audit_trail(data_dir, Settings(data_dir=data_dir).audit_key_file)
 
 
 def _when(text: str) -> datetime:
@@ -67,7 +76,6 @@ def run_prune(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from dfr.audit.retention import PruneRefused, oldest_cutoff, prune
-    from dfr.audit.trail import open_audit_trail
     from dfr.config import Settings
 
     data_dir = Path(args.data_dir)

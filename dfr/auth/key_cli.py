@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dfr.audit.trail import open_audit_trail
+from dfr.audit.audit_cli import cli_audit_trail
 from dfr.auth.api_keys import (
     DEFAULT_LIFETIME,
     MAX_LIFETIME,
@@ -110,7 +110,7 @@ async def _run(args: argparse.Namespace) -> int:
             key = await keys.revoke(args.id, now)
             print(f"API key {key.id} ({key.name}): revoked")
             action = "key_revoked"
-    trail = open_audit_trail(data_dir)
+    trail = cli_audit_trail(data_dir)
     try:
         trail.append(
             actor=actor,

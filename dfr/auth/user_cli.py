@@ -12,7 +12,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dfr.audit.trail import open_audit_trail
+from dfr.audit.audit_cli import cli_audit_trail
 from dfr.auth.accounts import AccountError, Accounts, AccountState, NewAccount
 from dfr.auth.tokens import Role
 from dfr.store import SqliteStore
@@ -70,7 +70,7 @@ async def _run(args: argparse.Namespace) -> int:
             account = await accounts.set_state(args.username, state, now)
             print(f"user {account.username}: {account.state}")
             detail = {"state": state.value}
-    trail = open_audit_trail(data_dir)
+    trail = cli_audit_trail(data_dir)
     try:
         trail.append(
             actor="cli",
@@ -101,7 +101,7 @@ async def first_demo_user(data_dir: Path) -> NewAccount | None:
         if await accounts.listed():
             return None
         new = await accounts.add("demo", Role.ADMIN, datetime.now(UTC))
-    trail = open_audit_trail(data_dir)
+    trail = cli_audit_trail(data_dir)
     try:
         trail.append(
             actor="cli",

@@ -40,3 +40,20 @@ def test_the_first_admin_is_made_shown_once_managed_and_audited(
         asyncio.run(_sign_in(tmp_path, "chief", password[1], secret[1]))
     assert main(["audit", "verify", *data]) == 0
     assert "2 records chained" in capsys.readouterr().out
+
+
+def test_with_the_signing_key_kept_elsewhere_user_and_key_changes_still_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DFR_AUDIT_KEY_FILE: `dfr user` and `dfr key` sign with the service's key, and make
+    none of their own in the data directory."""
+    data_dir, key_file = tmp_path / "data", tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("DFR_AUDIT_KEY_FILE", str(key_file))
+    data = ["--data-dir", str(data_dir)]
+    assert main(["user", "add", "chief", "--role", "admin", *data]) == 0
+    assert main(["key", "add", "cad", "--preset", "intake", *data]) == 0
+    assert key_file.exists()
+    assert not (data_dir / "audit-signing.key").exists()
+    capsys.readouterr()
+    assert main(["audit", "verify", *data]) == 0
+    assert "2 records chained" in capsys.readouterr().out
