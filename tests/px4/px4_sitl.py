@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,26 @@ async def _read_lines(instance: Px4Instance, ready: asyncio.Event, ready_text: s
             ready.set()
 
 
+# PX4's ports are fixed: test processes running side by side (pytest-xdist workers)
+# take turns through this lock, held while a fleet is up.
+FLEET_LOCK = Path(tempfile.gettempdir()) / "dfr-px4-sitl-fleet.lock"
+
+
+@contextlib.asynccontextmanager
+async def _fleet_turn() -> AsyncIterator[None]:
+    with FLEET_LOCK.open("a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:  # another process's fleet is flying
+                await asyncio.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @contextlib.asynccontextmanager
 async def px4_fleet(
     build: Path,
@@ -88,7 +110,19 @@ async def px4_fleet(
     ready_timeout_s: float = 90.0,
 ) -> AsyncIterator[list[Px4Instance]]:
     """Start one PX4 SIH instance per home, wait until each is up (``ready_line``), stop
-    on exit (SIGTERM, then SIGKILL after 10 s)."""
+    on exit (SIGTERM, then SIGKILL after 10 s). One fleet at a time on the machine."""
+    async with _fleet_turn(), _fleet(build, homes, work_root, params, ready_timeout_s) as up:
+        yield up
+
+
+@contextlib.asynccontextmanager
+async def _fleet(
+    build: Path,
+    homes: Sequence[Px4Home],
+    work_root: Path,
+    params: Mapping[str, float | int] | None,
+    ready_timeout_s: float,
+) -> AsyncIterator[list[Px4Instance]]:
     ready_text = ready_line(params)
     instances: list[Px4Instance] = []
     readers: list[asyncio.Task[None]] = []

@@ -61,7 +61,8 @@ async def test_a_crash_left_recording_is_hashed_and_closed_at_the_next_start(
     assert size_bytes == closed.size_bytes and sha256_hex == closed.sha256
     # the file plays: all but about the last second of what was received
     assert decoded == closed.frame_count >= frames - 1.5 * FPS
-    assert abs(closed.duration_s - decoded / FPS) < 2 / FPS
+    # frames are stamped as they arrive, so a loaded machine spreads them a little
+    assert abs(closed.duration_s - decoded / FPS) < 4 / FPS
 
 
 async def test_a_schema_2_database_opens_and_its_recordings_read(tmp_path: Path) -> None:
