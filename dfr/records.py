@@ -77,6 +77,18 @@ class Incident:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitStatus:
+    """A responding unit (an officer's car, a crew) on an incident, as the CAD reports
+    it: when it was dispatched and when it arrived on scene (None: not reported yet)."""
+
+    incident_id: str
+    unit_id: str
+    dispatched_at: datetime | None
+    arrived_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchDecision:
     id: int
     incident_id: str

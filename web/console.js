@@ -9,6 +9,7 @@ import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
 import { loadNotice, showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
+import { MetricsView } from "./metrics.js";
 import { SharePanel } from "./share.js";
 import { LiveSocket } from "./socket.js";
 
@@ -611,6 +612,24 @@ function boot() {
   fleet = new FleetPanel($("fleet"), {
     onSelect: (id) => select("drone", id),
     onShare: (id) => share.choose(id),
+  });
+  const metrics = new MetricsView(
+    {
+      form: $("metrics-form"),
+      from: $("metrics-from"),
+      to: $("metrics-to"),
+      figures: $("metrics-figures"),
+      charts: $("metrics-charts"),
+      csv: $("metrics-csv"),
+      status: $("metrics-status"),
+    },
+    () => state.api,
+  );
+  $("metrics-toggle").addEventListener("click", () => {
+    const section = $("metrics");
+    section.hidden = !section.hidden;
+    $("metrics-toggle").setAttribute("aria-pressed", String(!section.hidden));
+    if (!section.hidden) metrics.load();
   });
   share = new SharePanel(
     {

@@ -26,6 +26,7 @@ from dfr.api.routes import (
     drones,
     flights,
     incidents,
+    metrics,
     session,
     viewer_links,
     websockets,
@@ -108,6 +109,7 @@ def create_app(settings: Settings, site: Site, *, service: Service | None = None
     for part in (incidents, drones, flights, viewer_links):
         app.include_router(part.router, responses=WITH_ID)
     app.include_router(site_routes.router, responses=ERRORS)
+    app.include_router(metrics.router, responses=WITH_INPUT)
     app.include_router(session.router, responses={**WITH_INPUT, **RATE_LIMITED})
     app.include_router(websockets.router)
     mount_vendor(app)  # /vendor/leaflet, /vendor/swagger-ui-dist: before "/" claims them

@@ -42,6 +42,25 @@ class LocationIn(BaseModel):
     lon: Annotated[float, Field(ge=-180, le=180, description="longitude, degrees WGS84")]
 
 
+class UnitIn(BaseModel):
+    """A responding unit (an officer's car, a crew) as the CAD reports it with a call."""
+
+    model_config = STRICT_INPUT
+    id: Annotated[str, Field(min_length=1, max_length=64, description="the CAD's unit name")]
+    dispatched_at: AwareDatetime | None = Field(
+        None, strict=False, description="when the unit was sent, ISO 8601 with a time zone"
+    )
+    arrived_at: AwareDatetime | None = Field(
+        None, strict=False, description="when it arrived on scene, ISO 8601 with a time zone"
+    )
+
+    @model_validator(mode="after")
+    def _arrives_after_dispatch(self) -> UnitIn:
+        if self.dispatched_at and self.arrived_at and self.arrived_at < self.dispatched_at:
+            raise ValueError(f"unit {self.id} arrived_at is before its dispatched_at")
+        return self
+
+
 class CallIn(BaseModel):
     """A CAD call in dfr's own JSON."""
 
@@ -59,6 +78,11 @@ class CallIn(BaseModel):
     )
     notes: Annotated[str, Field(max_length=10_000)] = ""
     cancelled: bool = False
+    units: Annotated[list[UnitIn], Field(max_length=200)] = Field(
+        default_factory=list,
+        description="the responding units and their times; sent again with an arrival "
+        "time, it updates the incident (a time left out keeps the one stored)",
+    )
 
 
 class LaunchIn(BaseModel):

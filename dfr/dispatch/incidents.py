@@ -5,7 +5,9 @@ incident unchanged. A repeated call whose priority, nature, notes or location ch
 is an update: it is applied to an incident that has no flight yet; for one that is
 already being flown the new location is recorded and announced, never applied to the
 drone automatically (a pilot retargets with an orbit or goto command). A cancelled
-status cancels the incident.
+status cancels the incident. The responding units a call reports are merged into the
+incident's (:func:`dfr.dispatch.units.merge_units`): arrival times sent later update it,
+in whatever state it is, and the update's ``changed`` says ``units``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dfr.dispatch.intake import CallData
+from dfr.dispatch.units import merge_units
 from dfr.records import Incident, IncidentStatus
 from dfr.store.store import Store
 
@@ -57,6 +60,7 @@ async def take_call(store: Store, call: CallData, now: datetime) -> IntakeResult
     stored = await store.insert_incident(fresh)
     if stored.id == fresh.id:
         logger.info("incident %s from call %s (priority %d)", stored.id, call.cad_id, call.priority)
+        await store.put_units(merge_units(stored.id, (), call.units, now))
         return IntakeResult(stored, created=True, changed=())
 
     changed: list[str] = []
@@ -83,6 +87,10 @@ async def take_call(store: Store, call: CallData, now: datetime) -> IntakeResult
     if call.cancelled and stored.status is not IncidentStatus.CANCELLED:
         changed.append("cancelled")
         updated = replace(updated, status=IncidentStatus.CANCELLED)
+    units = merge_units(stored.id, await store.list_units([stored.id]), call.units, now)
+    if units:
+        changed.append("units")
+        await store.put_units(units)
     if changed:
         updated = replace(updated, updated_at=now)
         await store.update_incident(updated)

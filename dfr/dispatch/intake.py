@@ -10,7 +10,9 @@ EIDO carries its incident as linked components. We read:
   first), with ``locationByValue`` a PIDF-LO document whose geodetic shape is a GML
   ``Point`` or a GeoShape ``Circle`` (centre and radius); a civic address, if present,
   becomes the address text;
-* ``notesComponent``: ``notesActionCommentText`` lines, joined.
+* ``notesComponent``: ``notesActionCommentText`` lines, joined;
+* ``dispatchComponent``: the responding units and their dispatch and arrival times
+  (:mod:`dfr.dispatch.units`).
 
 Nothing is half-taken: a document is checked whole (every number in it finite, since
 JSON cannot carry inf or NaN back out; a radius a length) before a `CallData` exists,
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dfr.dispatch.units import UnitReport, eido_units
 from dfr.errors import InvalidInput
 
 GML_NS = "http://www.opengis.net/gml"
@@ -53,6 +56,7 @@ class CallData:
     uncertainty_m: float | None = None
     cancelled: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
+    units: tuple[UnitReport, ...] = ()  # the responding units this message reports
 
     def __post_init__(self) -> None:
         # the last line of defence: whatever parsed the call, it is sound before it is stored
@@ -264,4 +268,5 @@ def parse_eido(doc: Any, *, now: datetime) -> CallData:
         received_at=received or now,
         cancelled=status in CANCELLED_STATUSES,
         raw=doc,
+        units=eido_units(_component_list(doc, "dispatchComponent"), _parse_time),
     )

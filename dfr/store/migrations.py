@@ -189,6 +189,18 @@ MIGRATIONS: tuple[str, ...] = (
         revoked_by TEXT
     );
     """,
+    # 7: the responding units the CAD reports for an incident (for the outcome metrics:
+    # drone on scene before the first officer, calls cleared without an officer)
+    """
+    CREATE TABLE incident_units (
+        incident_id TEXT NOT NULL REFERENCES incidents(id),
+        unit_id TEXT NOT NULL,
+        dispatched_at TEXT,
+        arrived_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (incident_id, unit_id)
+    );
+    """,
 )
 
 

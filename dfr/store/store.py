@@ -4,6 +4,7 @@ protocol for several service instances."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from dfr.records import (
     PhaseChange,
     Recording,
     TrackPoint,
+    UnitStatus,
 )
 
 
@@ -46,6 +48,20 @@ class Store(AccountStore, ApiKeyStore, ViewerLinkStore, Protocol):
         self, *, status: IncidentStatus | None = None, limit: int = 200
     ) -> list[Incident]: ...
 
+    async def list_incidents_received(
+        self, start: datetime | None, end: datetime | None
+    ) -> list[Incident]:
+        """Incidents whose call came in at ``start`` ≤ received_at < ``end`` (None: no
+        bound), oldest first."""
+        ...
+
+    # the responding units the CAD reports
+    async def put_units(self, units: Sequence[UnitStatus]) -> None:
+        """Insert each unit, or replace the stored one of the same incident and unit."""
+        ...
+
+    async def list_units(self, incident_ids: Sequence[str]) -> list[UnitStatus]: ...
+
     # dispatch
     async def add_decision(
         self,
@@ -60,6 +76,10 @@ class Store(AccountStore, ApiKeyStore, ViewerLinkStore, Protocol):
     ) -> DispatchDecision: ...
 
     async def list_decisions(self, incident_id: str) -> list[DispatchDecision]: ...
+
+    async def list_decisions_of(self, incident_ids: Sequence[str]) -> list[DispatchDecision]:
+        """The decisions of every incident named, oldest first."""
+        ...
 
     # flights
     async def insert_flight(self, flight: Flight, reason: str) -> None: ...
@@ -89,11 +109,27 @@ class Store(AccountStore, ApiKeyStore, ViewerLinkStore, Protocol):
         self, *, active_only: bool = False, drone_id: str | None = None, limit: int = 200
     ) -> list[Flight]: ...
 
+    async def list_flights_in_window(
+        self, start: datetime | None, end: datetime | None
+    ) -> list[Flight]:
+        """Flights created at ``start`` ≤ created_at < ``end``, and the flights of the
+        incidents received in that window (None: no bound), oldest first."""
+        ...
+
     async def list_phases(self, flight_id: str) -> list[PhaseChange]: ...
+
+    async def list_phases_of(self, flight_ids: Sequence[str]) -> list[PhaseChange]:
+        """The phase changes of every flight named, in the order they were written."""
+        ...
 
     async def add_track_points(self, points: list[TrackPoint]) -> None: ...
 
     async def list_track(self, flight_id: str) -> list[TrackPoint]: ...
+
+    async def battery_spans(self, flight_ids: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """Per flight named that has a track: the battery (%) at its first and its last
+        track point."""
+        ...
 
     # commands
     async def add_command(

@@ -15,6 +15,8 @@ from dfr.config import Settings
 from dfr.site import load_site
 
 BINARY_TYPES = {"video/mp4", "image/jpeg"}
+# a file format of its own: the route's description names its columns
+DOCUMENT_TYPES = {"text/csv"}
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
@@ -45,7 +47,7 @@ def _documented(operation: dict[str, Any]) -> list[str]:
         if str(status) == "204":  # no content: nothing to describe
             found.append("204 -")
         for media, content in answer.get("content", {}).items():
-            if media in BINARY_TYPES or _names_a_schema(content.get("schema", {})):
+            if media in BINARY_TYPES | DOCUMENT_TYPES or _names_a_schema(content.get("schema", {})):
                 found.append(f"{status} {media}")
     return found
 

@@ -91,6 +91,7 @@ ROUTES: dict[RouteKey, Need] = {
     "GET /api/v1/site": Need(Reach.READ),
     "GET /api/v1/airspace": Need(Reach.READ),
     "GET /api/v1/metrics": Need(Reach.READ),
+    "GET /api/v1/metrics.csv": Need(Reach.READ),
     "POST /api/v1/session": Need(Reach.PUBLIC),  # sign-in
     "GET /api/v1/session/notice": Need(Reach.PUBLIC),  # the system use notice, shown first
     "GET /api/v1/session": Need(Reach.SESSION),

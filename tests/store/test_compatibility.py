@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,8 @@ from dfr.records import (
     IncidentStatus,
     PhaseChange,
     Recording,
+    TrackPoint,
+    UnitStatus,
 )
 from dfr.store import SqliteStore
 from dfr.store.migrations import MIGRATIONS
@@ -195,3 +197,125 @@ async def test_a_schema_4_data_directory_keeps_its_accounts_and_gains_api_keys(
         "SELECT id, preset, created_at, expires_at, revoked_at, last_used_at FROM api_keys"
     ).fetchone() == (key.id, "intake", T0_TEXT, "2027-02-24T12:00:00+00:00", None, T0_TEXT)
     conn.close()
+
+
+async def test_a_schema_6_data_directory_opens_migrated_and_takes_units(tmp_path: Path) -> None:
+    path = tmp_path / "dfr.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:6]:
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version=6")
+    # a JSON call stored with a local offset, as dfr wrote them before it kept them in UTC
+    conn.execute(
+        "INSERT INTO incidents VALUES ('inc-1', 'C1', 'json', 'fire', 2, 32.75, -97.33, NULL,"
+        " '', '', '2026-11-26T06:00:00-06:00', ?, ?, 'closed', '{}')",
+        (T0_TEXT, T0_TEXT),
+    )
+    conn.commit()
+    conn.close()
+    async with SqliteStore(path) as store:
+        assert await store.list_units(["inc-1"]) == []
+        unit = UnitStatus("inc-1", "4B", T0, None, T0)
+        await store.put_units([unit])
+        arrived = UnitStatus("inc-1", "4B", T0, T0 + timedelta(minutes=5), T0)
+        await store.put_units([arrived])  # the same unit again replaces it
+        assert await store.list_units(["inc-1"]) == [arrived]
+        # the window compares instants, whatever offset the text was written with
+        assert [
+            i.id for i in await store.list_incidents_received(T0, T0 + timedelta(seconds=1))
+        ] == ["inc-1"]
+        assert await store.list_incidents_received(T0 + timedelta(seconds=1), None) == []
+        assert await store.list_incidents_received(None, T0) == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 7
+    assert conn.execute("SELECT * FROM incident_units").fetchone() == (
+        "inc-1",
+        "4B",
+        T0_TEXT,
+        "2026-11-26T12:05:00+00:00",
+        T0_TEXT,
+    )
+    conn.close()
+
+
+async def test_the_window_queries_read_flights_phases_and_battery(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "dfr.db") as store:
+        old = Incident(
+            "inc-0",
+            "C0",
+            "json",
+            "x",
+            2,
+            32.7,
+            -97.3,
+            "",
+            "",
+            T0 - timedelta(days=1),
+            T0,
+            T0,
+            IncidentStatus.CLOSED,
+        )
+        new = Incident(
+            "inc-1", "C1", "json", "x", 2, 32.7, -97.3, "", "", T0, T0, T0, IncidentStatus.CLOSED
+        )
+        for record in (old, new):
+            await store.insert_incident(record)
+        # f1 serves the new call; f0 the old one the day before; f2 (no call) after the window
+        for flight_id, incident_id, created in (
+            ("f0", "inc-0", T0 - timedelta(days=1)),
+            ("f1", "inc-1", T0 - timedelta(seconds=1)),  # made just before the call's time
+            ("f2", None, T0 + timedelta(hours=2)),
+        ):
+            await store.insert_flight(
+                Flight(
+                    flight_id,
+                    incident_id,
+                    "d1",
+                    "hq",
+                    FlightPhase.PREFLIGHT,
+                    created,
+                    created,
+                    None,
+                    {},
+                ),
+                "go",
+            )
+        window = (T0, T0 + timedelta(hours=1))
+        assert [f.id for f in await store.list_flights_in_window(*window)] == ["f1"]
+        assert [f.id for f in await store.list_flights_in_window(None, None)] == ["f0", "f1", "f2"]
+        await store.set_flight_phase("f1", FlightPhase.LAUNCHING, "up", T0 + timedelta(seconds=5))
+        assert [p.phase for p in await store.list_phases_of(["f1", "f2"])] == [
+            FlightPhase.PREFLIGHT,
+            FlightPhase.PREFLIGHT,
+            FlightPhase.LAUNCHING,
+        ]
+        await store.add_track_points(
+            [
+                TrackPoint(
+                    "f1",
+                    T0 + timedelta(seconds=s),
+                    32.7,
+                    -97.3,
+                    200.0,
+                    10.0,
+                    0.0,
+                    5.0,
+                    pct,
+                    "mission",
+                )
+                for s, pct in ((20, 93.5), (10, 97.0), (30, 90.0))
+            ]
+        )
+        assert await store.battery_spans(["f1", "f2"]) == {"f1": (97.0, 90.0)}
+        await store.add_decision(
+            "inc-1",
+            outcome="auto_launch",
+            chosen_drone_id="d1",
+            ranking=[],
+            rejections=[],
+            elapsed_ms=1.0,
+            decided_at=T0,
+        )
+        assert [d.incident_id for d in await store.list_decisions_of(["inc-0", "inc-1"])] == [
+            "inc-1"
+        ]

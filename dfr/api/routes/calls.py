@@ -13,6 +13,7 @@ from dfr.api.routes.incidents import incident_out
 from dfr.api.schemas import CallOut
 from dfr.auth.tokens import require_intake
 from dfr.dispatch.intake import CallData, check_position, parse_eido
+from dfr.dispatch.units import UnitReport
 from dfr.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -61,11 +62,19 @@ async def post_call(
         priority=call.priority,
         lat_deg=call.location.lat,
         lon_deg=call.location.lon,
-        received_at=call.received_at or now,
+        received_at=(call.received_at or now).astimezone(UTC),
         address=call.address,
         notes=call.notes,
         cancelled=call.cancelled,
         raw=call.model_dump(mode="json"),
+        units=tuple(
+            UnitReport(
+                u.id,
+                u.dispatched_at and u.dispatched_at.astimezone(UTC),
+                u.arrived_at and u.arrived_at.astimezone(UTC),
+            )
+            for u in call.units
+        ),
     )
     return await _take(service_of(request), data, response)
 

@@ -1,4 +1,4 @@
-"""The site and the caller: who I am, the site's policy, its airspace, response metrics."""
+"""The site and the caller: who I am, the site's policy, its airspace."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from dfr.api.access import Authed, service_of
-from dfr.api.metrics import incident_metrics
-from dfr.api.schemas import AirspaceOut, MapOut, MeOut, MetricsOut, SiteOut
+from dfr.api.schemas import AirspaceOut, MapOut, MeOut, SiteOut
 
 router = APIRouter(prefix="/api/v1", tags=["site"])
 
@@ -38,10 +37,3 @@ async def site_info(request: Request, who: Authed) -> SiteOut:
 async def airspace(request: Request, who: Authed) -> dict[str, Any]:
     """Every zone of the site as GeoJSON, with ``active`` flags for time-windowed zones."""
     return service_of(request).planner.airspace_geojson()
-
-
-@router.get("/metrics", response_model=MetricsOut)
-async def metrics(request: Request, who: Authed) -> dict[str, Any]:
-    """Per incident: call received → decision → launch command → airborne → on scene →
-    back, in seconds from the call; and the averages."""
-    return await incident_metrics(service_of(request).store)

@@ -18,10 +18,8 @@ from dfr.api.schemas.fleet import (
     AirspaceOut,
     DockOut,
     DroneOut,
-    IncidentMetricsOut,
     MapOut,
     MeOut,
-    MetricsOut,
     SiteOut,
     ZoneOut,
     ZonePropertiesOut,
@@ -46,6 +44,15 @@ from dfr.api.schemas.incidents import (
     IncidentOut,
     RejectionOut,
 )
+from dfr.api.schemas.metrics import (
+    DroneMetricsOut,
+    FlightMetricsOut,
+    IncidentMetricsOut,
+    MetricsOut,
+    ShareOut,
+    StepOut,
+    WindowOut,
+)
 
 __all__ = [
     "ActiveWindowOut",
@@ -57,9 +64,11 @@ __all__ = [
     "CommandResultOut",
     "DecisionOut",
     "DockOut",
+    "DroneMetricsOut",
     "DroneOut",
     "ErrorOut",
     "FlightDetailOut",
+    "FlightMetricsOut",
     "FlightOut",
     "IncidentLocationOut",
     "IncidentMetricsOut",
@@ -73,9 +82,12 @@ __all__ = [
     "ProblemOut",
     "RecordingOut",
     "RejectionOut",
+    "ShareOut",
     "SiteOut",
+    "StepOut",
     "TrackOut",
     "TrackPropertiesOut",
+    "WindowOut",
     "ZoneOut",
     "ZonePropertiesOut",
 ]

@@ -1,4 +1,4 @@
-"""Bodies of the fleet and the site: drones, docks, airspace, the caller, metrics."""
+"""Bodies of the fleet and the site: drones, docks, airspace, the caller."""
 
 from __future__ import annotations
 
@@ -121,24 +121,3 @@ class SiteOut(BodyOut):
     timezone: str
     policy: Policy
     map: MapOut
-
-
-class IncidentMetricsOut(BodyOut):
-    incident_id: str
-    cad_id: str
-    priority: int
-    received_at: str = Field(description="ISO 8601 with offset (+00:00)")
-    flight_id: str | None
-    decision_s: float | None
-    launch_s: float | None
-    airborne_s: float | None
-    on_scene_s: float | None
-    back_s: float | None
-
-
-class MetricsOut(BodyOut):
-    """Seconds from the call to each step, per incident, and their averages."""
-
-    incidents: list[IncidentMetricsOut]
-    averages: dict[str, float | None]
-    count: int

@@ -7,6 +7,7 @@ flight's end and its incident's new status (:class:`~dfr.records.FlightEnd`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from dfr.errors import NotFound
 from dfr.records import ACTIVE_PHASES, Flight, FlightEnd, FlightPhase, IncidentStatus, PhaseChange
 from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table
+from dfr.store.sqlite.rows import Table, id_list
 from dfr.store.sqlite.transaction import transaction
 
 FLIGHTS = Table.of("flights", Flight)
@@ -123,6 +124,32 @@ class SqliteFlights(Database):
         sql += " ORDER BY created_at DESC LIMIT ?"
         args.append(limit)
         return await self._fetch_all(FLIGHTS, sql, args)
+
+    async def list_flights_in_window(
+        self, start: datetime | None, end: datetime | None
+    ) -> list[Flight]:
+        window = (
+            "(:start IS NULL OR julianday({0}) >= julianday(:start))"
+            " AND (:end IS NULL OR julianday({0}) < julianday(:end))"
+        )
+        return await self._fetch_all(
+            FLIGHTS,
+            f"SELECT * FROM flights WHERE ({window.format('created_at')}) OR incident_id IN"
+            f" (SELECT id FROM incidents WHERE {window.format('received_at')})"
+            " ORDER BY julianday(created_at), id",
+            {
+                "start": None if start is None else start.isoformat(),
+                "end": None if end is None else end.isoformat(),
+            },
+        )
+
+    async def list_phases_of(self, flight_ids: Sequence[str]) -> list[PhaseChange]:
+        return await self._fetch_all(
+            PHASES,
+            "SELECT * FROM flight_phases WHERE flight_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY id",
+            (id_list(flight_ids),),
+        )
 
     async def list_phases(self, flight_id: str) -> list[PhaseChange]:
         return await self._fetch_all(

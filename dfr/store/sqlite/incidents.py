@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from dfr.errors import NotFound
 from dfr.records import DispatchDecision, Incident, IncidentStatus
 from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table
+from dfr.store.sqlite.rows import Table, id_list
 from dfr.store.sqlite.transaction import transaction
 
 INCIDENTS = Table.of("incidents", Incident)
@@ -76,6 +77,18 @@ class SqliteIncidents(Database):
             (status.value, limit),
         )
 
+    async def list_incidents_received(
+        self, start: datetime | None, end: datetime | None
+    ) -> list[Incident]:
+        # julianday(): the stored text may carry any offset (and fractions of a second)
+        return await self._fetch_all(
+            INCIDENTS,
+            "SELECT * FROM incidents WHERE (:start IS NULL OR julianday(received_at) >="
+            " julianday(:start)) AND (:end IS NULL OR julianday(received_at) < julianday(:end))"
+            " ORDER BY julianday(received_at), id",
+            {"start": _iso(start), "end": _iso(end)},
+        )
+
     # -- dispatch decisions ------------------------------------------------------------
 
     async def add_decision(
@@ -101,9 +114,21 @@ class SqliteIncidents(Database):
         )
         return replace(decision, id=await self._add(DECISIONS, decision))
 
+    async def list_decisions_of(self, incident_ids: Sequence[str]) -> list[DispatchDecision]:
+        return await self._fetch_all(
+            DECISIONS,
+            "SELECT * FROM dispatch_decisions"
+            " WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (id_list(incident_ids),),
+        )
+
     async def list_decisions(self, incident_id: str) -> list[DispatchDecision]:
         return await self._fetch_all(
             DECISIONS,
             "SELECT * FROM dispatch_decisions WHERE incident_id = ? ORDER BY id",
             (incident_id,),
         )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()

@@ -102,3 +102,9 @@ class Table(Generic[R]):
         """``UPDATE name SET a = :a, b = :b WHERE key = :key``."""
         sets = ", ".join(f"{n} = :{n}" for n in names)
         return f"UPDATE {self.name} SET {sets} WHERE {key} = :{key}"
+
+
+def id_list(ids: Iterable[str]) -> str:
+    """``ids`` as a JSON array, one statement argument for ``IN (SELECT value FROM
+    json_each(?))`` however many there are."""
+    return json.dumps(list(ids))

@@ -11,11 +11,13 @@ from dfr.store.sqlite.flights import SqliteFlights
 from dfr.store.sqlite.incidents import SqliteIncidents
 from dfr.store.sqlite.recordings import SqliteRecordings
 from dfr.store.sqlite.track import SqliteTrack
+from dfr.store.sqlite.units import SqliteUnits
 from dfr.store.sqlite.viewer_links import SqliteViewerLinks
 
 
 class SqliteStore(
     SqliteIncidents,  # incidents and dispatch decisions
+    SqliteUnits,  # the responding units the CAD reports for them
     SqliteFlights,  # flights and phases
     SqliteTrack,
     SqliteCommands,
