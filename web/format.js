@@ -24,6 +24,14 @@ export function seconds(valueS) {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
 }
 
+/** Flight time from hours: "h:mm" (with "h"), or minutes under an hour ("4.2 min"). */
+export function flightTime(hours) {
+  if (!known(hours)) return DASH;
+  if (hours < 1) return `${(hours * 60).toFixed(1)} min`;
+  const minutes = Math.round(hours * 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}`;
+}
+
 /** Age of an event as m:ss or h:mm:ss. */
 export function age(ms) {
   if (!known(ms) || ms < 0) return "0:00";

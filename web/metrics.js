@@ -3,7 +3,7 @@
 // calls), and the window's CSV.
 
 import { h } from "./dom.js";
-import { DASH, known, percent, seconds } from "./format.js";
+import { DASH, flightTime, known, percent, seconds } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DAY_MS = 24 * 3600 * 1000;
@@ -127,15 +127,15 @@ export class MetricsView {
       figure("drone first on scene", share(m.drone_first), "drone_first"),
       figure("cleared without an officer", share(m.cleared_without_officer), "cleared_without_officer"),
       figure("flights", String(m.flights.length), "flights"),
-      figure("flight hours", known(hours) ? hours.toFixed(2) : DASH, "flight_hours"),
+      figure("flight time", flightTime(hours), "flight_hours"),
     );
     const times = m.incidents.map((i) => i.on_scene_s).filter(known);
     charts.replaceChildren(
       h("figure", {}, h("figcaption", {}, "Call → on scene (calls per bin)"),
         times.length ? barChart("Call → on scene histogram", histogram(times), { unit: "", kind: "on_scene" }) : h("p", { class: "muted" }, "no call reached the scene in this window")),
-      h("figure", {}, h("figcaption", {}, "Flight hours per drone"),
+      h("figure", {}, h("figcaption", {}, "Flight time per drone"),
         m.drones.length
-          ? barChart("Flight hours per drone", m.drones.map((d) => ({ label: d.drone_id, value: d.flight_h, text: d.flight_h.toFixed(2) })), { unit: " h", kind: "flight_hours" })
+          ? barChart("Flight hours per drone", m.drones.map((d) => ({ label: d.drone_id, value: d.flight_h, text: flightTime(d.flight_h) })), { unit: "", kind: "flight_hours" })
           : h("p", { class: "muted" }, "no flights in this window")),
     );
   }

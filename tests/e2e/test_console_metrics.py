@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, expect
 
-from tests.e2e.browser import RunningService, running_service
+from tests.e2e.browser import RunningService, running_service, screenshot_path
 from tests.e2e.harness import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -104,6 +104,7 @@ async def test_a_flown_call_gives_its_figures_over_http_and_in_the_console(
     await expect(
         view.locator('[data-chart="flight_hours"] rect.bar[data-label="fw1"]')
     ).to_have_count(1)
+    await page.screenshot(path=screenshot_path("console-metrics.png"))
     assert "metrics.csv?from=" in (await view.locator("#metrics-csv").get_attribute("href") or "")
     async with page.expect_download() as download_info:
         await view.locator("#metrics-csv").click()
