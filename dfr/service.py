@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dfr.audit.events import audit_event
+from dfr.audit.service_runs import record_start, record_stop
 from dfr.audit.trail import AuditTrail, open_audit_trail
 from dfr.auth.accounts import Accounts
 from dfr.auth.api_keys import ApiKeys
@@ -165,6 +166,7 @@ class Service:
         self._setup_tokens()
         await self.store.open()
         self.audit = open_audit_trail(self.settings.data_dir, self.settings.audit_key_file)
+        record_start(self.audit, self.site)
         if self.settings.video:
             await self._open_videos({d: video for d, (_mavlink, video) in urls.items() if video})
         # building the visibility graph takes a moment for large airspaces: off the loop
@@ -252,6 +254,7 @@ class Service:
             finally:
                 await self.store.close()
                 if self.audit is not None:
+                    record_stop(self.audit, self.site)
                     self.audit.close()
                     self.audit = None
 

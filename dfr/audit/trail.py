@@ -234,6 +234,14 @@ class AuditTrail:
         with self._lock:
             return list(read_records(self._connection))
 
+    def last_of(self, action: str) -> AuditRecord | None:
+        """The newest record of ``action``, if any."""
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT * FROM audit WHERE action = ? ORDER BY seq DESC LIMIT 1", (action,)
+            ).fetchone()
+        return None if row is None else _record(row)
+
     def records_before(self, at: str) -> list[AuditRecord]:
         """The longest prefix of the chain whose records are all older than ``at`` (an
         :func:`audit_time`): the first younger record ends it, whatever follows."""

@@ -216,6 +216,10 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             )
             hashed = {r["detail"]["sha256"] for r in trail if r["action"] == "recording_closed"}
             assert {r["sha256"] for r in recordings} <= hashed
+            # the restart says the run before it did not stop cleanly
+            starts = [r["detail"] for r in trail if r["action"] == "service_started"]
+            assert [s["previous_run_stopped_cleanly"] for s in starts] == [None, False]
+            assert not any(r["action"] == "service_stopped" for r in trail)
             # and who downloaded each recording, from where
             downloads = [r for r in trail if r["action"] == "recording_download"]
             assert {r["detail"]["sha256"] for r in downloads} == {r["sha256"] for r in recordings}
