@@ -16,7 +16,9 @@ from dfr.scenario.scenario_file import Expectation, duration_s
 from dfr.scenario.service_view import JSON, Observed
 from dfr.scenario.timeline import StepResult
 
-FAILSAFE_ALERTS = {"mode_change"}
+# what the service says when the vehicle acted by itself: a mode nobody asked for, a
+# landing or a flight-control event the plan did not have
+FAILSAFE_ALERTS = {"mode_change", "flight_control", "landed_short"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +157,17 @@ def check_no_alert(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
 def check_failsafe_seen(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
     flights = e.observed.flights_of(args["call"])
     phases = [p["phase"] for f in flights for p in f.get("phases", [])]
-    alerts = [a for a in _alerts(e, args["call"]) if a["kind"] in FAILSAFE_ALERTS]
+    alerts = [
+        a
+        for a in _alerts(e, args["call"])
+        if a["kind"] in FAILSAFE_ALERTS or (a["kind"] == "vehicle" and "ailsafe" in a["message"])
+    ]
     seen = "failsafe" in phases or bool(alerts)
-    shown = alerts[0]["message"] if alerts else "no mode_change alert"
+    shown = (
+        "; ".join(f"{a['kind']}: {a['message']}" for a in alerts)
+        if alerts
+        else f"no alert of {sorted(FAILSAFE_ALERTS)}"
+    )
     return seen, f"phases {phases}; {shown}"
 
 
@@ -166,11 +176,7 @@ def check_docked(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
     if flight is None:
         return False, f"call {args['call']} has no flight"
     phases = [p["phase"] for p in flight.get("phases", [])]
-    passed = (
-        flight["ended_at"] is not None
-        and flight["outcome"] == "docked"
-        and phases[-1:] == ["docked"]
-    )
+    passed = flight["ended_at"] is not None and len(phases) > 1 and phases[-1] == "docked"
     return passed, f"flight {flight['id']} outcome {flight['outcome'] or 'none'}, phases {phases}"
 
 

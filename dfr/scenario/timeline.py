@@ -151,12 +151,18 @@ class Timeline:
         return all(f["ended_at"] is not None for f in observed.flights.values())
 
     def _phase_reached_s(self, cad_id: str, phase: str) -> float | None:
+        """When the call's latest flight reached ``phase`` (``docked``: back on its dock,
+        the flight ended; every flight starts docked)."""
         flights = self.view.observed.flights_of(cad_id)
-        for flight in reversed(flights):
-            for change in flight.get("phases", []):
-                if change["phase"] == phase:
-                    return self.scenario_s_of(change["at"])
-        return None
+        if not flights:
+            return None
+        flight = flights[-1]
+        changes = [c for c in flight.get("phases", []) if c["phase"] == phase]
+        if phase == "docked":
+            if flight["ended_at"] is None or len(flight.get("phases", [])) < 2:
+                return None
+            return self.scenario_s_of(changes[-1]["at"]) if changes else None
+        return self.scenario_s_of(changes[0]["at"]) if changes else None
 
     def _due(self, step: Step, now: float) -> bool:
         if now < step.at_s:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -82,8 +83,13 @@ async def _exchange(port: int, sysid: int, encode: Any, answered: Any, what: str
 async def enable_failure_injection(port: int, sysid: int) -> bool:
     """``SYS_FAILURE_EN`` = 1 (PX4 refuses injection without it)."""
 
+    # PX4 sends integer parameters bytewise: the int32's bytes in the float field
+    (one_bytewise,) = struct.unpack("<f", struct.pack("<i", 1))
+
     def encode(mav: Any) -> Any:
-        return mav.param_set_encode(sysid, 1, b"SYS_FAILURE_EN", 1, mavlink2.MAV_PARAM_TYPE_INT32)
+        return mav.param_set_encode(
+            sysid, 1, b"SYS_FAILURE_EN", one_bytewise, mavlink2.MAV_PARAM_TYPE_INT32
+        )
 
     def answered(message: Any) -> bool:
         return bool(message.get_type() == "PARAM_VALUE" and message.param_id == "SYS_FAILURE_EN")
