@@ -187,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dfr.auth.key_cli import add_key_parser
 
     add_key_parser(sub)
+    from dfr.scenario.scenario_cli import add_scenario_parser
+
+    add_scenario_parser(sub)
 
     for name, text in (
         ("demo", "the service with the simulated fleet of the site, in one process"),
@@ -325,7 +328,9 @@ def _configure_logging(verbosity: int, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose, quiet=args.command in ("plan", "audit", "user", "key"))
+    _configure_logging(
+        args.verbose, quiet=args.command in ("plan", "audit", "user", "key", "scenario")
+    )
     try:
         if args.command == "sim":
             return _run_sim(args)
@@ -343,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dfr.auth.key_cli import run_key
 
             return run_key(args)
+        if args.command == "scenario":
+            from dfr.scenario.scenario_cli import run_scenario_command
+
+            return run_scenario_command(args)
         if args.command == "audit":
             from dfr.audit.audit_cli import run_audit
 
