@@ -96,7 +96,7 @@ async function signOut(message = null, endSession = true) {
 async function detectRole() {
   try {
     const me = await state.api.get("/me");
-    return { name: me.name ?? "", role: me.role ?? "", canCommand: ["pilot", "admin"].includes(me.role) };
+    return { name: me.name ?? "", role: me.role ?? "", canCommand: ["pilot", "supervisor", "admin"].includes(me.role) };
   } catch (err) {
     if (!(err instanceof ApiError) || !err.missing) throw err;
   }

@@ -1,7 +1,8 @@
 """Bearer tokens with roles. Every HTTP route and websocket needs one.
 
-Roles, each including the ones below it: ``admin`` > ``pilot`` (launch, command) >
-``supervisor`` > ``viewer`` (read). Tokens are kept only as SHA-256 digests and compared
+Roles, each including the ones below it: ``admin`` (users, site) > ``supervisor``
+(a pilot's reach, plus recordings and overrides) > ``pilot`` (launch, command, share a
+viewer link) > ``viewer`` (read). Tokens are kept only as SHA-256 digests and compared
 in constant time. How a request carries its token (header, or ``?token=`` where a
 browser cannot set headers) is the API's business: :mod:`dfr.api.access`.
 """
@@ -18,9 +19,11 @@ from dfr.errors import AccessDenied
 
 
 class Role(IntEnum):
+    """Ordered by reach; stored and shown by name (``label``), never by number."""
+
     VIEWER = 1
-    SUPERVISOR = 2
-    PILOT = 3
+    PILOT = 2
+    SUPERVISOR = 3
     ADMIN = 4
 
     @property

@@ -97,7 +97,7 @@ ROUTES: dict[RouteKey, Need] = {
     "GET /api/v1/session": Need(Reach.SESSION),
     "DELETE /api/v1/session": Need(Reach.SESSION),
     "POST /api/v1/viewer-links": Need(Reach.CHANGE, Role.PILOT, {"drone_id": "d0"}),
-    "GET /api/v1/viewer-links": Need(Reach.READ, Role.SUPERVISOR),
+    "GET /api/v1/viewer-links": Need(Reach.READ, Role.PILOT),
     "DELETE /api/v1/viewer-links/{link_id}": Need(Reach.CHANGE, Role.PILOT),
     "POST /api/v1/viewer-links/open": Need(Reach.LINK, None),
     "GET /api/v1/viewer-link": Need(Reach.LINK, None),

@@ -8,9 +8,12 @@ SHA-256 verifies; and track samples reached the store every second before the ki
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import itertools
 import os
+import re
 import signal
 import sys
 import time
@@ -22,10 +25,12 @@ from typing import Any
 
 import av
 import httpx
+import pyotp
 
 from dfr.audit.checkpoints import PUBLIC_KEY_FILE, load_public_key
 from dfr.audit.trail import TRAIL_FILE, AuditRecord, open_trail_db, read_records
 from dfr.audit.verify import verify
+from dfr.cli import main
 from dfr.video.recordings import RECOVERED_NOTE
 from tests.e2e.harness import PILOT, free_tcp_port, port_offset, wait_for
 from tests.e2e.scenes import call, wall_site
@@ -91,6 +96,26 @@ def _serve_args(site: Path, data: Path, offset: int) -> list[str]:
     ]
 
 
+def _supervisor(data: Path) -> tuple[str, str]:
+    """A supervisor account made with ``dfr user add``: its password and TOTP secret."""
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        assert main(["user", "add", "sam", "--role", "supervisor", "--data-dir", str(data)]) == 0
+    password = re.search(r"password: (\S+)", shown.getvalue())
+    secret = re.search(r"TOTP secret: (\S+)", shown.getvalue())
+    assert password and secret, shown.getvalue()
+    return password[1], secret[1]
+
+
+async def _signed_in(base_url: str, username: str, password: str, secret: str) -> httpx.AsyncClient:
+    """A client holding the person's session cookie."""
+    client = httpx.AsyncClient(base_url=base_url, timeout=30)
+    body = {"username": username, "password": password, "code": pyotp.TOTP(secret).now()}
+    signed = await client.post("/api/v1/session", json=body)
+    assert signed.status_code == 200, signed.text
+    return client
+
+
 def _url(args: list[str]) -> str:
     return f"http://127.0.0.1:{args[args.index('--port') + 1]}"
 
@@ -148,6 +173,7 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
     sim_args = ["sim", "--site", str(site), "--speed", str(SPEED), "--airframe", "dfr_quad"]
     sim_args += ["--port-offset", str(offset)]
     headers = {"Authorization": f"Bearer {PILOT}"}
+    password, totp_secret = await asyncio.to_thread(_supervisor, data)  # reviews it later
     async with _process(sim_args, tmp_path / "sim.log", tmp_path):
         first_args = _serve_args(site, data, offset)
         async with (
@@ -169,6 +195,7 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
 
         second_args = _serve_args(site, data, offset)
         async with (
+            contextlib.AsyncExitStack() as stack,
             _process(second_args, tmp_path / "serve-2.log", tmp_path),
             httpx.AsyncClient(base_url=_url(second_args), headers=headers, timeout=30) as client,
         ):
@@ -193,9 +220,12 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             assert len(recordings) >= 2
             assert recordings[0]["note"] == RECOVERED_NOTE  # the part the crash left
             assert all(r["note"] == "" for r in recordings[1:])
+            reviewer = await _signed_in(_url(second_args), "sam", password, totp_secret)
+            stack.push_async_callback(reviewer.aclose)
             for index, listed in enumerate(recordings):
                 assert listed["sha256"] and listed["ended_at"], listed
-                download = await client.get(str(listed["url"]))
+                assert (await client.get(str(listed["url"]))).status_code == 403  # a pilot
+                download = await reviewer.get(str(listed["url"]))
                 assert download.status_code == 200
                 assert hashlib.sha256(download.content).hexdigest() == listed["sha256"]
                 path = tmp_path / f"part-{index}.mp4"
@@ -224,3 +254,4 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             downloads = [r for r in trail if r["action"] == "recording_download"]
             assert {r["detail"]["sha256"] for r in downloads} == {r["sha256"] for r in recordings}
             assert all(r["source"] == "127.0.0.1" and r["actor"] for r in downloads)
+            assert {r["actor"] for r in downloads if r["outcome"] == "ok"} == {"sam"}

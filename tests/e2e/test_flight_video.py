@@ -1,6 +1,6 @@
 """A flight's video: the drone's camera (simulated, RTP/H.264 like PX4 SITL's) is
 recorded from launch to landing beside the flight record, hashed, listed on the flight,
-downloadable by a supervisor or pilot (not a viewer), and plays back in PyAV."""
+downloadable by a supervisor (not a pilot or a viewer), and plays back in PyAV."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 
+from dfr.auth.tokens import Role
 from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
@@ -68,7 +69,12 @@ async def test_flight_is_recorded_hashed_and_downloadable(tmp_path: Path) -> Non
             str(recording["url"]), headers={"Authorization": f"Bearer {VIEWER}"}
         )
         assert refused.status_code == 403
-        download = await client.get(str(recording["url"]))
+        as_pilot = await client.get(str(recording["url"]))  # flies it, does not review it
+        assert as_pilot.status_code == 403 and "supervisor" in as_pilot.json()["detail"]
+        supervisor = dfr.service.tokens.issue("sam", Role.SUPERVISOR)
+        download = await client.get(
+            str(recording["url"]), headers={"Authorization": f"Bearer {supervisor}"}
+        )
         assert download.status_code == 200
         assert hashlib.sha256(download.content).hexdigest() == recording["sha256"]
         assert download.headers["x-content-sha256"] == recording["sha256"]

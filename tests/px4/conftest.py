@@ -14,8 +14,16 @@ NO_PX4 = (
 )
 
 
+# A PX4 test may wait for another process's PX4 fleet first (PX4's ports are fixed; see
+# px4_sitl.FLEET_LOCK): its timeout covers that wait too.
+PX4_TIMEOUT_S = 900
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if build_dir() is not None:
+        for item in items:
+            if item.get_closest_marker("px4") is not None:
+                item.add_marker(pytest.mark.timeout(PX4_TIMEOUT_S))
         return
     for item in items:
         if item.get_closest_marker("px4") is not None:

@@ -91,7 +91,7 @@ async def create_link(body: ViewerLinkIn, request: Request, who: Authed) -> View
 @router.get("/viewer-links")
 async def list_links(request: Request, who: Authed) -> list[ViewerLinkOut]:
     """Every viewer link, newest first (none of their texts: those were shown once)."""
-    require_role(who, Role.SUPERVISOR, "listing viewer links")
+    require_role(who, Role.PILOT, "listing viewer links")
     now = datetime.now(UTC)
     links = await service_of(request).viewer_links.listed()
     return [ViewerLinkOut.of(link, now) for link in reversed(links)]
