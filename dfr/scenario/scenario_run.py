@@ -97,9 +97,10 @@ def _udp_free(port: int) -> bool:
 
 
 def pick_sim_offset(count: int) -> int:
-    """A MAVLink port offset whose ports are free now (runs can go side by side)."""
+    """A MAVLink port offset whose ports are free now (runs can go side by side), kept
+    below the kernel's ephemeral ports (32768 and up), where nothing binds by chance."""
     for _ in range(50):
-        offset = random.randrange(20000, 40000, 20)
+        offset = random.randrange(1000, 14000, 20)
         ports = [
             p + offset + i
             for p in (SITL_API_PORT, SITL_GCS_LOCAL_PORT, 14580)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import shutil
 import socket
@@ -26,6 +25,7 @@ from pydantic import SecretStr
 from dfr.api.app import create_app
 from dfr.config import Settings
 from dfr.site import load_site
+from tests.ports import free_port_offset
 
 PILOT_TOKEN = "pilot-token-for-console-tests-0123"
 VIEWER_TOKEN = "viewer-token-for-console-tests-0123"
@@ -97,17 +97,7 @@ class RunningService:
 
 def fleet_port_offset() -> int:
     """A MAVLink/video port offset for a simulated fleet whose ports are all free now."""
-    for _ in range(50):
-        offset = random.randrange(41000, 46900, 10)  # 18570 + offset stays < 65536
-        bases = (14540, 14550, 14580, 18570, 5600)
-        try:
-            for port in [base + offset + i for base in bases for i in range(4)]:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return offset
-    raise RuntimeError("no free block of UDP ports for a simulated fleet")
+    return free_port_offset()
 
 
 @asynccontextmanager

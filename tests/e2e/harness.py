@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from dfr.service import Service
 from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
+from tests.ports import free_port_offset
 
 PILOT = "pilot-token-e2e-0123456789abcdef"
 VIEWER = "viewer-token-e2e-0123456789abcdef"
@@ -46,8 +46,8 @@ def free_tcp_port() -> int:
 
 
 def port_offset() -> int:
-    """A MAVLink port offset that no other test in this run uses (ports 14540+offset …)."""
-    return random.randrange(20000, 40000, 50)
+    """A MAVLink and video port offset whose ports are free now (tests/ports.py)."""
+    return free_port_offset()
 
 
 def write_site(

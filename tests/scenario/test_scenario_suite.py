@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -27,6 +26,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.ports import free_port_offset
 
 pytestmark = pytest.mark.scenario
 
@@ -176,7 +177,7 @@ async def test_against_a_running_service_gives_the_same_verdicts(
     reports, _done = suite
     site = SCENARIOS / "sites" / "town"
     data = tmp_path / "data"
-    offset = random.randrange(40000, 44000, 20)
+    offset = free_port_offset()
     added = _cli("key", "add", "rig", "--preset", "rig", "--data-dir", str(data), timeout_s=60)
     assert added.returncode == 0, added.stderr
     key = re.search(r"key: (\S+)", added.stdout)

@@ -19,8 +19,6 @@ import json
 import logging
 import math
 import os
-import random
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,8 @@ from mavsdk.asyncio.plugins.telemetry import (
     TelemetryAsync,
     VelocityNed,
 )
+
+from tests.ports import free_port_offset
 
 logger = logging.getLogger(__name__)
 
@@ -102,28 +102,6 @@ def closest_approach_m(track: Sequence[Position], lat_deg: float, lon_deg: float
 
 def ground_speed_mps(velocity: VelocityNed) -> float:
     return math.hypot(velocity.north_m_s, velocity.east_m_s)
-
-
-def _udp_port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_offset(vehicle_count: int = 1) -> int:
-    """A port offset in 20000..40000 (step 100) whose GCS and API listener ports are free."""
-    rng = random.Random(os.urandom(8))
-    for _ in range(50):
-        offset = rng.randrange(20_000, 40_000, 100)
-        wanted = [14550 + offset] + [14540 + offset + i for i in range(vehicle_count)]
-        wanted += [18570 + offset + i for i in range(vehicle_count)]
-        wanted += [14580 + offset + i for i in range(vehicle_count)]
-        if all(_udp_port_free(p) for p in wanted):
-            return offset
-    raise RuntimeError("no free UDP port offset found in 20000..40000")
 
 
 class Watched(Generic[T]):

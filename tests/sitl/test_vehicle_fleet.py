@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from sitl.fleet import Fleet, PortPlan, VehicleSpec
 from sitl.params import wire_to_int
 from sitl.probe import Probe
 from sitl.runner import specs_in_a_row
+from tests.ports import free_port_offset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,7 +89,7 @@ def test_drones_in_a_row_sit_metres_apart() -> None:
 
 
 async def test_each_vehicle_talks_from_its_own_ports_with_its_own_sysid() -> None:
-    offset = random.randrange(2000, 40000, 10)
+    offset = free_port_offset()
     # keep the GCS port away from API ports (PX4 uses 14549 for i > 9 for the same reason)
     ports = dataclasses.replace(PortPlan().shifted(offset), gcs_remote=offset + 9000)
     specs = [VehicleSpec(i, 47.0, 8.0 + i * 1e-4, 400.0) for i in range(3)]
@@ -114,7 +114,7 @@ async def test_each_vehicle_talks_from_its_own_ports_with_its_own_sysid() -> Non
 
 
 def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
-    offset = str(random.randrange(2000, 40000, 10))
+    offset = str(free_port_offset())
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -155,7 +155,7 @@ async def _read_param(probe: Probe, name: str) -> Any:
 
 
 async def test_dfr_sim_site_puts_the_drones_on_their_docks_with_the_given_airframe() -> None:
-    offset = random.randrange(2000, 40000, 10)
+    offset = free_port_offset()
     site = load_site(ROOT / "flightplans" / "fort-worth")
     hq = site.dock_of(site.drones[0])
     probe = await Probe().open(PortPlan().shifted(offset).api_remote_base)
