@@ -80,6 +80,10 @@ ROUTES: dict[RouteKey, Need] = {
     "GET /api/v1/drones/{drone_id}": Need(Reach.READ),
     "GET /api/v1/drones/{drone_id}/snapshot.jpg": Need(Reach.READ),
     "GET /api/v1/docks": Need(Reach.READ),
+    "POST /api/v1/docks/{dock_id}/hold": Need(
+        Reach.CHANGE, Role.SUPERVISOR, {"reason": "lightning within 10 km"}
+    ),
+    "DELETE /api/v1/docks/{dock_id}/hold": Need(Reach.CHANGE, Role.SUPERVISOR),
     "GET /api/v1/flights": Need(Reach.READ),
     "GET /api/v1/flights/{flight_id}": Need(Reach.READ),
     "GET /api/v1/flights/{flight_id}/recordings/{recording_id}.mp4": Need(
