@@ -5,7 +5,7 @@ did (step results), each verdict with the evidence a person can check."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import Point, Polygon, shape
@@ -49,6 +49,7 @@ class Evidence:
     scenario_s_of: Callable[[str | None], float | None]
     audit: str | None  # "ok", a failure text, or None (not checked)
     timed_out: bool
+    events: list[JSON] = field(default_factory=list)  # /ws/events, as the runner read them
 
 
 def _alerts(evidence: Evidence, cad_id: str | None) -> list[JSON]:
@@ -211,6 +212,31 @@ def check_not_flown(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
     return passed, text
 
 
+def check_dispatch_rejected(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """Some decision for the call (each ``dispatch`` event, and the stored latest one)
+    rejected the drone, with ``reason_contains`` in the reason if given."""
+    cad_id, drone = args["call"], args["drone"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    decisions = [
+        ev
+        for ev in e.events
+        if ev.get("type") == "dispatch" and ev.get("incident_id") == incident["id"]
+    ]
+    decisions.append(incident.get("decision") or {})
+    reasons = [
+        str(r["reason"])
+        for d in decisions
+        for r in d.get("rejections") or []
+        if r.get("drone_id") == drone
+    ]
+    wanted = args.get("reason_contains")
+    matching = [r for r in reasons if wanted is None or wanted in r]
+    shown = "; ".join(dict.fromkeys(reasons)) or "never rejected"
+    return bool(matching), f"{drone} for call {cad_id} in {len(decisions)} decision(s): {shown}"
+
+
 def _step(e: Evidence, step_id: str) -> StepResult | None:
     return next((s for s in e.steps if s.step == step_id), None)
 
@@ -271,6 +297,7 @@ CHECKS: dict[str, Callable[[Evidence, Mapping[str, Any]], tuple[bool, str]]] = {
     "outcome": check_outcome,
     "flown_once": check_flown_once,
     "not_flown": check_not_flown,
+    "dispatch_rejected": check_dispatch_rejected,
     "refused": check_refused,
     "accepted": check_accepted,
     "nothing_lost": check_nothing_lost,

@@ -49,7 +49,7 @@ class Trigger:
 @dataclass(frozen=True, slots=True)
 class Step:
     """One timeline action: ``kind`` is its key (call, eido, bad_call, cad_update, pilot,
-    fault), ``body`` its value; it runs at ``at_s`` scenario seconds and, with ``when``,
+    fault, dock_hold, dock_release), ``body`` its value; it runs at ``at_s`` scenario seconds and, with ``when``,
     ``after_s`` after that call's flight reached the phase."""
 
     index: int
@@ -227,7 +227,16 @@ def check_document(path: Path, text: str) -> Any:
 
 # -- values ---------------------------------------------------------------------------------
 
-STEP_KINDS = ("call", "eido", "bad_call", "cad_update", "pilot", "fault")
+STEP_KINDS = (
+    "call",
+    "eido",
+    "bad_call",
+    "cad_update",
+    "pilot",
+    "fault",
+    "dock_hold",
+    "dock_release",
+)
 
 
 def _site_choice(path: Path, raw: Any) -> SiteChoice:
@@ -251,6 +260,11 @@ def _step_id(kind: str, body: Any, index: int, given: str | None) -> str:
         return given
     if kind == "call":
         return str(body["cad_id"])
+    if kind == "eido" and isinstance(body, Mapping):  # its call is named by its tracking id
+        incident = body.get("incidentComponent")
+        incident = incident[0] if isinstance(incident, list) and incident else incident
+        if isinstance(incident, Mapping) and incident.get("incidentTrackingIdentifier"):
+            return str(incident["incidentTrackingIdentifier"])
     return f"{kind}-{index + 1}"
 
 
@@ -328,6 +342,8 @@ def _check_references(path: Path, root: yaml.Node, steps: list[Step], expect: An
         named = [step.when.call] if step.when else []
         if step.kind in ("cad_update", "pilot"):
             named.append(step.body["call"])
+        if step.kind == "pilot" and "from_call" in step.body:
+            named.append(step.body["from_call"])
         for name in named:
             if name not in calls:
                 raise ScenarioFileError(path, step.line, f"timeline: no call {name!r} in it")

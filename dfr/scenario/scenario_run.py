@@ -275,6 +275,7 @@ async def run_scenario(
             scenario_s_of=timeline.scenario_s_of,
             audit=audit,
             timed_out=timeline.timed_out,
+            events=events,
         )
         verdicts = check_all(scenario.expectations, evidence)
         report = build_report(

@@ -187,7 +187,10 @@ class Timeline:
         self.on_step(result)
 
     async def _post(self, path: str, **kwargs: Any) -> tuple[bool, int, str]:
-        response = await self.view.client.post(path, **kwargs)
+        return await self._send("POST", path, **kwargs)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> tuple[bool, int, str]:
+        response = await self.view.client.request(method, path, **kwargs)
         text = response.text
         try:
             body = response.json()
@@ -225,6 +228,11 @@ class Timeline:
             return await self._pilot(body)
         if step.kind == "fault":
             return await self._fault(step)
+        if step.kind == "dock_hold":  # a supervisor's override (the run's pilot outranks one)
+            reason = {"reason": body["reason"]}
+            return await self._post(f"/api/v1/docks/{body['dock']}/hold", json=reason)
+        if step.kind == "dock_release":
+            return await self._send("DELETE", f"/api/v1/docks/{body['dock']}/hold")
         raise AssertionError(step.kind)
 
     async def _cad_update(self, body: JSON) -> tuple[bool, int | None, str]:
@@ -244,6 +252,15 @@ class Timeline:
         if action == "launch":
             launch = {"drone_id": body["drone"]} if "drone" in body else {}
             return await self._post(f"/api/v1/incidents/{incident['id']}/launch", json=launch)
+        if action == "divert":  # take a flying drone (named, or the one on from_call)
+            drone = body.get("drone")
+            if drone is None:
+                flying = observed.flights_of(body["from_call"])
+                if not flying or flying[-1]["ended_at"] is not None:
+                    return False, None, f"call {body['from_call']} has no drone flying"
+                drone = flying[-1]["drone_id"]
+            divert = {"drone_id": drone, "divert": True}
+            return await self._post(f"/api/v1/incidents/{incident['id']}/launch", json=divert)
         flights = observed.flights_of(cad_id)
         if not flights:
             return False, None, f"call {cad_id} has no flight"

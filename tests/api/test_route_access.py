@@ -151,6 +151,7 @@ def path_values(rig: Rig, drone_id: str = "d0") -> dict[str, str]:
         "flight_id": "no-such-flight",
         "recording_id": "1",
         "link_id": "no-such-link",
+        "dock_id": "a",  # the rig's dock: holding twice is a 409, an answer after the check
     }
 
 
