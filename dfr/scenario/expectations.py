@@ -237,6 +237,25 @@ def check_dispatch_rejected(e: Evidence, args: Mapping[str, Any]) -> tuple[bool,
     return bool(matching), f"{drone} for call {cad_id} in {len(decisions)} decision(s): {shown}"
 
 
+WAITING_STATUSES = ("new", "queued", "awaiting_pilot")
+
+
+def check_waiting(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """The call was taken and waits at the end (queued for a drone, or for a pilot), with
+    no flight of its own: e.g. the call a diverted drone left."""
+    cad_id = args["call"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    flights = [f["id"] for f in e.observed.flights_of(cad_id)]
+    decision = incident.get("decision") or {}
+    passed = incident["status"] in WAITING_STATUSES and not flights
+    return passed, (
+        f"incident {incident['status']} (last decision {decision.get('outcome') or 'none'}), "
+        f"flights {flights or 'none'}"
+    )
+
+
 def _step(e: Evidence, step_id: str) -> StepResult | None:
     return next((s for s in e.steps if s.step == step_id), None)
 
@@ -298,6 +317,7 @@ CHECKS: dict[str, Callable[[Evidence, Mapping[str, Any]], tuple[bool, str]]] = {
     "flown_once": check_flown_once,
     "not_flown": check_not_flown,
     "dispatch_rejected": check_dispatch_rejected,
+    "waiting": check_waiting,
     "refused": check_refused,
     "accepted": check_accepted,
     "nothing_lost": check_nothing_lost,
