@@ -237,6 +237,29 @@ def check_dispatch_rejected(e: Evidence, args: Mapping[str, Any]) -> tuple[bool,
     return bool(matching), f"{drone} for call {cad_id} in {len(decisions)} decision(s): {shown}"
 
 
+def check_call_taken(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """The service took the call as the CAD meant it: its source and priority as given,
+    and the words given in its nature, address and notes."""
+    cad_id = args["call"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    wrong = [
+        f"{key} {incident[key]!r}, {args[key]!r} expected"
+        for key in ("source", "priority")
+        if key in args and incident[key] != args[key]
+    ]
+    for key in ("nature", "address", "notes"):
+        wanted = args.get(f"{key}_contains")
+        if wanted is not None and wanted not in str(incident[key]):
+            wrong.append(f"{key} {incident[key]!r} lacks {wanted!r}")
+    taken = (
+        f"taken from {incident['source']}: priority {incident['priority']}, "
+        f"{incident['nature']!r} at {incident['address'] or 'no address'}"
+    )
+    return not wrong, "; ".join([taken, *wrong])
+
+
 WAITING_STATUSES = ("new", "queued", "awaiting_pilot")
 
 
@@ -318,6 +341,7 @@ CHECKS: dict[str, Callable[[Evidence, Mapping[str, Any]], tuple[bool, str]]] = {
     "not_flown": check_not_flown,
     "dispatch_rejected": check_dispatch_rejected,
     "waiting": check_waiting,
+    "call_taken": check_call_taken,
     "refused": check_refused,
     "accepted": check_accepted,
     "nothing_lost": check_nothing_lost,
