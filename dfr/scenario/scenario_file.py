@@ -343,6 +343,10 @@ def _check_references(path: Path, root: yaml.Node, steps: list[Step], expect: An
         if step.kind in ("cad_update", "pilot"):
             named.append(step.body["call"])
         if step.kind == "pilot" and "from_call" in step.body:
+            if step.body["action"] != "divert":
+                raise ScenarioFileError(
+                    path, step.line, "timeline: from_call is only for the divert action"
+                )
             named.append(step.body["from_call"])
         for name in named:
             if name not in calls:
