@@ -12,6 +12,7 @@ from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from dfr.geo.frame import LocalFrame
+from dfr.scenario.recording_playback import Playback
 from dfr.scenario.scenario_file import Expectation, duration_s
 from dfr.scenario.service_view import JSON, Observed
 from dfr.scenario.timeline import StepResult
@@ -50,6 +51,7 @@ class Evidence:
     audit: str | None  # "ok", a failure text, or None (not checked)
     timed_out: bool
     events: list[JSON] = field(default_factory=list)  # /ws/events, as the runner read them
+    playbacks: list[Playback] = field(default_factory=list)  # recordings downloaded, decoded
 
 
 def _alerts(evidence: Evidence, cad_id: str | None) -> list[JSON]:
@@ -260,6 +262,23 @@ def check_call_taken(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
     return not wrong, "; ".join([taken, *wrong])
 
 
+def check_recordings_playable(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """Every recording of the call's flights downloaded and decoded, ``min_frames`` (1)
+    video frames in all."""
+    flights = {f["id"] for f in e.observed.flights_of(args["call"])}
+    mine = [p for p in e.playbacks if p.flight_id in flights]
+    if not mine:
+        return False, f"no recording of call {args['call']}'s flight(s) {sorted(flights)}"
+    frames = sum(p.frames for p in mine)
+    wanted = int(args.get("min_frames", 1))
+    shown = "; ".join(
+        f"recording {p.recording_id}: {p.size_bytes} bytes, {p.frames} frames, "
+        f"{p.duration_s:g} s{f', {p.error}' if p.error else ''}"
+        for p in mine
+    )
+    return all(p.played for p in mine) and frames >= wanted, f"{shown} ({frames} frames in all)"
+
+
 WAITING_STATUSES = ("new", "queued", "awaiting_pilot")
 
 
@@ -342,6 +361,7 @@ CHECKS: dict[str, Callable[[Evidence, Mapping[str, Any]], tuple[bool, str]]] = {
     "dispatch_rejected": check_dispatch_rejected,
     "waiting": check_waiting,
     "call_taken": check_call_taken,
+    "recordings_playable": check_recordings_playable,
     "refused": check_refused,
     "accepted": check_accepted,
     "nothing_lost": check_nothing_lost,

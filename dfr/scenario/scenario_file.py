@@ -91,6 +91,7 @@ class FleetChoice:
     drones: tuple[str, ...] | None = None  # None: every drone of the site
     airframe: str = DEFAULT_AIRFRAME
     params: Mapping[str, float | int] = field(default_factory=dict)
+    camera: bool = False  # video streamed and recorded (slower); off by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +320,7 @@ def load_scenario(path: Path | str) -> Scenario:
             drones=tuple(fleet["drones"]) if "drones" in fleet else None,
             airframe=fleet.get("airframe", DEFAULT_AIRFRAME),
             params=dict(fleet.get("params", {})),
+            camera=bool(fleet.get("camera", False)),
         ),
         wind=Wind(
             from_deg=float(wind.get("from_deg", 0.0)),

@@ -42,6 +42,7 @@ class Rig:
     sysids: dict[str, int]
     gcs_ports: dict[str, int]
     relays: dict[str, LinkRelay] = field(default_factory=dict)
+    video_relays: dict[str, LinkRelay] = field(default_factory=dict)  # fleet camera: true
     service: Child | None = None
     data_dir: Path | None = None
 
@@ -301,21 +302,28 @@ class Timeline:
         if drone is None or drone not in self.rig.gcs_ports:
             record.result = f"skipped: no drone {drone!r} in this run"
             return False, None, record.result
-        if kind == "link_loss":
-            relay = self.rig.relays.get(drone)
+        if kind in ("link_loss", "camera_off"):
+            relays = self.rig.relays if kind == "link_loss" else self.rig.video_relays
+            relay = relays.get(drone)
             if relay is None:
                 record.how = "relay"
-                record.result = "skipped: the runner has no relay on this link (--against)"
+                record.result = (
+                    "skipped: the runner has no relay on this link (--against)"
+                    if kind == "link_loss"
+                    else "skipped: the runner relays no video (fleet camera: false, or --against)"
+                )
                 return False, None, record.result
             relay.cut()
             record.how, record.result, record.injected = "runner's UDP relay", "cut", True
+            dropped_before = relay.dropped_datagrams
 
             async def restore_link() -> str:
                 relay.restore()
-                return "restored"
+                return f"restored ({relay.dropped_datagrams - dropped_before} datagrams dropped)"
 
-            self._restores.append(Restore(self.now_s() + outage_s, "link", restore_link, record))
-            return True, None, f"{drone}: link cut for {outage_s:g} s"
+            self._restores.append(Restore(self.now_s() + outage_s, kind, restore_link, record))
+            what = "link" if kind == "link_loss" else "video"
+            return True, None, f"{drone}: {what} cut for {outage_s:g} s"
         unit, failure = {
             "gps_loss": (FailureUnit.SENSOR_GPS, FailureType.OFF),
             "battery_drop": (FailureUnit.SYSTEM_BATTERY, FailureType.WRONG),
