@@ -3,11 +3,12 @@ timeline, read the outcome from the service, check the expectations, write the r
 
 Self-started (``--against sim``): the site copy (:mod:`~dfr.scenario.site_copy`) in a
 directory of the run's own, ``dfr sim`` on a port offset of its own (``SYS_FAILURE_EN=1``,
-no camera unless ``fleet: {camera: true}``), the runner's link relay per drone (and video relay), and ``dfr serve`` on a free 127.0.0.1 port
-with its own data directory and a pilot token made for the run. Every process is stopped
-at the end, also on failure. Against a running service: the same timeline over its API
-(an API key of the rig preset), faults by MAVLink to the vehicles' GCS ports where they
-can be reached, and no link cut or service kill (those are reported as skipped).
+no camera unless ``fleet: {camera: true}``), the runner's link relay per drone (and its
+video relay), and ``dfr serve`` on a free 127.0.0.1 port with its own data directory and
+a pilot token made for the run. Every process is stopped at the end, also on failure.
+Against a running service: the same timeline over its API (an API key of the rig
+preset), faults by MAVLink to the vehicles' GCS ports where they can be reached, and no
+link cut, camera cut or service kill (those are reported as skipped).
 """
 
 from __future__ import annotations
