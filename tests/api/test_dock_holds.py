@@ -24,13 +24,17 @@ LIGHTNING = {"reason": "lightning within 10 km"}
 CALL = {"cad_id": "H-1", "nature": "test", "priority": 1, "location": {"lat": 47.4, "lon": 8.55}}
 
 
+def client_with(served: Served, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served.asgi),
+        base_url="http://dfr.test",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
 def supervisor(served: Served) -> httpx.AsyncClient:
     served.service.tokens.add(SUPERVISOR, Principal("sam", Role.SUPERVISOR))
-    return httpx.AsyncClient(
-        transport=served.client._transport,
-        base_url="http://dfr.test",
-        headers={"Authorization": f"Bearer {SUPERVISOR}"},
-    )
+    return client_with(served, SUPERVISOR)
 
 
 async def test_a_supervisor_holds_a_dock_and_lifts_it(served: Served) -> None:
@@ -99,11 +103,7 @@ async def test_the_reason_is_strict_input(served: Served) -> None:
 
 
 async def test_a_viewer_may_not_hold_a_dock(served: Served) -> None:
-    async with httpx.AsyncClient(
-        transport=served.client._transport,
-        base_url="http://dfr.test",
-        headers={"Authorization": f"Bearer {VIEWER}"},
-    ) as viewer:
+    async with client_with(served, VIEWER) as viewer:
         answer = await viewer.post("/api/v1/docks/a/hold", json=LIGHTNING)
         assert answer.status_code == 403 and "supervisor" in answer.text
 
