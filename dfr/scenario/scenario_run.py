@@ -98,16 +98,26 @@ def _udp_free(port: int) -> bool:
     return True
 
 
+# Offsets keep every simulator port below Linux's ephemeral range (32768-60999, where
+# the kernel hands out the ports of sockets bound to port 0, e.g. the service's relay
+# sides): a port there can be taken by anyone between the check and the bind.
+SIM_OFFSET_MIN = 200
+SIM_OFFSET_MAX = 14000  # 18570 + 14000 + a fleet of < 198 stays below 32768
+_reserved_ports: set[int] = set()  # handed to runs of this process (--jobs) not yet bound
+
+
 def pick_sim_offset(count: int) -> int:
-    """A MAVLink port offset whose ports are free now (runs can go side by side)."""
+    """A MAVLink port offset whose ports are free now and not handed to another run of
+    this process (runs can go side by side)."""
     for _ in range(50):
-        offset = random.randrange(20000, 40000, 20)
+        offset = random.randrange(SIM_OFFSET_MIN, SIM_OFFSET_MAX, 20)
         ports = [
             p + offset + i
             for p in (SITL_API_PORT, SITL_GCS_LOCAL_PORT, 14580, SITL_VIDEO_PORT)
             for i in range(count)
-        ]
-        if all(_udp_free(p) for p in [*ports, 14550 + offset]):
+        ] + [14550 + offset]
+        if _reserved_ports.isdisjoint(ports) and all(_udp_free(p) for p in ports):
+            _reserved_ports.update(ports)
             return offset
     raise ScenarioRunError("no free MAVLink port range found for the simulator")
 
