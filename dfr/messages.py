@@ -1,5 +1,5 @@
 """The JSON bodies the service publishes on its event bus: ``position`` on
-``/ws/telemetry``; ``incident``, ``incident_updated``, ``dispatch``, ``alert`` and
+``/ws/telemetry``; ``incident``, ``incident_updated``, ``dispatch``, ``alert``, ``dock_hold`` and
 ``vehicle_limits`` on ``/ws/events`` (the flight's own events are built by
 :mod:`dfr.fleet.sorties`). Every body has ``type``; the bus adds ``t`` to events.
 
@@ -17,7 +17,7 @@ from dfr.dispatch.dispatcher import Decision
 from dfr.dispatch.incidents import IntakeResult
 from dfr.fleet.drone_state import DroneState
 from dfr.planning.vehicle_limits import VehicleLimits
-from dfr.records import Alert, Flight, Incident
+from dfr.records import Alert, DockHold, Flight, Incident
 from dfr.timestamps import iso_utc
 
 
@@ -112,6 +112,18 @@ def diverted_body(
         "chosen_drone_id": flight.drone_id,
         "flight_id": flight.id,
         "from_incident_id": from_incident_id,
+    }
+
+
+def dock_hold_body(dock_id: str, hold: DockHold | None, *, by: str) -> dict[str, Any]:
+    """A dock put on hold (``hold``) or its hold lifted (None) by ``by``."""
+    return {
+        "type": "dock_hold",
+        "dock_id": dock_id,
+        "held": hold is not None,
+        "reason": hold.reason if hold else None,
+        "by": by,
+        "held_at": iso_utc(hold.held_at) if hold else None,
     }
 
 

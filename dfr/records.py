@@ -89,6 +89,22 @@ class UnitStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class DockHold:
+    """A person put a dock on hold (lightning near, a crowd at the dock, maintenance): its
+    drones take no call until the hold is lifted; a drone already flying is not recalled."""
+
+    dock_id: str
+    reason: str
+    held_by: str
+    held_at: datetime
+
+    @property
+    def text(self) -> str:
+        """``dock hq on hold: lightning within 10 km (by sam)``"""
+        return f"dock {self.dock_id} on hold: {self.reason} (by {self.held_by})"
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchDecision:
     id: int
     incident_id: str

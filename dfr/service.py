@@ -8,7 +8,8 @@ the dispatch queue and the airspace refresh. Leaving the block stops every task 
 closes the store; it never commands a vehicle.
 
 The parts, as attributes: ``store``, ``bus``, ``tokens``, ``planner``, ``links`` (by drone
-id), ``sorties`` (flights and pilot commands, :mod:`dfr.fleet.sorties`), ``desk`` (calls,
+id), ``sorties`` (flights and pilot commands, :mod:`dfr.fleet.sorties`), ``dock_holds``
+(:mod:`dfr.dispatch.dock_holds`), ``desk`` (calls,
 decisions, launches and diversions, :mod:`dfr.dispatch.desk`), ``queue``
 (:mod:`dfr.dispatch.queue`), ``videos`` and ``recordings`` (:mod:`dfr.video`).
 """
@@ -37,6 +38,7 @@ from dfr.auth.viewer_links import ViewerLinks
 from dfr.bus import EventBus, Topic, make_message
 from dfr.config import Settings
 from dfr.dispatch.desk import DispatchDesk
+from dfr.dispatch.dock_holds import DockHolds
 from dfr.dispatch.incidents import IntakeResult
 from dfr.dispatch.intake import CallData
 from dfr.dispatch.queue import DispatchQueue
@@ -44,11 +46,11 @@ from dfr.errors import ConfigError, InvalidStateError
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.link import DroneLink, LinkWarning, MissionProgress
 from dfr.fleet.sorties import Sorties
-from dfr.messages import alert_body, position_body, vehicle_limits_body
+from dfr.messages import alert_body, dock_hold_body, position_body, vehicle_limits_body
 from dfr.planning.planner import Planner
 from dfr.planning.vehicle_limits import VehicleLimits, disagreements
 from dfr.planning.wind import Wind
-from dfr.records import Flight
+from dfr.records import DockHold, Flight
 from dfr.site import Drone, Site
 from dfr.store import SqliteStore, Store
 from dfr.timestamps import iso_utc
@@ -110,6 +112,9 @@ class Service:
             self.store, self.videos, settings.data_dir / "recordings", self.publish_event
         )
         self.queue = DispatchQueue()
+        self.dock_holds = DockHolds(
+            self.store, [d.id for d in site.docks], on_change=self._dock_hold_changed
+        )
         self.sorties = Sorties(
             site=site,
             store=self.store,
@@ -129,6 +134,7 @@ class Service:
             states=self.states,
             wind=lambda: self.wind,
             publish_event=self.publish_event,
+            holds=lambda: self.dock_holds.current,
         )
         self._stack = AsyncExitStack()
         self._group: asyncio.TaskGroup | None = None
@@ -165,6 +171,7 @@ class Service:
         loop.set_default_executor(self._executor)
         self._setup_tokens()
         await self.store.open()
+        await self.dock_holds.load()
         self.audit = open_audit_trail(self.settings.data_dir, self.settings.audit_key_file)
         record_start(self.audit, self.site)
         if self.settings.video:
@@ -283,6 +290,11 @@ class Service:
                 except Exception:
                     logger.exception("preparing the airspace for %s failed", at.isoformat())
             await asyncio.sleep(AIRSPACE_REFRESH_S)
+
+    def _dock_hold_changed(self, dock_id: str, hold: DockHold | None, by: str) -> None:
+        self.publish_event(dock_hold_body(dock_id, hold, by=by))
+        if hold is None:  # its drones may serve the calls waiting
+            self.queue.look_again()
 
     def _flight_started(self, flight: Flight) -> None:
         self.recordings.start(flight)

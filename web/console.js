@@ -428,8 +428,25 @@ function onEvent(msg) {
       if (severity === "critical") log.critical({ t: msg.t, title: who, message: msg.message, action: msg.action });
       break;
     }
+    case "dock_hold": {
+      const text = msg.held
+        ? `dock ${msg.dock_id} on hold: ${msg.reason} (by ${msg.by})`
+        : `dock ${msg.dock_id}: hold lifted (by ${msg.by})`;
+      log.add({ t: msg.t, kind: "dock", severity: msg.held ? "warning" : "info", text });
+      loadDocks();
+      break;
+    }
     default:
       log.add({ t: msg.t, kind: msg.type ?? "event", text: JSON.stringify(msg).slice(0, 200) });
+  }
+  scheduleRefresh();
+}
+
+async function loadDocks() {
+  try {
+    state.docks = await state.api.get("/docks");
+  } catch (err) {
+    log.add({ kind: "dock", severity: "warning", text: `docks: ${err.message}` });
   }
   scheduleRefresh();
 }

@@ -153,10 +153,13 @@ export function dockLayer(map, pane) {
       return el;
     },
     update(el, dock) {
+      // a dock a supervisor put on hold says so, with why and who, on the map
+      const hold = dock.hold ? `on hold: ${dock.hold.reason} (by ${dock.hold.by})` : "";
       el.dataset.dockId = dock.id;
-      el.dataset.hover = `dock ${dock.id}: ${dock.name}`;
-      el.title = `${dock.name} — ground ${Math.round(dock.ground_alt_amsl_m)} m AMSL`;
-      setText(el.querySelector(".label"), dock.id);
+      el.dataset.hover = `dock ${dock.id}: ${dock.name}${hold ? ` — ${hold}` : ""}`;
+      el.title = `${dock.name} — ground ${Math.round(dock.ground_alt_amsl_m)} m AMSL${hold ? `\n${hold}` : ""}`;
+      el.classList.toggle("held", Boolean(dock.hold));
+      setText(el.querySelector(".label"), dock.hold ? `${dock.id} on hold` : dock.id);
     },
   });
 }

@@ -95,6 +95,21 @@ class LaunchIn(BaseModel):
     )
 
 
+class DockHoldIn(BaseModel):
+    """A supervisor puts a dock on hold: its drones take no call until it is lifted."""
+
+    model_config = STRICT_INPUT
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            pattern=r"\S",
+            description="why, as the pilots will read it: 'lightning within 10 km'",
+        ),
+    ]
+
+
 class _CommandBody(BaseModel):
     model_config = STRICT_INPUT
 

@@ -27,7 +27,7 @@ from dfr.fleet.sorties import ActiveFlight, Sorties
 from dfr.messages import dispatch_body, diverted_body, incident_body, incident_updated_body
 from dfr.planning.planner import Planner
 from dfr.planning.wind import Wind
-from dfr.records import Flight, Incident, IncidentStatus
+from dfr.records import DockHold, Flight, Incident, IncidentStatus
 from dfr.site import Policy
 from dfr.store.store import Store
 
@@ -54,6 +54,7 @@ class DispatchDesk:
         states: Callable[[], Mapping[str, DroneState]],
         wind: Callable[[], Wind],
         publish_event: Callable[[dict[str, Any]], None],
+        holds: Callable[[], Mapping[str, DockHold]] = dict,
     ) -> None:
         self.store = store
         self.planner = planner
@@ -61,6 +62,7 @@ class DispatchDesk:
         self.policy = policy
         self._states = states
         self._wind = wind
+        self._holds = holds
         self._publish = publish_event
         self._lock = asyncio.Lock()
 
@@ -149,6 +151,7 @@ class DispatchDesk:
             wind=self._wind(),
             only_drone=drone_id,
             pilot=pilot,
+            holds=dict(self._holds()),
         )
         await self.store.add_decision(
             incident.id,
@@ -285,11 +288,12 @@ class DispatchDesk:
             await self.dispatch(incident)
 
     def readiness(self) -> tuple[Any, ...]:
-        """What decides whether a waiting call could now be served: the wind, and each
-        drone's link, freedom, readiness and battery (in 5 % steps)."""
+        """What decides whether a waiting call could now be served: the wind, the docks
+        on hold, and each drone's link, freedom, readiness and battery (in 5 % steps)."""
         busy = self.sorties.busy_drones()
         return (
             self._wind(),
+            tuple(sorted(self._holds())),
             tuple(
                 (
                     d,

@@ -1,7 +1,8 @@
 """Which drone goes: every drone ranked by planned arrival time, every rejection explained.
 
 A drone is a candidate when it is free (no flight), its link is up, it is healthy and
-armable, on the ground, its dock's wind is within the airframe's limit, and the planner
+armable, on the ground, its dock is not on hold (a person's override, with a reason) and
+its wind is within the airframe's limit, and the planner
 finds a legal route whose energy (out + on scene + back, under the current wind) fits in
 the battery above the reserve. Candidates are ranked by the planner's ETA over the real
 route, not by straight-line distance.
@@ -24,7 +25,7 @@ from typing import Any
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.wind import Wind
-from dfr.records import Incident
+from dfr.records import DockHold, Incident
 from dfr.site import Policy
 
 
@@ -45,12 +46,17 @@ class Decision:
 
 
 def readiness_problems(
-    state: DroneState | None, busy: bool, wind: Wind, max_wind_mps: float
+    state: DroneState | None,
+    busy: bool,
+    wind: Wind,
+    max_wind_mps: float,
+    hold: DockHold | None = None,
 ) -> list[str]:
-    """Why a drone cannot take a new call right now (empty: it can)."""
+    """Why a drone cannot take a new call right now (empty: it can); ``hold``: its
+    dock's hold, if it is on one."""
+    problems = [hold.text] if hold is not None else []
     if state is None:
-        return ["no link to this drone"]
-    problems = []
+        return [*problems, "no link to this drone"]
     if busy:
         problems.append("already on a flight")
     if state.link is not LinkState.UP:
@@ -94,9 +100,12 @@ def decide(
     at: datetime | None = None,
     only_drone: str | None = None,
     pilot: bool = False,
+    holds: Mapping[str, DockHold] | None = None,
 ) -> Decision:
     """Rank the fleet for ``incident`` and apply the policy (``pilot``: a pilot asked to
-    launch; ``only_drone``: the pilot named the drone)."""
+    launch; ``only_drone``: the pilot named the drone; ``holds``: the docks on hold, by
+    dock id)."""
+    holds = holds or {}
     started = time.perf_counter()
     rejections: list[dict[str, Any]] = []
     ready = []
@@ -104,7 +113,11 @@ def decide(
         if only_drone is not None and drone.id != only_drone:
             continue
         problems = readiness_problems(
-            states.get(drone.id), drone.id in busy, wind, drone.performance.max_wind_mps
+            states.get(drone.id),
+            drone.id in busy,
+            wind,
+            drone.performance.max_wind_mps,
+            holds.get(drone.dock),
         )
         if problems:
             rejections.append({"drone_id": drone.id, "reason": "; ".join(problems)})

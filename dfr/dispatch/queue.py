@@ -27,6 +27,10 @@ class DispatchQueue:
         """A flight ended: look at the queue again once the drone has settled."""
         self._changed.set()
 
+    def look_again(self) -> None:
+        """Something a decision rests on changed (a dock's hold lifted): serve the queue."""
+        self._changed.set()
+
     async def run(
         self, serve: Callable[[], Awaitable[None]], readiness: Callable[[], Hashable]
     ) -> None:

@@ -5,13 +5,14 @@ did (step results), each verdict with the evidence a person can check."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from dfr.geo.frame import LocalFrame
+from dfr.scenario.recording_playback import Playback
 from dfr.scenario.scenario_file import Expectation, duration_s
 from dfr.scenario.service_view import JSON, Observed
 from dfr.scenario.timeline import StepResult
@@ -49,6 +50,8 @@ class Evidence:
     scenario_s_of: Callable[[str | None], float | None]
     audit: str | None  # "ok", a failure text, or None (not checked)
     timed_out: bool
+    events: list[JSON] = field(default_factory=list)  # /ws/events, as the runner read them
+    playbacks: list[Playback] = field(default_factory=list)  # recordings downloaded, decoded
 
 
 def _alerts(evidence: Evidence, cad_id: str | None) -> list[JSON]:
@@ -211,6 +214,90 @@ def check_not_flown(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
     return passed, text
 
 
+def check_dispatch_rejected(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """Some decision for the call (each ``dispatch`` event, and the stored latest one)
+    rejected the drone, with ``reason_contains`` in the reason if given."""
+    cad_id, drone = args["call"], args["drone"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    decisions = [
+        ev
+        for ev in e.events
+        if ev.get("type") == "dispatch" and ev.get("incident_id") == incident["id"]
+    ]
+    decisions.append(incident.get("decision") or {})
+    reasons = [
+        str(r["reason"])
+        for d in decisions
+        for r in d.get("rejections") or []
+        if r.get("drone_id") == drone
+    ]
+    wanted = args.get("reason_contains")
+    matching = [r for r in reasons if wanted is None or wanted in r]
+    shown = "; ".join(dict.fromkeys(reasons)) or "never rejected"
+    return bool(matching), f"{drone} for call {cad_id} in {len(decisions)} decision(s): {shown}"
+
+
+def check_call_taken(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """The service took the call as the CAD meant it: its source and priority as given,
+    and the words given in its nature, address and notes."""
+    cad_id = args["call"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    wrong = [
+        f"{key} {incident[key]!r}, {args[key]!r} expected"
+        for key in ("source", "priority")
+        if key in args and incident[key] != args[key]
+    ]
+    for key in ("nature", "address", "notes"):
+        wanted = args.get(f"{key}_contains")
+        if wanted is not None and wanted not in str(incident[key]):
+            wrong.append(f"{key} {incident[key]!r} lacks {wanted!r}")
+    taken = (
+        f"taken from {incident['source']}: priority {incident['priority']}, "
+        f"{incident['nature']!r} at {incident['address'] or 'no address'}"
+    )
+    return not wrong, "; ".join([taken, *wrong])
+
+
+def check_recordings_playable(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """Every recording of the call's flights downloaded and decoded, ``min_frames`` (1)
+    video frames in all."""
+    flights = {f["id"] for f in e.observed.flights_of(args["call"])}
+    mine = [p for p in e.playbacks if p.flight_id in flights]
+    if not mine:
+        return False, f"no recording of call {args['call']}'s flight(s) {sorted(flights)}"
+    frames = sum(p.frames for p in mine)
+    wanted = int(args.get("min_frames", 1))
+    shown = "; ".join(
+        f"recording {p.recording_id}: {p.size_bytes} bytes, {p.frames} frames, "
+        f"{p.duration_s:g} s{f', {p.error}' if p.error else ''}"
+        for p in mine
+    )
+    return all(p.played for p in mine) and frames >= wanted, f"{shown} ({frames} frames in all)"
+
+
+WAITING_STATUSES = ("new", "queued", "awaiting_pilot")
+
+
+def check_waiting(e: Evidence, args: Mapping[str, Any]) -> tuple[bool, str]:
+    """The call was taken and waits at the end (queued for a drone, or for a pilot), with
+    no flight of its own: e.g. the call a diverted drone left."""
+    cad_id = args["call"]
+    incident = e.observed.incidents.get(cad_id)
+    if incident is None:
+        return False, f"no incident for call {cad_id}"
+    flights = [f["id"] for f in e.observed.flights_of(cad_id)]
+    decision = incident.get("decision") or {}
+    passed = incident["status"] in WAITING_STATUSES and not flights
+    return passed, (
+        f"incident {incident['status']} (last decision {decision.get('outcome') or 'none'}), "
+        f"flights {flights or 'none'}"
+    )
+
+
 def _step(e: Evidence, step_id: str) -> StepResult | None:
     return next((s for s in e.steps if s.step == step_id), None)
 
@@ -271,6 +358,10 @@ CHECKS: dict[str, Callable[[Evidence, Mapping[str, Any]], tuple[bool, str]]] = {
     "outcome": check_outcome,
     "flown_once": check_flown_once,
     "not_flown": check_not_flown,
+    "dispatch_rejected": check_dispatch_rejected,
+    "waiting": check_waiting,
+    "call_taken": check_call_taken,
+    "recordings_playable": check_recordings_playable,
     "refused": check_refused,
     "accepted": check_accepted,
     "nothing_lost": check_nothing_lost,

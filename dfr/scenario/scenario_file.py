@@ -49,7 +49,7 @@ class Trigger:
 @dataclass(frozen=True, slots=True)
 class Step:
     """One timeline action: ``kind`` is its key (call, eido, bad_call, cad_update, pilot,
-    fault), ``body`` its value; it runs at ``at_s`` scenario seconds and, with ``when``,
+    fault, dock_hold, dock_release), ``body`` its value; it runs at ``at_s`` scenario seconds and, with ``when``,
     ``after_s`` after that call's flight reached the phase."""
 
     index: int
@@ -91,6 +91,7 @@ class FleetChoice:
     drones: tuple[str, ...] | None = None  # None: every drone of the site
     airframe: str = DEFAULT_AIRFRAME
     params: Mapping[str, float | int] = field(default_factory=dict)
+    camera: bool = False  # video streamed and recorded (slower); off by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,16 @@ def check_document(path: Path, text: str) -> Any:
 
 # -- values ---------------------------------------------------------------------------------
 
-STEP_KINDS = ("call", "eido", "bad_call", "cad_update", "pilot", "fault")
+STEP_KINDS = (
+    "call",
+    "eido",
+    "bad_call",
+    "cad_update",
+    "pilot",
+    "fault",
+    "dock_hold",
+    "dock_release",
+)
 
 
 def _site_choice(path: Path, raw: Any) -> SiteChoice:
@@ -251,6 +261,11 @@ def _step_id(kind: str, body: Any, index: int, given: str | None) -> str:
         return given
     if kind == "call":
         return str(body["cad_id"])
+    if kind == "eido" and isinstance(body, Mapping):  # its call is named by its tracking id
+        incident = body.get("incidentComponent")
+        incident = incident[0] if isinstance(incident, list) and incident else incident
+        if isinstance(incident, Mapping) and incident.get("incidentTrackingIdentifier"):
+            return str(incident["incidentTrackingIdentifier"])
     return f"{kind}-{index + 1}"
 
 
@@ -305,6 +320,7 @@ def load_scenario(path: Path | str) -> Scenario:
             drones=tuple(fleet["drones"]) if "drones" in fleet else None,
             airframe=fleet.get("airframe", DEFAULT_AIRFRAME),
             params=dict(fleet.get("params", {})),
+            camera=bool(fleet.get("camera", False)),
         ),
         wind=Wind(
             from_deg=float(wind.get("from_deg", 0.0)),
@@ -328,6 +344,12 @@ def _check_references(path: Path, root: yaml.Node, steps: list[Step], expect: An
         named = [step.when.call] if step.when else []
         if step.kind in ("cad_update", "pilot"):
             named.append(step.body["call"])
+        if step.kind == "pilot" and "from_call" in step.body:
+            if step.body["action"] != "divert":
+                raise ScenarioFileError(
+                    path, step.line, "timeline: from_call is only for the divert action"
+                )
+            named.append(step.body["from_call"])
         for name in named:
             if name not in calls:
                 raise ScenarioFileError(path, step.line, f"timeline: no call {name!r} in it")

@@ -3,11 +3,12 @@ timeline, read the outcome from the service, check the expectations, write the r
 
 Self-started (``--against sim``): the site copy (:mod:`~dfr.scenario.site_copy`) in a
 directory of the run's own, ``dfr sim`` on a port offset of its own (``SYS_FAILURE_EN=1``,
-no camera), the runner's link relay per drone, and ``dfr serve`` on a free 127.0.0.1 port
-with its own data directory and a pilot token made for the run. Every process is stopped
-at the end, also on failure. Against a running service: the same timeline over its API
-(an API key of the rig preset), faults by MAVLink to the vehicles' GCS ports where they
-can be reached, and no link cut or service kill (those are reported as skipped).
+no camera unless ``fleet: {camera: true}``), the runner's link relay per drone (and its
+video relay), and ``dfr serve`` on a free 127.0.0.1 port with its own data directory and
+a pilot token made for the run. Every process is stopped at the end, also on failure.
+Against a running service: the same timeline over its API (an API key of the rig
+preset), faults by MAVLink to the vehicles' GCS ports where they can be reached, and no
+link cut, camera cut or service kill (those are reported as skipped).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ import httpx
 from dfr.errors import DfrError
 from dfr.scenario.expectations import Evidence, Verdict, check_all
 from dfr.scenario.link_relay import LinkRelay, free_udp_port
+from dfr.scenario.recording_playback import play_recordings
 from dfr.scenario.report_data import build_report
 from dfr.scenario.report_page import render_page
 from dfr.scenario.report_picture import draw_flights
 from dfr.scenario.rig_processes import Child, running
 from dfr.scenario.scenario_file import Scenario
 from dfr.scenario.service_view import JSON, ServiceView, read_events
-from dfr.scenario.site_copy import SITL_API_PORT, write_site_copy
+from dfr.scenario.site_copy import SITL_API_PORT, SITL_VIDEO_PORT, write_site_copy
 from dfr.scenario.timeline import Rig, StepResult, Timeline
 from dfr.scenario.vehicle_faults import SITL_GCS_LOCAL_PORT
 
@@ -96,17 +98,26 @@ def _udp_free(port: int) -> bool:
     return True
 
 
+# Offsets keep every simulator port below Linux's ephemeral range (32768-60999, where
+# the kernel hands out the ports of sockets bound to port 0, e.g. the service's relay
+# sides): a port there can be taken by anyone between the check and the bind.
+SIM_OFFSET_MIN = 200
+SIM_OFFSET_MAX = 14000  # 18570 + 14000 + a fleet of < 198 stays below 32768
+_reserved_ports: set[int] = set()  # handed to runs of this process (--jobs) not yet bound
+
+
 def pick_sim_offset(count: int) -> int:
-    """A MAVLink port offset whose ports are free now (runs can go side by side), kept
-    below the kernel's ephemeral ports (32768 and up), where nothing binds by chance."""
+    """A MAVLink port offset whose ports are free now and not handed to another run of
+    this process (runs can go side by side)."""
     for _ in range(50):
-        offset = random.randrange(1000, 14000, 20)
+        offset = random.randrange(SIM_OFFSET_MIN, SIM_OFFSET_MAX, 20)
         ports = [
             p + offset + i
-            for p in (SITL_API_PORT, SITL_GCS_LOCAL_PORT, 14580)
+            for p in (SITL_API_PORT, SITL_GCS_LOCAL_PORT, 14580, SITL_VIDEO_PORT)
             for i in range(count)
-        ]
-        if all(_udp_free(p) for p in [*ports, 14550 + offset]):
+        ] + [14550 + offset]
+        if _reserved_ports.isdisjoint(ports) and all(_udp_free(p) for p in ports):
+            _reserved_ports.update(ports)
             return offset
     raise ScenarioRunError("no free MAVLink port range found for the simulator")
 
@@ -136,13 +147,17 @@ async def _self_started(
     ids = write_site_copy(scenario, work / "site", None, 0).drone_ids
     offset = pick_sim_offset(len(ids))
     service_ports = [free_udp_port() for _ in ids]
-    copy = write_site_copy(scenario, work / "site", service_ports, offset, speed)
+    camera = scenario.fleet.camera
+    video_ports = [free_udp_port() for _ in ids] if camera else None
+    copy = write_site_copy(scenario, work / "site", service_ports, offset, speed, video_ports)
     sysids = {d["id"]: int(d["sysid"]) for d in copy.raw["drones"]}
     token = secrets.token_urlsafe(24)
     http_port = _free_tcp_port()
     wind = scenario.wind
     sim_args = ["sim", "--site", str(copy.directory), "--speed", f"{speed:g}"]
-    sim_args += ["--port-offset", str(offset), "--airframe", scenario.fleet.airframe, "--no-camera"]
+    sim_args += ["--port-offset", str(offset), "--airframe", scenario.fleet.airframe]
+    if not camera:
+        sim_args.append("--no-camera")
     sim_args += [
         "--wind",
         f"{wind.from_deg:g},{wind.speed_mps:g}",
@@ -155,7 +170,7 @@ async def _self_started(
     serve_args += ["--host", "127.0.0.1", "--port", str(http_port)]
     service_env = {
         "DFR_API_TOKEN": token,
-        "DFR_VIDEO": "false",
+        "DFR_VIDEO": "true" if camera else "false",
         "DFR_WIND_FROM_DEG": f"{wind.from_deg:g}",
         "DFR_WIND_SPEED_MPS": f"{wind.speed_mps:g}",
     }
@@ -174,6 +189,9 @@ async def _self_started(
         for i, drone_id in enumerate(ids):
             relay = LinkRelay(drone_id, SITL_API_PORT + offset + i, service_ports[i])
             rig.relays[drone_id] = await stack.enter_async_context(relay)
+            if video_ports is not None:  # the camera's RTP through a relay: camera_off cuts it
+                video = LinkRelay(f"{drone_id} video", SITL_VIDEO_PORT + offset + i, video_ports[i])
+                rig.video_relays[drone_id] = await stack.enter_async_context(video)
         await stack.enter_async_context(running(sim))
         await stack.enter_async_context(running(service))
         client = await stack.enter_async_context(
@@ -266,6 +284,11 @@ async def run_scenario(
             on_status("reading the outcome")
             await view.refresh(tracks=True)
             await view.read_site()
+            playbacks = []
+            if any(e.kind == "recordings_playable" for e in scenario.expectations):
+                playbacks = await play_recordings(
+                    view, list(view.observed.flights), logs / "recordings"
+                )
             if rig.service is not None:
                 await rig.service.stop()  # the trail is complete before it is verified
         audit = await asyncio.to_thread(_audit_of, rig.data_dir)
@@ -276,6 +299,8 @@ async def run_scenario(
             scenario_s_of=timeline.scenario_s_of,
             audit=audit,
             timed_out=timeline.timed_out,
+            events=events,
+            playbacks=playbacks,
         )
         verdicts = check_all(scenario.expectations, evidence)
         report = build_report(
@@ -287,6 +312,8 @@ async def run_scenario(
             real_s=time.monotonic() - started,
             events=events,
         )
+        if playbacks:
+            report["recordings"] = [p.to_json() for p in playbacks]
         report["files"] = {"picture": paths.picture.name, "page": paths.page.name}
         paths.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
         title = f"{scenario.name}: {report['verdict']}"

@@ -55,9 +55,11 @@ def write_site_copy(
     service_ports: Sequence[int] | None,
     sim_offset: int,
     speed_factor: float = 1.0,
+    video_ports: Sequence[int] | None = None,
 ) -> SiteCopy:
     """Write the copy to ``directory``; drone *i* listens on ``service_ports[i]`` (the relay
-    sends there) or, with None, on PX4 SITL's port for instance *i* + ``sim_offset``."""
+    sends there) or, with None, on PX4 SITL's port for instance *i* + ``sim_offset``; its
+    video likewise on ``video_ports[i]`` or the simulator's camera port."""
     raw, airspace, source = _read_site(scenario)
     drones = list(raw.get("drones", []))
     wanted = scenario.fleet.drones
@@ -74,12 +76,17 @@ def write_site_copy(
             if service_ports is not None
             else SITL_API_PORT + instance + sim_offset
         )
+        video_port = (
+            video_ports[instance]
+            if video_ports is not None
+            else SITL_VIDEO_PORT + instance + sim_offset
+        )
         copied.append(
             {
                 **drone,
                 "sysid": drone.get("sysid", instance + 1),
                 "mavlink_url": f"udpin://127.0.0.1:{port}",
-                "video_url": f"rtp://127.0.0.1:{SITL_VIDEO_PORT + instance + sim_offset}",
+                "video_url": f"rtp://127.0.0.1:{video_port}",
             }
         )
     raw["drones"] = copied

@@ -42,6 +42,7 @@ class Rig:
     sysids: dict[str, int]
     gcs_ports: dict[str, int]
     relays: dict[str, LinkRelay] = field(default_factory=dict)
+    video_relays: dict[str, LinkRelay] = field(default_factory=dict)  # fleet camera: true
     service: Child | None = None
     data_dir: Path | None = None
 
@@ -187,7 +188,10 @@ class Timeline:
         self.on_step(result)
 
     async def _post(self, path: str, **kwargs: Any) -> tuple[bool, int, str]:
-        response = await self.view.client.post(path, **kwargs)
+        return await self._send("POST", path, **kwargs)
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> tuple[bool, int, str]:
+        response = await self.view.client.request(method, path, **kwargs)
         text = response.text
         try:
             body = response.json()
@@ -225,6 +229,11 @@ class Timeline:
             return await self._pilot(body)
         if step.kind == "fault":
             return await self._fault(step)
+        if step.kind == "dock_hold":  # a supervisor's override (the run's pilot outranks one)
+            reason = {"reason": body["reason"]}
+            return await self._post(f"/api/v1/docks/{body['dock']}/hold", json=reason)
+        if step.kind == "dock_release":
+            return await self._send("DELETE", f"/api/v1/docks/{body['dock']}/hold")
         raise AssertionError(step.kind)
 
     async def _cad_update(self, body: JSON) -> tuple[bool, int | None, str]:
@@ -244,6 +253,15 @@ class Timeline:
         if action == "launch":
             launch = {"drone_id": body["drone"]} if "drone" in body else {}
             return await self._post(f"/api/v1/incidents/{incident['id']}/launch", json=launch)
+        if action == "divert":  # take a flying drone (named, or the one on from_call)
+            drone = body.get("drone")
+            if drone is None:
+                flying = observed.flights_of(body["from_call"])
+                if not flying or flying[-1]["ended_at"] is not None:
+                    return False, None, f"call {body['from_call']} has no drone flying"
+                drone = flying[-1]["drone_id"]
+            divert = {"drone_id": drone, "divert": True}
+            return await self._post(f"/api/v1/incidents/{incident['id']}/launch", json=divert)
         flights = observed.flights_of(cad_id)
         if not flights:
             return False, None, f"call {cad_id} has no flight"
@@ -284,21 +302,28 @@ class Timeline:
         if drone is None or drone not in self.rig.gcs_ports:
             record.result = f"skipped: no drone {drone!r} in this run"
             return False, None, record.result
-        if kind == "link_loss":
-            relay = self.rig.relays.get(drone)
+        if kind in ("link_loss", "camera_off"):
+            relays = self.rig.relays if kind == "link_loss" else self.rig.video_relays
+            relay = relays.get(drone)
             if relay is None:
                 record.how = "relay"
-                record.result = "skipped: the runner has no relay on this link (--against)"
+                record.result = (
+                    "skipped: the runner has no relay on this link (--against)"
+                    if kind == "link_loss"
+                    else "skipped: the runner relays no video (fleet camera: false, or --against)"
+                )
                 return False, None, record.result
             relay.cut()
             record.how, record.result, record.injected = "runner's UDP relay", "cut", True
+            dropped_before = relay.dropped_datagrams
 
             async def restore_link() -> str:
                 relay.restore()
-                return "restored"
+                return f"restored ({relay.dropped_datagrams - dropped_before} datagrams dropped)"
 
-            self._restores.append(Restore(self.now_s() + outage_s, "link", restore_link, record))
-            return True, None, f"{drone}: link cut for {outage_s:g} s"
+            self._restores.append(Restore(self.now_s() + outage_s, kind, restore_link, record))
+            what = "link" if kind == "link_loss" else "video"
+            return True, None, f"{drone}: {what} cut for {outage_s:g} s"
         unit, failure = {
             "gps_loss": (FailureUnit.SENSOR_GPS, FailureType.OFF),
             "battery_drop": (FailureUnit.SYSTEM_BATTERY, FailureType.WRONG),

@@ -201,6 +201,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (incident_id, unit_id)
     );
     """,
+    # 8: docks a person put on hold (one row per dock held now; who held and lifted it,
+    # and why, is in the audit trail)
+    """
+    CREATE TABLE dock_holds (
+        dock_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        held_by TEXT NOT NULL,
+        held_at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -16,6 +16,7 @@ from dfr.records import (
     CommandRecord,
     CommandState,
     DispatchDecision,
+    DockHold,
     Flight,
     FlightEnd,
     FlightPhase,
@@ -61,6 +62,17 @@ class Store(AccountStore, ApiKeyStore, ViewerLinkStore, Protocol):
         ...
 
     async def list_units(self, incident_ids: Sequence[str]) -> list[UnitStatus]: ...
+
+    # docks on hold
+    async def insert_dock_hold(self, hold: DockHold) -> bool:
+        """Store the hold; False (nothing changed) if that dock is already on hold."""
+        ...
+
+    async def delete_dock_hold(self, dock_id: str) -> bool:
+        """Lift the dock's hold; False if it was not on hold."""
+        ...
+
+    async def list_dock_holds(self) -> list[DockHold]: ...
 
     # dispatch
     async def add_decision(

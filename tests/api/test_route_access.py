@@ -80,6 +80,10 @@ ROUTES: dict[RouteKey, Need] = {
     "GET /api/v1/drones/{drone_id}": Need(Reach.READ),
     "GET /api/v1/drones/{drone_id}/snapshot.jpg": Need(Reach.READ),
     "GET /api/v1/docks": Need(Reach.READ),
+    "POST /api/v1/docks/{dock_id}/hold": Need(
+        Reach.CHANGE, Role.SUPERVISOR, {"reason": "lightning within 10 km"}
+    ),
+    "DELETE /api/v1/docks/{dock_id}/hold": Need(Reach.CHANGE, Role.SUPERVISOR),
     "GET /api/v1/flights": Need(Reach.READ),
     "GET /api/v1/flights/{flight_id}": Need(Reach.READ),
     "GET /api/v1/flights/{flight_id}/recordings/{recording_id}.mp4": Need(
@@ -147,6 +151,7 @@ def path_values(rig: Rig, drone_id: str = "d0") -> dict[str, str]:
         "flight_id": "no-such-flight",
         "recording_id": "1",
         "link_id": "no-such-link",
+        "dock_id": "a",  # the rig's dock: holding twice is a 409, an answer after the check
     }
 
 

@@ -135,3 +135,28 @@ async def test_a_drone_that_is_not_flying_cannot_be_diverted(tmp_path: Path) -> 
         incident_id = await stored(service, IncidentStatus.QUEUED)
         with pytest.raises(InvalidStateError, match=r"^d is not flying: launch it without divert$"):
             await service.desk.launch(incident_id, "pilot", "d", divert=True)
+
+
+async def test_a_call_waits_while_its_only_dock_is_held_and_is_served_once_lifted(
+    tmp_path: Path,
+) -> None:
+    async with running_service(tmp_path, ONE, policy={"auto_launch_max_priority": 2}) as service:
+        set_ready(service, "d")
+        at = incident().received_at
+        await service.dock_holds.hold("a", "lightning within 10 km", "sam", at)
+        result = await service.take_call(call("CAD-H", priority=3))
+        assert result.incident.status is IncidentStatus.QUEUED
+        (held,) = await service.store.list_decisions(result.incident.id)
+        assert held.rejections == [
+            {"drone_id": "d", "reason": "dock a on hold: lightning within 10 km (by sam)"}
+        ]
+        await service.dock_holds.lift("a", "sam")
+        # the lift serves the queue at once (after its 1 s settle), not at the 5 s sweep
+        async with asyncio.timeout(3):
+            while (current := await service.store.get_incident(result.incident.id)) is not None:
+                if current.status is IncidentStatus.AWAITING_PILOT:
+                    break
+                await asyncio.sleep(0.05)
+        decisions = await service.store.list_decisions(result.incident.id)
+        assert (decisions[-1].outcome, decisions[-1].chosen_drone_id) == ("awaiting_pilot", "d")
+        assert service.sorties.busy_drones() == set()

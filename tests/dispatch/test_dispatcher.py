@@ -4,6 +4,8 @@ on a real site and the real planner (``dfr.dispatch.dispatcher.decide``)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from dfr.dispatch.dispatcher import Decision, Outcome, decide
 from dfr.fleet.drone_state import DroneState, LandedState, LinkState
 from dfr.planning.planner import Planner
 from dfr.planning.wind import Wind
+from dfr.records import DockHold
 from dfr.site import load_site
 from tests.dispatch.scene import FAR, dispatch_site, incident, ready_state
 
@@ -113,6 +116,25 @@ def test_wind_above_the_airframe_limit_is_a_weather_hold(one: Desk) -> None:
     decision = one.decide(wind=Wind(0.0, 14.0))  # the default airframe takes 12 m/s
     assert decision.outcome is Outcome.QUEUED
     assert reasons(decision) == {"d": "weather hold: wind 14 m/s above the airframe's 12 m/s"}
+
+
+def test_a_held_docks_drones_are_rejected_with_the_hold_and_others_still_go(
+    tmp_path: Path,
+) -> None:
+    desk = Desk(tmp_path / "site", [{"id": "d1", "dock": "a"}, {"id": "d2", "dock": "a"}])
+    hold = DockHold("a", "lightning within 10 km", "sam", datetime(2026, 12, 4, tzinfo=UTC))
+    decision = desk.decide(holds={"a": hold})
+    assert decision.outcome is Outcome.QUEUED and decision.chosen is None
+    assert reasons(decision) == {
+        "d1": "dock a on hold: lightning within 10 km (by sam)",
+        "d2": "dock a on hold: lightning within 10 km (by sam)",
+    }
+    # a hold elsewhere changes nothing here; with the link down both reasons are named
+    assert desk.decide(holds={"b": replace(hold, dock_id="b")}).chosen is not None
+    desk.state("d1", link=LinkState.LOST)
+    assert reasons(desk.decide(holds={"a": hold}))["d1"] == (
+        "dock a on hold: lightning within 10 km (by sam); link lost"
+    )
 
 
 def test_every_readiness_problem_is_named(one: Desk) -> None:

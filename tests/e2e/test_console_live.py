@@ -4,6 +4,7 @@ arriving over /ws/events, alerts, and reconnecting when a stream drops."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -279,4 +280,31 @@ async def test_keyboard_selects_drones_and_incidents_and_zooms_the_map(
     await expect(scale).not_to_have_attribute("data-metres", fitted or "")
     await page.keyboard.press("0")
     await expect(scale).to_have_attribute("data-metres", fitted or "")
+    assert errors == []
+
+
+async def test_a_held_dock_says_so_on_the_map_and_in_the_log(
+    service: RunningService, browser: BrowserContext
+) -> None:
+    errors: list[str] = []
+    page = await signed_in(browser, service, errors)
+    marker = page.locator('#map [data-dock-id="hq"]')
+    await expect(marker).not_to_have_class("dock held")
+    async with service.client() as api:
+        held = await api.post("/docks/hq/hold", json={"reason": "lightning within 10 km"})
+        assert held.status_code == 201, held.text
+        try:
+            await expect(marker).to_have_class("dock held")
+            await expect(marker.locator(".label")).to_have_text("hq on hold")
+            await expect(marker).to_have_attribute(
+                "data-hover", re.compile(r"on hold: lightning within 10 km \(by automation\)$")
+            )
+            await expect(page.locator("#log")).to_contain_text(
+                "dock hq on hold: lightning within 10 km (by automation)"
+            )
+        finally:
+            assert (await api.delete("/docks/hq/hold")).status_code == 200
+    await expect(marker).to_have_class("dock")
+    await expect(marker.locator(".label")).to_have_text("hq")
+    await expect(page.locator("#log")).to_contain_text("dock hq: hold lifted (by automation)")
     assert errors == []

@@ -115,3 +115,58 @@ def test_durations() -> None:
     assert duration_s(5) == 5.0
     assert duration_s("1.5m") == 90.0
     assert duration_s("20s") == 20.0
+
+
+STEPS = """\
+  - id: hold
+    at: 1s
+    dock_hold: {dock: west, reason: lightning within 10 km}
+  - id: release
+    at: 2s
+    dock_release: {dock: west}
+  - id: divert
+    at: 3s
+    pilot: {action: divert, call: T-1, from_call: T-1}
+  - at: 4s
+    eido: {incidentComponent: {incidentTrackingIdentifier: E-7}}
+expect:
+"""
+
+
+def test_dock_holds_a_divert_and_an_eido_load(tmp_path: Path) -> None:
+    text = GOOD.format(site=SCENARIOS / "sites/town").replace("expect:\n", STEPS)
+    text += "  - dispatch_rejected: {call: E-7, drone: w1, reason_contains: on hold}\n"
+    text += "  - waiting: {call: T-1}\n  - call_taken: {call: E-7, source: eido, priority: 1}\n"
+    scenario = load_scenario(_write(tmp_path, text))
+    assert [(s.kind, s.id) for s in scenario.steps] == [
+        ("call", "T-1"),
+        ("dock_hold", "hold"),
+        ("dock_release", "release"),
+        ("pilot", "divert"),
+        ("eido", "E-7"),  # an inline document's call is named by its tracking id
+    ]
+    assert [e.kind for e in scenario.expectations][1:] == [
+        "dispatch_rejected",
+        "waiting",
+        "call_taken",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("from_call: T-1}", "}", ":18: timeline[3].pilot: 'drone' is a required property"),
+        ("action: divert", "action: return", ":16: timeline: from_call is only for the divert"),
+        ("from_call: T-1", "from_call: T-9", "no call 'T-9'"),
+        (", reason: lightning within 10 km", "", "'reason' is a required property"),
+        ("dock_release: {dock: west}", "dock_release: {}", "'dock' is a required property"),
+    ],
+)
+def test_bad_holds_and_diverts_are_refused_naming_the_step(
+    tmp_path: Path, old: str, new: str, words: str
+) -> None:
+    text = GOOD.format(site=SCENARIOS / "sites/town").replace("expect:\n", STEPS).replace(old, new)
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioFileError) as refused:
+        load_scenario(path)
+    assert words in str(refused.value)

@@ -15,6 +15,7 @@ from dfr.auth.api_keys import ApiKeys, KeyPreset
 from dfr.auth.tokens import Role
 from dfr.records import (
     CommandState,
+    DockHold,
     Flight,
     FlightPhase,
     Incident,
@@ -319,3 +320,32 @@ async def test_the_window_queries_read_flights_phases_and_battery(tmp_path: Path
         assert [d.incident_id for d in await store.list_decisions_of(["inc-0", "inc-1"])] == [
             "inc-1"
         ]
+
+
+async def test_a_schema_7_data_directory_opens_migrated_and_holds_docks(tmp_path: Path) -> None:
+    path = tmp_path / "dfr.db"
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:7]:
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version=7")
+    conn.execute(
+        "INSERT INTO incident_units VALUES ('inc-1', '4B', ?, NULL, ?)", (T0_TEXT, T0_TEXT)
+    )
+    conn.commit()
+    conn.close()
+    async with SqliteStore(path) as store:
+        assert [u.unit_id for u in await store.list_units(["inc-1"])] == ["4B"]
+        assert await store.list_dock_holds() == []
+        hold = DockHold("hq", "lightning within 10 km", "sam", T0)
+        assert await store.insert_dock_hold(hold)
+        again = DockHold("hq", "something else", "kim", T0 + timedelta(minutes=1))
+        assert not await store.insert_dock_hold(again)  # the first hold stands
+        assert await store.list_dock_holds() == [hold]
+    async with SqliteStore(path) as store:  # it outlives a restart
+        assert await store.list_dock_holds() == [hold]
+        assert await store.delete_dock_hold("hq")
+        assert not await store.delete_dock_hold("hq")
+        assert await store.list_dock_holds() == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 8
+    conn.close()

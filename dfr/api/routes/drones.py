@@ -1,16 +1,22 @@
-"""The fleet: drones (telemetry and figures), their snapshots, and the docks."""
+"""The fleet: drones (telemetry and figures), their snapshots, and the docks (with a
+supervisor's hold on one)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Request, Response
 
 from dfr.api.access import Authed, service_of
-from dfr.api.schemas import DockOut, DroneOut
+from dfr.api.models import DockHoldIn
+from dfr.api.request_audit import audit_request
+from dfr.api.schemas import DockHoldOut, DockOut, DroneOut
 from dfr.api.schemas.fleet import LinkWarningOut
+from dfr.auth.tokens import Role, require_role
 from dfr.errors import NotFound
 from dfr.planning.vehicle_limits import disagreements
+from dfr.site import Dock
 from dfr.timestamps import iso_utc
 
 if TYPE_CHECKING:
@@ -71,26 +77,82 @@ async def snapshot(drone_id: str, request: Request, who: Authed) -> Response:
     return Response(await video.snapshot_jpeg(), media_type="image/jpeg")
 
 
+def dock_out(service: Service, dock: Dock) -> DockOut:
+    drones = [dr for dr in service.site.drones if dr.dock == dock.id]
+    away = [dr.id for dr in drones if service.sorties.flight_of_drone(dr.id) is not None]
+    wind_hold = any(service.wind.speed_mps > dr.performance.max_wind_mps for dr in drones)
+    hold = service.dock_holds.current.get(dock.id)
+    state: Literal["ready", "drone_away", "weather_hold", "on_hold"] = "ready"
+    if hold is not None:
+        state = "on_hold"
+    elif wind_hold:
+        state = "weather_hold"
+    elif away:
+        state = "drone_away"
+    return DockOut(
+        id=dock.id,
+        name=dock.name,
+        lat=dock.lat,
+        lon=dock.lon,
+        ground_alt_amsl_m=dock.ground_alt_amsl_m,
+        drones=[dr.id for dr in drones],
+        drones_away=away,
+        weather_hold=wind_hold,
+        hold=DockHoldOut(reason=hold.reason, by=hold.held_by, at=iso_utc(hold.held_at))
+        if hold
+        else None,
+        state=state,
+    )
+
+
+def _dock(service: Service, dock_id: str) -> Dock:
+    dock = next((d for d in service.site.docks if d.id == dock_id), None)
+    if dock is None:
+        docks = ", ".join(d.id for d in service.site.docks)
+        raise NotFound(f"dock {dock_id} does not exist (docks: {docks})")
+    return dock
+
+
 @router.get("/docks")
 async def list_docks(request: Request, who: Authed) -> list[DockOut]:
     service = service_of(request)
-    site = service.site
-    out = []
-    for d in site.docks:
-        drones = [dr for dr in site.drones if dr.dock == d.id]
-        away = [dr.id for dr in drones if service.sorties.flight_of_drone(dr.id) is not None]
-        hold = any(service.wind.speed_mps > dr.performance.max_wind_mps for dr in drones)
-        out.append(
-            DockOut(
-                id=d.id,
-                name=d.name,
-                lat=d.lat,
-                lon=d.lon,
-                ground_alt_amsl_m=d.ground_alt_amsl_m,
-                drones=[dr.id for dr in drones],
-                drones_away=away,
-                weather_hold=hold,
-                state="weather_hold" if hold else ("drone_away" if away else "ready"),
-            )
-        )
-    return out
+    return [dock_out(service, d) for d in service.site.docks]
+
+
+@router.post("/docks/{dock_id}/hold", status_code=201)
+async def hold_dock(dock_id: str, body: DockHoldIn, request: Request, who: Authed) -> DockOut:
+    """Put a dock on hold (a supervisor's override): its drones take no call until the
+    hold is lifted; calls wait or go to another dock; a drone already flying flies on.
+    409 if it is already on hold."""
+    require_role(who, Role.SUPERVISOR, "holding a dock")
+    service = service_of(request)
+    dock = _dock(service, dock_id)
+    hold = await service.dock_holds.hold(dock.id, body.reason.strip(), who.name, datetime.now(UTC))
+    audit_request(
+        request,
+        actor=who.name,
+        action="dock_held",
+        outcome="ok",
+        target=f"dock:{dock.id}",
+        detail={"reason": hold.reason},
+    )
+    return dock_out(service, dock)
+
+
+@router.delete("/docks/{dock_id}/hold")
+async def lift_dock_hold(dock_id: str, request: Request, who: Authed) -> DockOut:
+    """Lift a dock's hold: its drones take calls again (the waiting ones first). 409 if it
+    is not on hold."""
+    require_role(who, Role.SUPERVISOR, "lifting a dock's hold")
+    service = service_of(request)
+    dock = _dock(service, dock_id)
+    lifted = await service.dock_holds.lift(dock.id, who.name)
+    audit_request(
+        request,
+        actor=who.name,
+        action="dock_hold_lifted",
+        outcome="ok",
+        target=f"dock:{dock.id}",
+        detail={"reason": lifted.reason, "held_by": lifted.held_by},
+    )
+    return dock_out(service, dock)

@@ -16,6 +16,7 @@ from dfr.api.schemas.common import (
 from dfr.api.schemas.fleet import (
     ActiveWindowOut,
     AirspaceOut,
+    DockHoldOut,
     DockOut,
     DroneOut,
     MapOut,
@@ -63,6 +64,7 @@ __all__ = [
     "CommandRecordOut",
     "CommandResultOut",
     "DecisionOut",
+    "DockHoldOut",
     "DockOut",
     "DroneMetricsOut",
     "DroneOut",

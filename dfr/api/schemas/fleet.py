@@ -55,6 +55,12 @@ class DroneOut(BodyOut):
     )
 
 
+class DockHoldOut(BodyOut):
+    reason: str
+    by: str = Field(description="who put the dock on hold")
+    at: str = Field(description="when, ISO 8601 UTC")
+
+
 class DockOut(BodyOut):
     id: str
     name: str
@@ -63,8 +69,13 @@ class DockOut(BodyOut):
     ground_alt_amsl_m: float
     drones: list[str]
     drones_away: list[str]
-    weather_hold: bool
-    state: Literal["ready", "drone_away", "weather_hold"]
+    weather_hold: bool = Field(description="the wind is above a drone's limit here")
+    hold: DockHoldOut | None = Field(
+        description="a person put the dock on hold (null: not on hold); its drones take no call"
+    )
+    state: Literal["ready", "drone_away", "weather_hold", "on_hold"] = Field(
+        description="on_hold (a person's hold) before weather_hold (the wind) before drone_away"
+    )
 
 
 class ActiveWindowOut(BodyOut):

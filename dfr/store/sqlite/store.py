@@ -7,6 +7,7 @@ from dfr.store.sqlite.accounts import SqliteAccounts
 from dfr.store.sqlite.alerts import SqliteAlerts
 from dfr.store.sqlite.api_keys import SqliteApiKeys
 from dfr.store.sqlite.commands import SqliteCommands
+from dfr.store.sqlite.dock_holds import SqliteDockHolds
 from dfr.store.sqlite.flights import SqliteFlights
 from dfr.store.sqlite.incidents import SqliteIncidents
 from dfr.store.sqlite.recordings import SqliteRecordings
@@ -18,6 +19,7 @@ from dfr.store.sqlite.viewer_links import SqliteViewerLinks
 class SqliteStore(
     SqliteIncidents,  # incidents and dispatch decisions
     SqliteUnits,  # the responding units the CAD reports for them
+    SqliteDockHolds,  # docks a person put on hold
     SqliteFlights,  # flights and phases
     SqliteTrack,
     SqliteCommands,
