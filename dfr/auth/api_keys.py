@@ -44,7 +44,7 @@ class ApiKeyError(DfrError):
 class KeyPreset(StrEnum):
     INTAKE = "intake"  # the CAD connector: may post calls, read nothing
     MONITOR = "monitor"  # read-only
-    RIG = "rig"  # a test rig: a pilot's reach
+    RIG = "rig"  # a test rig: a supervisor's reach (flies, holds docks, checks recordings)
 
     @property
     def role(self) -> Role:
@@ -58,7 +58,7 @@ class KeyPreset(StrEnum):
 _PRESETS: dict[KeyPreset, tuple[Role, frozenset[Scope] | None]] = {
     KeyPreset.INTAKE: (Role.VIEWER, frozenset({Scope.INTAKE})),
     KeyPreset.MONITOR: (Role.VIEWER, frozenset({Scope.READ})),
-    KeyPreset.RIG: (Role.PILOT, None),
+    KeyPreset.RIG: (Role.SUPERVISOR, None),
 }
 
 

@@ -47,7 +47,7 @@ def add_key_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--preset",
         choices=[preset.value for preset in KeyPreset],
         required=True,
-        help="intake: post calls only (CAD); monitor: read only; rig: a pilot's reach",
+        help="intake: post calls only (CAD); monitor: read only; rig: a supervisor's reach (a test rig)",
     )
     add.add_argument(
         "--days",

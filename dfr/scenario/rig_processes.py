@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -81,6 +82,28 @@ class Child:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+async def rig_key(data_dir: Path, log: Path) -> str:
+    """A new API key of the rig preset on ``data_dir`` (``dfr key add``, as an operator
+    makes one), for the runner to act with; the key text, shown once, from its output."""
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dfr.cli",
+            *("key", "add", "scenario-runner", "--preset", "rig", "--data-dir", str(data_dir)),
+            *("--by", "dfr scenario run"),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=out,
+            env=child_env({}),
+        )
+        shown, _ = await process.communicate()
+    found = re.search(r"key: (dfr_\S+)", shown.decode(errors="replace"))
+    if process.returncode != 0 or found is None:
+        raise RuntimeError(f"dfr key add failed ({process.returncode}): see {log}")
+    return found.group(1)
 
 
 @contextlib.asynccontextmanager

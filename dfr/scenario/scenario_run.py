@@ -5,7 +5,7 @@ Self-started (``--against sim``): the site copy (:mod:`~dfr.scenario.site_copy`)
 directory of the run's own, ``dfr sim`` on a port offset of its own (``SYS_FAILURE_EN=1``,
 no camera unless ``fleet: {camera: true}``), the runner's link relay per drone (and its
 video relay), and ``dfr serve`` on a free 127.0.0.1 port with its own data directory and
-a pilot token made for the run. Every process is stopped at the end, also on failure.
+a rig API key made for the run (``dfr key add --preset rig``). Every process is stopped at the end, also on failure.
 Against a running service: the same timeline over its API (an API key of the rig
 preset), faults by MAVLink to the vehicles' GCS ports where they can be reached, and no
 link cut, camera cut or service kill (those are reported as skipped).
@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import random
-import secrets
 import socket
 import tempfile
 import time
@@ -35,7 +34,7 @@ from dfr.scenario.recording_playback import play_recordings
 from dfr.scenario.report_data import build_report
 from dfr.scenario.report_page import render_page
 from dfr.scenario.report_picture import draw_flights
-from dfr.scenario.rig_processes import Child, running
+from dfr.scenario.rig_processes import Child, rig_key, running
 from dfr.scenario.scenario_file import Scenario
 from dfr.scenario.service_view import JSON, ServiceView, read_events
 from dfr.scenario.site_copy import SITL_API_PORT, SITL_VIDEO_PORT, write_site_copy
@@ -151,7 +150,6 @@ async def _self_started(
     video_ports = [free_udp_port() for _ in ids] if camera else None
     copy = write_site_copy(scenario, work / "site", service_ports, offset, speed, video_ports)
     sysids = {d["id"]: int(d["sysid"]) for d in copy.raw["drones"]}
-    token = secrets.token_urlsafe(24)
     http_port = _free_tcp_port()
     wind = scenario.wind
     sim_args = ["sim", "--site", str(copy.directory), "--speed", f"{speed:g}"]
@@ -169,7 +167,6 @@ async def _self_started(
     serve_args = ["serve", "--site", str(copy.directory), "--data-dir", str(work / "data")]
     serve_args += ["--host", "127.0.0.1", "--port", str(http_port)]
     service_env = {
-        "DFR_API_TOKEN": token,
         "DFR_VIDEO": "true" if camera else "false",
         "DFR_WIND_FROM_DEG": f"{wind.from_deg:g}",
         "DFR_WIND_SPEED_MPS": f"{wind.speed_mps:g}",
@@ -184,7 +181,9 @@ async def _self_started(
         data_dir=work / "data",
     )
     url = f"http://127.0.0.1:{http_port}"
-    headers = {"Authorization": f"Bearer {token}"}
+    # the runner acts as a test rig does: with a rig key an operator made for it
+    key = await rig_key(work / "data", logs / "service.log")
+    headers = {"Authorization": f"Bearer {key}"}
     async with contextlib.AsyncExitStack() as stack:
         for i, drone_id in enumerate(ids):
             relay = LinkRelay(drone_id, SITL_API_PORT + offset + i, service_ports[i])

@@ -35,7 +35,7 @@ async def test_each_preset_does_what_it_is_for_and_nothing_else(served: Served) 
     assert posted.status_code == 403 and "intake key" in posted.json()["detail"]
 
     me = await client.get("/api/v1/me", headers=_as(client, rig))
-    assert me.json() == {"name": "key:rig", "role": "pilot"}
+    assert me.json() == {"name": "key:rig", "role": "supervisor"}
 
 
 async def test_revoked_and_expired_keys_are_refused(served: Served) -> None:

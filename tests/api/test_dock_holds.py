@@ -110,12 +110,16 @@ async def test_a_viewer_may_not_hold_a_dock(served: Served) -> None:
 
 async def test_a_hold_outlives_a_restart(tmp_path: Path) -> None:
     async with serving(one_drone_app(tmp_path)) as served:
-        assert (await served.client.post("/api/v1/docks/a/hold", json=LIGHTNING)).status_code == 201
+        sam = {"Authorization": f"Bearer {served.service.tokens.issue('sam', Role.SUPERVISOR)}"}
+        held = await served.client.post("/api/v1/docks/a/hold", json=LIGHTNING, headers=sam)
+        assert held.status_code == 201, held.text
     settings = Settings(
         site=tmp_path / "site", data_dir=tmp_path / "data", api_token=SecretStr(PILOT)
     )
     async with serving(create_app(settings, load_site(tmp_path / "site"))) as served:
         (dock,) = (await served.client.get("/api/v1/docks")).json()
         assert dock["hold"]["reason"] == "lightning within 10 km"
-        assert dock["hold"]["by"] == "automation"  # the configured pilot token
-        assert (await served.client.delete("/api/v1/docks/a/hold")).status_code == 200
+        assert dock["hold"]["by"] == "sam"
+        sam = {"Authorization": f"Bearer {served.service.tokens.issue('sam', Role.SUPERVISOR)}"}
+        lifted = await served.client.delete("/api/v1/docks/a/hold", headers=sam)
+        assert lifted.status_code == 200, lifted.text

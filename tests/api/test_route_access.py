@@ -295,7 +295,7 @@ async def test_a_key_of_the_wrong_scope_is_refused(running: Rig, route: RouteKey
                 admitted(route, await ask(running, route, monitor), "a monitor key reading")
         case Reach.CHANGE | Reach.INTAKE:
             refused_as(route, await ask(running, route, monitor), 403, "a monitor key acting")
-            admitted(route, await ask(running, route, rig_key), "a rig key (a pilot's reach)")
+            admitted(route, await ask(running, route, rig_key), "a rig key (a supervisor's reach)")
             if wanted.reach is Reach.INTAKE:
                 admitted(route, await ask(running, route, intake), "an intake key posting")
             else:

@@ -43,7 +43,7 @@ async def _refused(keys: ApiKeys, token: str, at: datetime = T0) -> AccessDenied
     [
         (KeyPreset.INTAKE, Role.VIEWER, frozenset({Scope.INTAKE})),
         (KeyPreset.MONITOR, Role.VIEWER, frozenset({Scope.READ})),
-        (KeyPreset.RIG, Role.PILOT, None),
+        (KeyPreset.RIG, Role.SUPERVISOR, None),
     ],
 )
 async def test_a_key_authenticates_as_its_preset(
