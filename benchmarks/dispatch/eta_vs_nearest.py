@@ -37,6 +37,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import shapely
 
@@ -122,9 +123,11 @@ async def _upload(probe: Probe, sysid: int, items: list[RawItem]) -> None:
     since = probe.mark()
     probe.send(probe.mav.mission_count_encode(sysid, 1, len(items), 0))
     for item in items:
-        await probe.wait_for(
-            "MISSION_REQUEST_INT", lambda m, s=item.seq: m.seq == s, since=since, timeout_s=10
-        )
+
+        def asks_for(message: Any, seq: int = item.seq) -> bool:
+            return bool(message.seq == seq)
+
+        await probe.wait_for("MISSION_REQUEST_INT", asks_for, since=since, timeout_s=10)
         probe.send(_item_message(probe, sysid, item))
     ack = await probe.wait_for("MISSION_ACK", since=since, timeout_s=10)
     if ack.type != ACCEPTED:
@@ -249,27 +252,29 @@ def _boundaries(site_dir: Path) -> list[dict[str, object]]:
     return [f for f in features if f["properties"].get("kind") == "boundary"]
 
 
-def _print(results: list[CallResult], wall_s: float) -> None:
-    served = [r for r in results if r.eta is not None and r.eta_flown_s is not None]
-    both = [r for r in served if r.nearest_flown_s is not None]
+def _print(results: list[CallResult], wall_s: float | None) -> None:
+    served = [r for r in results if r.eta is not None]
+    both = [r for r in served if r.eta_flown_s is not None and r.nearest_flown_s is not None]
     differ = [r for r in served if r.eta and r.eta.drone_id != r.nearest.drone_id]
     unroutable = [r for r in differ if not r.nearest.routable]
     short = [r for r in differ if r.nearest.routable and not r.nearest.feasible]
+    eta_failed = [r for r in served if r.eta_flown_s is None]
+    near_failed = [r for r in differ if r.nearest.routable and r.nearest_flown_s is None]
     eta_s = [r.eta_flown_s for r in both if r.eta_flown_s is not None]
     near_s = [r.nearest_flown_s for r in both if r.nearest_flown_s is not None]
-    print(f"calls {len(results)}; served by some drone {len(served)}; flown both ways {len(both)}")
-    print(f"{'policy':<10} {'avg s':>8} {'p90 s':>8}")
+    print(f"calls {len(results)}; some drone can serve {len(served)}; flown both ways {len(both)}")
+    print(f"{'policy':<10} {'avg s':>8} {'p90 s':>8}   (time to scene, vehicle clock)")
     for name, values in (("ETA (dfr)", eta_s), ("nearest", near_s)):
         print(f"{name:<10} {statistics.fmean(values):8.1f} {_p90(values):8.1f}")
     print(
         f"nearest/ETA: avg {statistics.fmean(near_s) / statistics.fmean(eta_s):.3f}, "
         f"p90 {_p90(near_s) / _p90(eta_s):.3f}"
     )
-    print(
-        f"choices differ: {len(differ)}/{len(served)} ({100 * len(differ) / max(1, len(served)):.1f} %); "
-        f"of those, nearest has no legal path {len(unroutable)}, "
-        f"nearest lacks the energy for the sortie {len(short)}"
-    )
+    share = 100 * len(differ) / max(1, len(served))
+    print(f"choices differ: {len(differ)}/{len(served)} ({share:.1f} %); of those:")
+    print(f"  nearest has no legal path to the scene: {len(unroutable)}")
+    print(f"  nearest lacks the energy for the sortie (flown anyway): {len(short)}")
+    print(f"  nearest flown but never reached the scene: {len(near_failed)}")
     saved = [
         r.nearest_flown_s - r.eta_flown_s
         for r in differ
@@ -277,10 +282,25 @@ def _print(results: list[CallResult], wall_s: float) -> None:
     ]
     if saved:
         print(
-            f"where they differ and both fly: ETA first by {statistics.fmean(saved):.1f} s on "
+            f"  both reached it: ETA's drone first by {statistics.fmean(saved):.1f} s on "
             f"average (max {max(saved):.1f} s, n={len(saved)})"
         )
-    print(f"wall {wall_s:.0f} s")
+    print(f"ETA choices that did not reach the scene: {len(eta_failed)}")
+    if wall_s is not None:
+        print(f"wall {wall_s:.0f} s")
+
+
+def _from_json(path: Path) -> list[CallResult]:
+    def choice(value: dict[str, object] | None) -> Choice | None:
+        return None if value is None else Choice(**value)  # type: ignore[arg-type]
+
+    rows = json.loads(path.read_text())
+    results = []
+    for row in rows:
+        nearest = choice(row.pop("nearest"))
+        assert nearest is not None
+        results.append(CallResult(**{**row, "eta": choice(row.pop("eta")), "nearest": nearest}))
+    return results
 
 
 def main() -> int:
@@ -290,7 +310,11 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=20.0, help="simulator speed factor")
     parser.add_argument("--jobs", type=int, default=4, help="vehicles flying side by side")
     parser.add_argument("--out", type=Path, help="per-call results as JSON")
+    parser.add_argument("--from-json", type=Path, help="print the figures of a run's --out")
     args = parser.parse_args()
+    if args.from_json:
+        _print(_from_json(args.from_json), None)
+        return 0
     return asyncio.run(run(args.calls, args.seed, args.speed, args.jobs, args.out))
 
 
