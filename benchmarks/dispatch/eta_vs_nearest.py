@@ -51,6 +51,7 @@ from dfr.planning.vehicle_limits import EXTRA_PARAMS, PARAMS, VehicleLimits
 from dfr.sim_fleet import specs_for_site
 from dfr.site import Site, load_site
 from sitl.airframe import DEFAULT_AIRFRAME, load_airframe
+from sitl.params import ParamStore
 from sitl.probe import Probe, ProbeRig
 from sitl.spec import VehicleSpec
 
@@ -183,9 +184,11 @@ async def run(count: int, seed: int, speed: float, jobs: int, out: Path | None) 
     site = load_site(SITE_DIR)
     airspace, _rally = load_site_airspace(site)
     planner = Planner(site, airspace)
-    airframe = load_airframe(DEFAULT_AIRFRAME)
-    wanted = {*PARAMS.values(), *EXTRA_PARAMS}
-    limits = VehicleLimits.from_params({k: float(v) for k, v in airframe.items() if k in wanted})
+    # what the vehicle reports at connect: its airframe's values over PX4's defaults
+    # (SIH_MASS and SIH_KDV, which cap the speed, are defaults the airframe file omits)
+    params = ParamStore(load_airframe(DEFAULT_AIRFRAME))
+    wanted = [name for name in (*PARAMS.values(), *EXTRA_PARAMS) if name in params]
+    limits = VehicleLimits.from_params({name: params.get_float(name) for name in wanted})
     for drone in site.drones:  # what each vehicle would tell the service at connect
         planner.set_vehicle_limits(drone.id, limits)
     planner.prepare()
@@ -286,6 +289,13 @@ def _print(results: list[CallResult], wall_s: float | None) -> None:
             f"average (max {max(saved):.1f} s, n={len(saved)})"
         )
     print(f"ETA choices that did not reach the scene: {len(eta_failed)}")
+    ratios = [r.eta_flown_s / r.eta.planned_eta_s for r in served if r.eta and r.eta_flown_s]
+    if ratios:
+        print(
+            f"flown/planned time to scene (ETA choices, n={len(ratios)}): mean "
+            f"{statistics.fmean(ratios):.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}, "
+            f"within 10 %: {sum(abs(x - 1) <= 0.1 for x in ratios)}"
+        )
     if wall_s is not None:
         print(f"wall {wall_s:.0f} s")
 
