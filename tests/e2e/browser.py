@@ -23,7 +23,9 @@ from playwright.async_api import BrowserContext, async_playwright
 from pydantic import SecretStr
 
 from dfr.api.app import create_app
+from dfr.auth.tokens import Role
 from dfr.config import Settings
+from dfr.service import Service
 from dfr.site import load_site
 from tests.ports import free_port_offset
 
@@ -84,14 +86,16 @@ class RunningService:
     base_url: str
     pilot_token: str
     viewer_token: str
+    supervisor_token: str  # "sam": holds docks, downloads recordings
 
     def console_url(self, token: str | None = None) -> str:
         return f"{self.base_url}/" + (f"#token={token}" if token else "")
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        """An API client with ``token`` (default: the pilot's)."""
         return httpx.AsyncClient(
             base_url=f"{self.base_url}/api/v1",
-            headers={"Authorization": f"Bearer {self.pilot_token}"},
+            headers={"Authorization": f"Bearer {token or self.pilot_token}"},
         )
 
 
@@ -159,7 +163,9 @@ async def _serve(
                     task.result()  # raises what stopped it
                     raise RuntimeError("uvicorn stopped before it started")
                 await asyncio.sleep(0.02)
-        yield RunningService(f"http://127.0.0.1:{port}", PILOT_TOKEN, VIEWER_TOKEN)
+        service: Service = server.lifespan.state["service"]
+        supervisor = service.tokens.issue("sam", Role.SUPERVISOR)
+        yield RunningService(f"http://127.0.0.1:{port}", PILOT_TOKEN, VIEWER_TOKEN, supervisor)
     finally:
         server.should_exit = True
         try:

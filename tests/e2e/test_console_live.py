@@ -290,21 +290,21 @@ async def test_a_held_dock_says_so_on_the_map_and_in_the_log(
     page = await signed_in(browser, service, errors)
     marker = page.locator('#map [data-dock-id="hq"]')
     await expect(marker).not_to_have_class("dock held")
-    async with service.client() as api:
+    async with service.client(service.supervisor_token) as api:
         held = await api.post("/docks/hq/hold", json={"reason": "lightning within 10 km"})
         assert held.status_code == 201, held.text
         try:
             await expect(marker).to_have_class("dock held")
             await expect(marker.locator(".label")).to_have_text("hq on hold")
             await expect(marker).to_have_attribute(
-                "data-hover", re.compile(r"on hold: lightning within 10 km \(by automation\)$")
+                "data-hover", re.compile(r"on hold: lightning within 10 km \(by sam\)$")
             )
             await expect(page.locator("#log")).to_contain_text(
-                "dock hq on hold: lightning within 10 km (by automation)"
+                "dock hq on hold: lightning within 10 km (by sam)"
             )
         finally:
             assert (await api.delete("/docks/hq/hold")).status_code == 200
     await expect(marker).to_have_class("dock")
     await expect(marker.locator(".label")).to_have_text("hq")
-    await expect(page.locator("#log")).to_contain_text("dock hq: hold lifted (by automation)")
+    await expect(page.locator("#log")).to_contain_text("dock hq: hold lifted (by sam)")
     assert errors == []
