@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Sequence
@@ -358,6 +359,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_audit(args)
     except DfrError as exc:
         print(f"dfr {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"dfr {args.command}: {exc.strerror}: another dfr sim, dfr demo or PX4 SITL is "
+            "using these ports; stop it, or shift this one's ports with --port-offset N",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -122,7 +122,11 @@ class Link(asyncio.DatagramProtocol):
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=self.local)
+        try:
+            await loop.create_datagram_endpoint(lambda: self, local_addr=self.local)
+        except OSError as exc:  # say which port: the caller's fix is another port offset
+            host, port = self.local[0], self.local[1]
+            raise OSError(exc.errno, f"UDP {host}:{port}: {exc.strerror}") from exc
 
     def close(self) -> None:
         if self._transport is not None:

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,25 @@ async def test_each_vehicle_talks_from_its_own_ports_with_its_own_sysid() -> Non
     finally:
         for probe in [*probes, gcs]:
             probe.close()
+
+
+def test_dfr_sim_on_ports_in_use_says_which_and_how_to_shift_them() -> None:
+    offset = free_port_offset()
+    taken_port = 18570 + offset + 1  # vehicle 1's GCS port, as another simulator would hold it
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", taken_port))
+        command = ["sim", "--drones", "2", "--no-camera", "--port-offset", str(offset)]
+        done = subprocess.run(
+            [sys.executable, "-m", "dfr.cli", *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"UDP 127.0.0.1:{taken_port}: Address already in use" in done.stderr
+    assert "--port-offset N" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_dfr_sim_starts_vehicles_and_stops_cleanly_on_sigint() -> None:
