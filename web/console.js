@@ -2,9 +2,11 @@
 // keeps the map, the incident queue, the fleet, the selected flight and the log current.
 
 import { Api, ApiError } from "./api.js";
-import { age, clockTime, label, metres, percent, utcTime } from "./format.js";
+import { applyEvent, applyTelemetry, TRACK_POINTS_MAX } from "./console_live.js";
+import { droneView, extentPoints, lineCoords, zonesOf } from "./console_views.js";
+import { clockTime, label, utcTime } from "./format.js";
 import { EventLog } from "./log.js";
-import { FleetPanel, STALE_AFTER_MS } from "./fleet.js";
+import { FleetPanel } from "./fleet.js";
 import { FlightPanel } from "./flight.js";
 import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
@@ -14,7 +16,6 @@ import { SharePanel } from "./share.js";
 import { LiveSocket } from "./socket.js";
 
 const TOKEN_KEY = "dfr.token";
-const TRACK_POINTS_MAX = 5000;
 const DRONE_REFRESH_MS = 3000;
 const ENDED_PHASES = new Set(["docked", "aborted"]);
 const $ = (id) => document.getElementById(id);
@@ -160,62 +161,11 @@ async function start(drones) {
   share.start(drones.map((d) => d.id), role.canCommand);
   for (const inc of incidents) state.incidents.set(inc.id, inc);
   state.zones = zonesOf(airspace);
-  map.setExtent(extentPoints());
+  map.setExtent(extentPoints(state));
   await loadFlights();
   refreshAll();
   connectSockets();
   for (const inc of incidents.filter((i) => i.status === "awaiting_pilot")) loadIncident(inc.id);
-}
-
-function zonesOf(collection) {
-  if (!collection || !Array.isArray(collection.features)) return [];
-  // drawn bottom to top: ceiling cells, then the boundary, then no-fly zones
-  const layer = { ceiling: 0, boundary: 1, no_fly: 2 };
-  const features = collection.features
-    .map((feature, index) => [feature, index])
-    .sort(([a], [b]) => (layer[a.properties?.kind] ?? 2) - (layer[b.properties?.kind] ?? 2));
-  return features.map(([feature, index]) => {
-    const p = feature.properties ?? {};
-    const kind = p.kind ?? "no_fly";
-    const bits = [];
-    if (p.ceiling_m !== undefined && p.ceiling_m !== null) bits.push(`${kind === "ceiling" ? "" : `${label(kind)}, `}ceiling ${metres(p.ceiling_m)} AGL`);
-    else bits.push(label(kind));
-    if (p.buffer_m) bits.push(`buffer ${metres(p.buffer_m)}`);
-    if (p.active === false) {
-      const next = (p.active_windows ?? []).map((w) => Date.parse(w.start)).filter((t) => t > Date.now()).sort()[0];
-      bits.push(next ? `inactive until ${new Date(next).toLocaleString("en-GB")}` : "inactive");
-    }
-    return {
-      id: feature.id ?? p.id ?? `z${index}`,
-      kind,
-      name: p.name ?? `zone ${index + 1}`,
-      active: p.active !== false,
-      ceiling_m: p.ceiling_m ?? null,
-      geometry: feature.geometry,
-      label: `${p.name ?? `zone ${index + 1}`} (${bits.join(", ")})`,
-    };
-  });
-}
-
-function extentPoints() {
-  const points = state.docks.map((d) => [d.lat, d.lon]);
-  for (const zone of state.zones) {
-    if (zone.kind !== "boundary" && state.zones.some((z) => z.kind === "boundary")) continue;
-    const coords = JSON.stringify(zone.geometry?.coordinates ?? []).match(/-?\d+(\.\d+)?(e-?\d+)?/g) ?? [];
-    for (let i = 0; i + 1 < coords.length; i += 2) points.push([Number(coords[i + 1]), Number(coords[i])]);
-  }
-  if (points.length === 0) {
-    for (const d of state.drones.values()) if (d.lat !== null && d.lon !== null) points.push([d.lat, d.lon]);
-  }
-  return points;
-}
-
-function lineCoords(value) {
-  if (!value) return [];
-  const geometry = value.type === "Feature" ? value.geometry : value;
-  if (geometry?.type === "LineString") return geometry.coordinates.map(([lon, lat]) => [lon, lat]);
-  if (Array.isArray(value)) return value;
-  return [];
 }
 
 async function loadFlights() {
@@ -296,6 +246,16 @@ async function reloadIncidents() {
 
 // -- live -----------------------------------------------------------------------------
 
+function onTelemetry(msg) {
+  applyTelemetry(state, msg, { log, loadFlight });
+  scheduleRefresh();
+}
+
+function onEvent(msg) {
+  applyEvent(state, msg, { log, loadIncident, loadFlight, loadDocks });
+  scheduleRefresh();
+}
+
 function connectSockets() {
   const events = new LiveSocket(() => state.api.socketUrl("/ws/events"), {
     onMessage: onEvent,
@@ -329,117 +289,6 @@ function connState(id, name, s, info) {
   if (s === "reconnecting" && info.code !== undefined) {
     log.add({ kind: "link", severity: "warning", text: `${name} stream lost; reconnecting` });
   }
-}
-
-function onTelemetry(msg) {
-  if (msg.type !== "position" || !msg.drone_id) return;
-  const known = state.drones.get(msg.drone_id) ?? { id: msg.drone_id };
-  const drone = { ...known, ...msg, id: msg.drone_id, heardAt: performance.now() };
-  if (known.link && msg.link && known.link !== msg.link) {
-    if (msg.link === "lost") {
-      log.add({ t: msg.t, kind: "link", severity: "warning", text: `${msg.drone_id} link lost — the vehicle's own failsafe acts; the service keeps listening` });
-    } else if (msg.link === "up" && known.link === "lost") {
-      log.add({ t: msg.t, kind: "link", text: `${msg.drone_id} link back` });
-    }
-  }
-  state.drones.set(msg.drone_id, drone);
-  if (msg.flight_id) {
-    const flight = state.flights.get(msg.flight_id);
-    if (!flight) loadFlight(msg.flight_id);
-    else {
-      if (msg.phase) flight.phase = msg.phase;
-      if (msg.lat !== null && msg.lon !== null) {
-        const last = flight.track[flight.track.length - 1];
-        if (!last || last[0] !== msg.lon || last[1] !== msg.lat) flight.track.push([msg.lon, msg.lat]);
-        if (flight.track.length > TRACK_POINTS_MAX) flight.track.splice(0, flight.track.length - TRACK_POINTS_MAX);
-      }
-    }
-  }
-  scheduleRefresh();
-}
-
-function onEvent(msg) {
-  switch (msg.type) {
-    case "incident": {
-      if (!state.incidents.has(msg.incident_id)) {
-        state.incidents.set(msg.incident_id, {
-          id: msg.incident_id,
-          cad_id: msg.cad_id,
-          nature: msg.nature,
-          priority: msg.priority,
-          status: msg.status,
-          location: { lat: msg.lat, lon: msg.lon },
-          address: "",
-          notes: "",
-          received_at: msg.t,
-          updated_at: msg.t,
-          flight_id: null,
-          decision: null,
-        });
-      }
-      log.add({ t: msg.t, kind: "call", text: `P${msg.priority} ${msg.nature} (${msg.cad_id})` });
-      loadIncident(msg.incident_id);
-      break;
-    }
-    case "incident_updated":
-      log.add({ t: msg.t, kind: "call", text: `${msg.cad_id ?? msg.incident_id}: ${msg.message ?? msg.changed?.join(", ")}` });
-      loadIncident(msg.incident_id);
-      break;
-    case "dispatch": {
-      const inc = state.incidents.get(msg.incident_id);
-      const decision = {
-        outcome: msg.outcome,
-        chosen_drone_id: msg.chosen_drone_id,
-        ranking: msg.ranking ?? [],
-        rejections: msg.rejections ?? [],
-      };
-      if (inc) inc.decision = decision;
-      const who = inc ? `${inc.cad_id} P${inc.priority} ${inc.nature}` : msg.incident_id;
-      const choice = msg.chosen_drone_id ? `${msg.chosen_drone_id}` : "no drone";
-      log.add({ t: msg.t, kind: "dispatch", text: `${who}: ${label(msg.outcome)} — ${choice}` });
-      loadIncident(msg.incident_id);
-      break;
-    }
-    case "flight_phase": {
-      const flight = state.flights.get(msg.flight_id);
-      if (flight) flight.phase = msg.phase;
-      else loadFlight(msg.flight_id);
-      const drone = state.drones.get(msg.drone_id);
-      if (drone) drone.phase = msg.phase;
-      const severity = msg.phase === "failsafe" || msg.phase === "aborted" ? "warning" : "info";
-      log.add({ t: msg.t, kind: "flight", severity, text: `${msg.drone_id} ${label(msg.phase)}${msg.reason ? ` — ${msg.reason}` : ""}` });
-      if (msg.incident_id) loadIncident(msg.incident_id);
-      break;
-    }
-    case "command": {
-      const ok = msg.state === "accepted";
-      log.add({
-        t: msg.t,
-        kind: "command",
-        severity: ok || msg.state === "pending" ? "info" : "warning",
-        text: `${msg.drone_id ?? msg.flight_id} ${msg.command}: ${label(msg.state)}${msg.by ? ` (by ${msg.by})` : ""}${msg.detail ? ` — ${msg.detail}` : ""}`,
-      });
-      break;
-    }
-    case "alert": {
-      const severity = msg.severity ?? "warning";
-      const who = [msg.drone_id, msg.kind ? label(msg.kind) : null].filter(Boolean).join(" ");
-      log.add({ t: msg.t, kind: "alert", severity, text: `${who}: ${msg.message}${msg.action ? ` → ${msg.action}` : ""}` });
-      if (severity === "critical") log.critical({ t: msg.t, title: who, message: msg.message, action: msg.action });
-      break;
-    }
-    case "dock_hold": {
-      const text = msg.held
-        ? `dock ${msg.dock_id} on hold: ${msg.reason} (by ${msg.by})`
-        : `dock ${msg.dock_id}: hold lifted (by ${msg.by})`;
-      log.add({ t: msg.t, kind: "dock", severity: msg.held ? "warning" : "info", text });
-      loadDocks();
-      break;
-    }
-    default:
-      log.add({ t: msg.t, kind: msg.type ?? "event", text: JSON.stringify(msg).slice(0, 200) });
-  }
-  scheduleRefresh();
 }
 
 async function loadDocks() {
@@ -502,36 +351,6 @@ function select(kind, id) {
 
 // -- drawing --------------------------------------------------------------------------
 
-function droneView(drone, now) {
-  const silentMs = now - (drone.heardAt ?? 0);
-  const hasPosition = drone.lat !== null && drone.lat !== undefined && drone.lon !== null && drone.lon !== undefined;
-  const noData = !hasPosition && drone.link !== "up";
-  const stale = noData || silentMs > STALE_AFTER_MS || drone.link === "lost";
-  let lat = drone.lat;
-  let lon = drone.lon;
-  if (!hasPosition) {
-    const dock = state.docks.find((d) => d.id === drone.dock_id);
-    lat = dock ? dock.lat : null;
-    lon = dock ? dock.lon : null;
-  }
-  const dockSlot = Math.max(0, state.docks.find((d) => d.id === drone.dock_id)?.drones.indexOf(drone.id) ?? 0);
-  const staleText = noData ? "no data" : `stale ${age(silentMs)}`;
-  const status = drone.link === "lost" ? "LINK LOST" : stale ? staleText : `${metres(drone.alt_rel_m)} rel`;
-  return {
-    ...drone,
-    lat,
-    lon,
-    placed: hasPosition,
-    dockSlot,
-    stale,
-    staleText,
-    airborne: drone.landed === "in_air" || drone.landed === "taking_off" || drone.landed === "landing",
-    label1: drone.id,
-    label2: hasPosition ? `${status} · ${percent(drone.battery_pct)}` : "no position",
-    hover: `${drone.id}: link ${label(drone.link)}, ${label(drone.phase)}, ${label(drone.mode)}, alt ${metres(drone.alt_rel_m)} rel / ${metres(drone.alt_amsl_m)} AMSL, battery ${percent(drone.battery_pct)}${stale ? `, ${staleText}` : ""}`,
-  };
-}
-
 /** The newest flight known for an incident (the list of incidents does not carry it). */
 function flightOfIncident(incident) {
   const byId = incident.flight_id ? state.flights.get(incident.flight_id) : null;
@@ -566,7 +385,7 @@ function scheduleRefresh() {
 
 function refreshAll() {
   const now = performance.now();
-  const drones = [...state.drones.values()].map((d) => droneView(d, now));
+  const drones = [...state.drones.values()].map((d) => droneView(state, d, now));
   const incidents = [...state.incidents.values()];
   const shownFlights = [...state.flights.values()].filter(
     (f) => !ENDED_PHASES.has(f.phase) || (state.selected.kind === "drone" && state.selected.id === f.drone_id),
