@@ -249,6 +249,11 @@ class Timeline:
         observed = self.view.observed
         incident = observed.incidents.get(cad_id)
         if incident is None:
+            # taken since the last poll (at high speed factors a step can follow its call
+            # by less than one poll): read the service now rather than fail the step
+            await self.view.refresh()
+            incident = observed.incidents.get(cad_id)
+        if incident is None:
             return False, None, f"no incident for call {cad_id} yet"
         if action == "launch":
             launch = {"drone_id": body["drone"]} if "drone" in body else {}
@@ -263,6 +268,9 @@ class Timeline:
             divert = {"drone_id": drone, "divert": True}
             return await self._post(f"/api/v1/incidents/{incident['id']}/launch", json=divert)
         flights = observed.flights_of(cad_id)
+        if not flights:  # launched since the last poll?
+            await self.view.refresh()
+            flights = observed.flights_of(cad_id)
         if not flights:
             return False, None, f"call {cad_id} has no flight"
         flight_id = flights[-1]["id"]

@@ -89,6 +89,9 @@ async def test_mission_runs_to_completion_then_returns_and_lands() -> None:
         await s.mode.wait_for(FlightMode.HOLD)
         progress: Watched[MissionProgress] = Watched("mission_progress")
         s.watch(progress, s.mission.subscribe_mission_progress)
+        # at 20x the default 10 Hz position stream is one sample per 16 m of track, and the
+        # chord across a 90-degree corner passes up to 6 m from the waypoint: ask for 50 Hz
+        await s.telemetry.set_rate_position(50.0)
 
         points = _plan(home_lat, home_lon)
         await s.mission.set_return_to_launch_after_mission(True)
