@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--port-offset", type=int, default=0, help="add this to every MAVLink/video port"
     )
     sim.add_argument(
+        "--api-port-base",
+        type=int,
+        default=14540,
+        help="vehicle i sends its API link to this port + i (default PX4 SITL's 14540; "
+        "sites from dfr.fleet_site use 15540, clear of QGroundControl's 14550)",
+    )
+    sim.add_argument(
         "--wind", type=_wind, default=(0.0, 0.0), help="DIR_DEG,SPEED_MPS constant wind (from)"
     )
     sim.add_argument(
@@ -312,7 +319,12 @@ def _run_sim(args: argparse.Namespace) -> int:
     from dfr.sim_fleet import specs_for_site
     from dfr.site import load_site
 
-    specs = specs_for_site(load_site(args.site), airframe=args.airframe, params=dict(args.param))
+    specs = specs_for_site(
+        load_site(args.site),
+        airframe=args.airframe,
+        params=dict(args.param),
+        api_port_base=args.api_port_base,
+    )
     return run_sim(args, specs)
 
 

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     video: bool = Field(True, description="relay and record the drones' video")
     connect_timeout_s: float = Field(30.0, gt=0)
     position_rate_hz: float = Field(10.0, gt=0, le=50)
+    link_worker_drones: int = Field(
+        8,
+        ge=0,
+        le=12,
+        description="DFR_LINK_WORKER_DRONES: drones per MAVSDK link worker process (MAVSDK "
+        "has 16 MAVLink channels per process); 0 runs every link in the service's own process",
+    )
 
     wind_from_deg: float = Field(
         0.0, ge=0, lt=360, description="current wind, direction it blows from"

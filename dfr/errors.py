@@ -47,6 +47,7 @@ class CommandError(DfrError):
         self.drone_id = drone_id
         self.command = command
         self.result = result
+        self.detail = message
 
 
 class CommandTimeout(CommandError):

@@ -44,8 +44,12 @@ from dfr.dispatch.intake import CallData
 from dfr.dispatch.queue import DispatchQueue
 from dfr.errors import ConfigError, InvalidStateError
 from dfr.fleet.drone_state import DroneState
-from dfr.fleet.link import DroneLink, LinkWarning, MissionProgress
+from dfr.fleet.link import DroneLink
+from dfr.fleet.link_types import LinkWarning, MissionProgress
+from dfr.fleet.link_workers import LinkWorker, share_out
+from dfr.fleet.remote_link import RemoteDroneLink
 from dfr.fleet.sorties import Sorties
+from dfr.fleet.vehicle_link import VehicleLink
 from dfr.messages import alert_body, dock_hold_body, position_body, vehicle_limits_body
 from dfr.planning.planner import Planner
 from dfr.planning.vehicle_limits import VehicleLimits, disagreements
@@ -91,7 +95,8 @@ class Service:
         self.store: Store = store or SqliteStore(settings.db_path)
         self.bus = EventBus()
         self.tokens = tokens or TokenRegistry()
-        self.links: dict[str, DroneLink] = {}
+        self.links: dict[str, VehicleLink] = {}
+        self.link_workers: list[LinkWorker] = []
         self.drones: dict[str, Drone] = {d.id: d for d in site.drones}
         self.planner = Planner.from_site(site)
         self.wind = Wind(settings.wind_from_deg, settings.wind_speed_mps)
@@ -162,13 +167,13 @@ class Service:
             raise
 
     async def _start(self, urls: dict[str, tuple[str, str]]) -> Service:
-        loop = asyncio.get_running_loop()
-        # MAVSDK's asyncio wrapper runs every blocking call in the default executor; a
-        # command can hold a thread for ~2 s, so give each drone a few.
-        self._executor = ThreadPoolExecutor(
-            max_workers=8 + 3 * len(self.site.drones), thread_name_prefix="dfr-mavsdk"
-        )
-        loop.set_default_executor(self._executor)
+        if self.settings.link_worker_drones == 0:
+            # MAVSDK's asyncio wrapper runs every blocking call in the default executor; a
+            # command can hold a thread for ~2 s, so give each drone a few.
+            self._executor = ThreadPoolExecutor(
+                max_workers=8 + 3 * len(self.site.drones), thread_name_prefix="dfr-mavsdk"
+            )
+            asyncio.get_running_loop().set_default_executor(self._executor)
         self._setup_tokens()
         await self.store.open()
         await self.dock_holds.load()
@@ -180,9 +185,7 @@ class Service:
         await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
-        for drone in self.site.drones:
-            self.links[drone.id] = self._link(drone, urls[drone.id][0])
-            self.spawn(self.links[drone.id].run(), f"{drone.id}: link")
+        self._start_links({d: mavlink for d, (mavlink, _video) in urls.items()})
         self.sorties.attach(self.spawn)
         self.spawn(self.queue.run(self.desk.serve_queue, self.desk.readiness), "dispatch: queue")
         self.spawn(self._airspace_loop(), "planner: airspace windows")
@@ -202,19 +205,45 @@ class Service:
                 video = DroneVideo(drone.id, urls[drone.id], source=drone.allowed_video_source)
                 self.videos[drone.id] = await self._stack.enter_async_context(video)
 
-    def _link(self, drone: Drone, url: str) -> DroneLink:
-        """The drone's link, its telemetry wired to the sorties, the planner and the bus."""
-        return DroneLink(
-            drone.id,
-            url,
-            on_state=self._on_drone_state,
-            on_mission_progress=partial(self._on_mission_progress, drone.id),
-            on_limits=partial(self._on_vehicle_limits, drone.id),
-            on_status_text=partial(self.sorties.on_status_text, drone.id),
-            on_link_warning=partial(self._on_link_warning, drone.id),
-            sysid=drone.sysid,
-            position_rate_hz=self.settings.position_rate_hz,
-        )
+    def _start_links(self, urls: dict[str, str]) -> None:
+        """One link per drone, its telemetry wired to the sorties, the planner and the bus:
+        in link workers of ``link_worker_drones`` drones each, or in this process (0)."""
+        per_worker = self.settings.link_worker_drones
+        remote: dict[str, RemoteDroneLink] = {}
+        for drone in self.site.drones:
+            callbacks: dict[str, Any] = {
+                "on_state": self._on_drone_state,
+                "on_mission_progress": partial(self._on_mission_progress, drone.id),
+                "on_limits": partial(self._on_vehicle_limits, drone.id),
+                "on_status_text": partial(self.sorties.on_status_text, drone.id),
+                "on_link_warning": partial(self._on_link_warning, drone.id),
+            }
+            url = urls[drone.id]
+            if per_worker == 0:
+                local = DroneLink(
+                    drone.id,
+                    url,
+                    sysid=drone.sysid,
+                    position_rate_hz=self.settings.position_rate_hz,
+                    **callbacks,
+                )
+                self.links[drone.id] = local
+                self.spawn(local.run(), f"{drone.id}: link")
+            else:
+                far = RemoteDroneLink(drone.id, url, sysid=drone.sysid, **callbacks)
+                self.links[drone.id] = remote[drone.id] = far
+        if not remote:
+            return
+        level = logging.getLevelName(logging.getLogger("dfr").getEffectiveLevel())
+        for index, ids in enumerate(share_out(list(remote), per_worker)):
+            worker = LinkWorker(
+                index,
+                [remote[i] for i in ids],
+                position_rate_hz=self.settings.position_rate_hz,
+                log_level=str(level),
+            )
+            self.link_workers.append(worker)
+            self.spawn(worker.run(), worker.name)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``coro`` as a named task of the service's group (cancelled on shutdown)."""

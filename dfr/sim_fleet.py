@@ -30,13 +30,14 @@ def specs_for_site(
     airframe: str | Path = DEFAULT_AIRFRAME,
     params: Mapping[str, float | int] | None = None,
     signing_key: bytes | None = None,
+    api_port_base: int = _SITL_PORTS.api_remote_base,
 ) -> list[VehicleSpec]:
     """One vehicle per site drone, in order, at its dock (ground altitude AMSL), flying
     ``airframe`` with the PX4 parameter overrides ``params`` (MAV_SYS_ID: the drone's
     ``sysid``), signing its MAVLink with ``signing_key`` when one is given."""
     specs = []
     for instance, drone in enumerate(site.drones):
-        _check_site_url(drone.id, drone.mavlink_url, instance)
+        _check_site_url(drone.id, drone.mavlink_url, instance, api_port_base + instance)
         dock = site.dock_of(drone)
         specs.append(
             VehicleSpec(
@@ -53,13 +54,13 @@ def specs_for_site(
     return specs
 
 
-def _check_site_url(drone_id: str, url: str, instance: int) -> None:
-    """Warn when a site's ``udpin://host:port`` is not PX4 SITL's API port of the drone's
-    instance (the service would listen where this vehicle does not send)."""
+def _check_site_url(drone_id: str, url: str, instance: int, expected: int) -> None:
+    """Warn when a site's ``udpin://host:port`` is not the port the drone's simulated
+    instance sends its API link to (the service would listen where this vehicle does not
+    send)."""
     port_text = url.rsplit(":", 1)[-1]
     if not url.startswith("udp") or not port_text.isdigit():
         return
-    expected = _SITL_PORTS.api_remote(instance)
     if int(port_text) != expected:
         logger.warning(
             "%s: mavlink_url %s, but simulated instance %d sends to port %d (+ port offset)",

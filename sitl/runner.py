@@ -60,7 +60,8 @@ def specs_in_a_row(
 def build_fleet(args: argparse.Namespace, specs: Sequence[VehicleSpec] | None = None) -> Fleet:
     """The fleet of ``specs``, or of ``args.drones`` in a row at ``args.home`` flying
     ``args.airframe`` with ``args.param`` overrides."""
-    ports = PortPlan().shifted(args.port_offset)
+    base = getattr(args, "api_port_base", PortPlan().api_remote_base)
+    ports = PortPlan(api_remote_base=base).shifted(args.port_offset)
     wind_from, wind_speed = args.wind
     wind = Wind(from_deg=wind_from, speed_mps=wind_speed, gust_mps=args.gust_mps)
     if specs is None:

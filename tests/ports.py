@@ -28,14 +28,16 @@ def _udp_free(port: int) -> bool:
     return True
 
 
-def free_port_offset(vehicle_count: int = 4) -> int:
-    """An offset whose ports for ``vehicle_count`` vehicles are all free now."""
-    if not 1 <= vehicle_count <= VEHICLES_MAX:
-        raise ValueError(f"vehicle_count {vehicle_count}: 1..{VEHICLES_MAX}")
+def free_port_offset(vehicle_count: int = 4, bases: tuple[int, ...] = BASES) -> int:
+    """An offset whose ports for ``vehicle_count`` vehicles (from each of ``bases``) are
+    all free now. More than VEHICLES_MAX vehicles: pass bases that keep the blocks apart
+    (a fleet from dfr.fleet_site, API base 15540)."""
+    if vehicle_count < 1 or (vehicle_count > VEHICLES_MAX and bases == BASES):
+        raise ValueError(f"vehicle_count {vehicle_count}: 1..{VEHICLES_MAX} on PX4's bases")
     rng = random.Random(os.urandom(8))
     for _ in range(100):
         offset = rng.randrange(OFFSET_MIN, OFFSET_MAX, OFFSET_STEP)
-        wanted = {base + offset + i for base in BASES for i in range(vehicle_count)}
+        wanted = {base + offset + i for base in bases for i in range(vehicle_count)}
         if all(_udp_free(port) for port in wanted):
             return offset
     raise RuntimeError(f"no free block of UDP ports in offsets {OFFSET_MIN}..{OFFSET_MAX}")

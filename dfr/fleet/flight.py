@@ -27,9 +27,10 @@ from dfr.fleet.flight_follow import Follower
 from dfr.fleet.flight_phases import TERMINAL, check_transition
 from dfr.fleet.flight_plan import FlightPlan
 from dfr.fleet.flight_port import Action
-from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.link_types import MissionProgress
 from dfr.fleet.mission_encoding import MissionItemLike
 from dfr.fleet.preflight import preflight
+from dfr.fleet.vehicle_link import VehicleLink
 from dfr.fleet.vehicle_modes import ExpectedModes, resolve_timeout
 from dfr.records import FlightPhase
 
@@ -49,7 +50,7 @@ class Flight:
     def __init__(
         self,
         flight_id: str,
-        link: DroneLink,
+        link: VehicleLink,
         plan: FlightPlan,
         *,
         on_phase: Callable[[FlightPhase, str], Awaitable[None]],

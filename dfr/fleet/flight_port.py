@@ -11,7 +11,8 @@ from typing import Protocol
 from dfr.fleet.command_kinds import Command
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.flight_plan import FlightPlan
-from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.link_types import MissionProgress
+from dfr.fleet.vehicle_link import VehicleLink
 from dfr.fleet.vehicle_modes import ExpectedModes
 from dfr.records import FlightPhase
 
@@ -20,7 +21,7 @@ Action = Callable[[], Awaitable[None]]
 
 class FlightPort(Protocol):
     flight_id: str
-    link: DroneLink
+    link: VehicleLink
     plan: FlightPlan
     phase: FlightPhase
     modes: ExpectedModes

@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from dfr.errors import LinkError
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.link_commands import VehicleCommands
 from dfr.fleet.link_telemetry import STREAMS, Fold, FoldOf, read_limits
+from dfr.fleet.link_types import LinkWarning, MissionProgress
 from dfr.fleet.mission_encoding import MissionItemLike
 from dfr.planning.vehicle_limits import VehicleLimits
 
@@ -44,23 +45,6 @@ logger = logging.getLogger(__name__)
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
 RECENT_TEXTS = 32
 SYSTEM_POLL_S = 1.0  # besides MAVSDK's new-system events: a system's autopilot shows later
-
-
-@dataclass(frozen=True, slots=True)
-class LinkWarning:
-    """Something on the drone's link that is not the drone (e.g. another system id)."""
-
-    kind: str  # "stranger_system"
-    message: str
-    action: str
-    sysid: int
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MissionProgress:
-    current: int
-    total: int
 
 
 def _utc_now() -> datetime:

@@ -32,13 +32,14 @@ from dfr.fleet.flight import Flight
 from dfr.fleet.flight_plan import FlightPlan, mission_from_air, plan_for_route
 from dfr.fleet.flight_port import Action
 from dfr.fleet.home_mission import home_mission
-from dfr.fleet.link import DroneLink, MissionProgress
+from dfr.fleet.link_types import MissionProgress
 from dfr.fleet.mission_encoding import encode_mission
 from dfr.fleet.monitor import AlertSpec, Monitor
 from dfr.fleet.phase_changes import PhaseChanges
 from dfr.fleet.pilot_commands import after_accepted, answer, prepare
 from dfr.fleet.resume import resume_flights
 from dfr.fleet.track import flush_tracks, track_loop
+from dfr.fleet.vehicle_link import VehicleLink
 from dfr.planning.planner import Candidate, Planner
 from dfr.planning.route import Route
 from dfr.planning.wind import Wind
@@ -63,7 +64,7 @@ class Sorties:
         site: Site,
         store: Store,
         planner: Planner,
-        links: dict[str, DroneLink],
+        links: dict[str, VehicleLink],
         publish_event: Callable[[dict[str, Any]], None],
         wind: Callable[[], Wind],
         on_drone_free: Callable[[str], None],

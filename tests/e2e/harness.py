@@ -78,7 +78,7 @@ def write_site(
 
 @dataclass
 class Running:
-    fleet: Fleet
+    fleet: Fleet  # with external_fleet: an empty fleet (the vehicles are another process's)
     service: Service
     url: str
     client: httpx.AsyncClient
@@ -98,24 +98,27 @@ async def running_dfr(
     fleet: Fleet | None = None,
     airframe: str = "dfr_quad",
     fleet_params: dict[str, float | int] | None = None,
+    settings_changes: dict[str, Any] | None = None,
+    external_fleet: bool = False,
 ) -> AsyncIterator[Running]:
     """The service on ``site_dir`` with ``fleet``, or with a fleet of its own: the site's
     drones at their docks, flying ``airframe`` (default ``dfr_quad``: the speeds and
     battery the test sites' default drone performance describes) with ``fleet_params``."""
     site = load_site(site_dir)
-    settings = Settings(
-        site=site_dir,
-        data_dir=data_dir,
-        host="127.0.0.1",
-        port=free_tcp_port(),
-        api_token=SecretStr(PILOT),
-        viewer_token=SecretStr(VIEWER),
-        mavlink_port_offset=offset,
-        connect_timeout_s=20.0,
-    )
-    own_fleet = fleet is None
+    values: dict[str, Any] = {
+        "site": site_dir,
+        "data_dir": data_dir,
+        "host": "127.0.0.1",
+        "port": free_tcp_port(),
+        "api_token": SecretStr(PILOT),
+        "viewer_token": SecretStr(VIEWER),
+        "mavlink_port_offset": offset,
+        "connect_timeout_s": 20.0,
+    }
+    settings = Settings(**{**values, **(settings_changes or {})})
+    own_fleet = fleet is None and not external_fleet
     fleet = fleet or Fleet(
-        specs_for_site(site, airframe=airframe, params=fleet_params),
+        [] if external_fleet else specs_for_site(site, airframe=airframe, params=fleet_params),
         ports=PortPlan().shifted(offset),
         speed_factor=speed,
     )

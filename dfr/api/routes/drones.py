@@ -12,7 +12,7 @@ from dfr.api.access import Authed, service_of
 from dfr.api.models import DockHoldIn
 from dfr.api.request_audit import audit_request
 from dfr.api.schemas import DockHoldOut, DockOut, DroneOut
-from dfr.api.schemas.fleet import LinkWarningOut
+from dfr.api.schemas.fleet import LinkWarningOut, LinkWorkerOut
 from dfr.auth.tokens import Role, require_role
 from dfr.errors import NotFound
 from dfr.planning.vehicle_limits import disagreements
@@ -47,7 +47,15 @@ def drone_out(service: Service, drone_id: str) -> DroneOut:
             )
             for w in link.link_warnings
         ],
+        link_worker=_worker_of(service, drone_id),
     )
+
+
+def _worker_of(service: Service, drone_id: str) -> LinkWorkerOut | None:
+    for worker in service.link_workers:
+        if drone_id in worker.links:
+            return LinkWorkerOut(index=worker.index, pid=worker.pid, starts=worker.starts)
+    return None
 
 
 @router.get("/drones")

@@ -19,6 +19,12 @@ class LinkWarningOut(BodyOut):
     t: str
 
 
+class LinkWorkerOut(BodyOut):
+    index: int
+    pid: int | None = Field(description="its process id (null while it is being started again)")
+    starts: int = Field(description="processes started so far: 1, plus one per restart")
+
+
 class DroneOut(BodyOut):
     """A drone's latest telemetry (as on ``/ws/telemetry``, without ``type``) and its
     figures. Numbers the vehicle has not reported yet are null."""
@@ -52,6 +58,9 @@ class DroneOut(BodyOut):
     sysid: int = Field(description="the only MAVLink system id taken for this drone")
     link_warnings: list[LinkWarningOut] = Field(
         description="what else speaks on the drone's link (other system ids: never taken)"
+    )
+    link_worker: LinkWorkerOut | None = Field(
+        None, description="the process that holds the drone's MAVSDK link (null: the service's own)"
     )
 
 
