@@ -35,7 +35,8 @@ from dfr.auth.accounts import Accounts
 from dfr.auth.api_keys import ApiKeys
 from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.auth.viewer_links import ViewerLinks
-from dfr.bus import EventBus, Topic, make_message
+from dfr.bus import Bus, EventBus, Topic, make_message
+from dfr.bus_nats import NatsBus
 from dfr.config import Settings
 from dfr.dispatch.desk import DispatchDesk
 from dfr.dispatch.dock_holds import DockHolds
@@ -77,6 +78,18 @@ def shift_port(url: str, offset: int) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def bus_for(settings: Settings, site: Site) -> Bus:
+    """The in-process bus, or NATS when ``DFR_BUS_URL`` names a server (several instances)."""
+    if settings.bus_url is None:
+        return EventBus()
+    return NatsBus(
+        settings.bus_url,
+        site=site.name,
+        events_max_age_s=settings.bus_events_max_age_s,
+        events_max_bytes=settings.bus_events_max_bytes,
+    )
+
+
 class Service:
     def __init__(
         self,
@@ -89,7 +102,7 @@ class Service:
         self.settings = settings
         self.site = site
         self.store: Store = store or SqliteStore(settings.db_path)
-        self.bus = EventBus()
+        self.bus: Bus = bus_for(settings, site)
         self.tokens = tokens or TokenRegistry()
         self.links: dict[str, DroneLink] = {}
         self.drones: dict[str, Drone] = {d.id: d for d in site.drones}
@@ -180,6 +193,7 @@ class Service:
         await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
+        await self.bus.start(self.spawn)  # NATS: connects (a ConfigError if it cannot)
         for drone in self.site.drones:
             self.links[drone.id] = self._link(drone, urls[drone.id][0])
             self.spawn(self.links[drone.id].run(), f"{drone.id}: link")
@@ -249,7 +263,7 @@ class Service:
         # keep what was recorded so far; a restart records the rest as a new part
         await self.recordings.end_all([a.record for a in self.sorties.active.values()])
         group, self._group = self._group, None
-        self.bus.close_all()
+        await self.bus.aclose()  # NATS: the events not yet stored, for up to 2 s
         try:
             if group is not None:
                 for task in list(self._tasks):
