@@ -56,6 +56,11 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not running"
+        return self._process.pid
+
     def start(self) -> None:
         """Start it (again: same port, same store) and wait until it takes connections."""
         args = [str(self.binary), "-a", "127.0.0.1", "-p", str(self.port)]
