@@ -5,7 +5,7 @@ fans what arrives out to its own websockets through the same latest-value and bu
 queues as the in-process bus (:class:`dfr.bus.EventBus`, held here as ``_local``); a
 websocket never has a NATS subscription of its own.
 
-Subjects, for a site token ``<site>`` (the site's name, made subject-safe)::
+Subjects (:mod:`dfr.bus_wire`, with the headers), for a site token ``<site>``::
 
     dfr.<site>.telemetry.<drone_id>   core NATS: at most once, latest wins
     dfr.<site>.events.<type>          JetStream stream ``dfr-<site>-events`` (file
@@ -45,9 +45,7 @@ outage once and its end once, and the service runs on meanwhile.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 import uuid
 from collections import deque
@@ -56,7 +54,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -64,9 +61,10 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DeliverPolicy
 
-from dfr.bus import EventBus, Message, Spawn, Subscription, Topic, accept_all, make_message
+from dfr.bus import EventBus, Message, Spawn, Subscription, Topic, accept_all
+from dfr.bus_wire import ORIGIN, Outgoing, Subjects, headers_for, message_from, redacted
 from dfr.errors import ConfigError, InvalidStateError
 
 logger = logging.getLogger(__name__)
@@ -78,49 +76,8 @@ RETRY_FIRST_S = 0.2
 RETRY_MAX_S = 5.0
 DRAIN_TIMEOUT_S = 2.0  # at shutdown, for events not yet stored
 HEARTBEAT_S = 2.0  # the events consumer's idle heartbeat: two missed rebuild it
-DUPLICATE_WINDOW_S = 120.0  # a retried publish with the same Nats-Msg-Id is stored once
 EVENTS_OUTBOX_MAX = 10_000
 RECEIVE_PENDING_MAX = 65_536  # messages nats-py buffers for one subscription
-
-ORIGIN = "Dfr-Origin"
-KEY = "Dfr-Key"
-DRONE_ID = "Dfr-Drone-Id"
-FLIGHT_ID = "Dfr-Flight-Id"
-WALL_NS = "Dfr-Published-Wall-Ns"
-MSG_ID = "Nats-Msg-Id"
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")  # subject tokens: no '.', '*', '>' or spaces
-
-
-def subject_token(text: str) -> str:
-    """``text`` as one subject token (and part of a stream name)."""
-    return _UNSAFE.sub("_", text) or "_"
-
-
-@dataclass(frozen=True, slots=True)
-class Subjects:
-    """A site's subjects and stream: instances of one site share them."""
-
-    site: str  # already a token
-
-    @classmethod
-    def for_site(cls, site_name: str) -> Subjects:
-        return cls(subject_token(site_name.strip().lower()))
-
-    @property
-    def telemetry_all(self) -> str:
-        return f"dfr.{self.site}.telemetry.>"
-
-    @property
-    def events_all(self) -> str:
-        return f"dfr.{self.site}.events.>"
-
-    @property
-    def stream(self) -> str:
-        return f"dfr-{self.site}-events"
-
-    def of(self, message: Message) -> str:
-        return f"dfr.{self.site}.{message.topic.value}.{subject_token(message.key)}"
 
 
 class BusState(StrEnum):
@@ -150,26 +107,6 @@ class BusCounters:
     received_malformed: int = 0  # messages on our subjects we could not read
 
 
-@dataclass(frozen=True, slots=True)
-class _Outgoing:
-    message: Message
-    wall_ns: int  # the publisher's wall clock at publish
-    seq: int  # this instance's event number: the Nats-Msg-Id
-
-
-def redacted(url: str) -> str:
-    """The server URL(s) without any user or password, for logs and errors."""
-    shown = []
-    for one in url.split(","):
-        parts = urlsplit(one.strip())
-        if parts.username is not None or parts.password is not None:
-            host = parts.hostname or ""
-            port = f":{parts.port}" if parts.port else ""
-            one = f"{parts.scheme}://***@{host}{port}"
-        shown.append(one.strip())
-    return ",".join(shown)
-
-
 class NatsBus:
     """:class:`dfr.bus.Bus` over NATS (see the module's docstring)."""
 
@@ -196,9 +133,9 @@ class NatsBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._telemetry_out: dict[str, _Outgoing] = {}
+        self._telemetry_out: dict[str, Outgoing] = {}
         self._telemetry_waiting = asyncio.Event()
-        self._events_out: deque[_Outgoing] = deque()
+        self._events_out: deque[Outgoing] = deque()
         self._events_waiting = asyncio.Event()
         self._events_sent = asyncio.Event()  # the outbox is empty (for the drain)
         self._events_sent.set()
@@ -305,23 +242,12 @@ class NatsBus:
             ) from exc
         self._js = nc.jetstream(timeout=ACK_TIMEOUT_S)
 
-    def _stream_config(self) -> StreamConfig:
-        return StreamConfig(
-            name=self.subjects.stream,
-            description=f"dfr events (/ws/events) of site {self.subjects.site}",
-            subjects=[self.subjects.events_all],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            discard=DiscardPolicy.OLD,
-            max_age=self._events_max_age_s,
-            max_bytes=self._events_max_bytes,
-            duplicate_window=DUPLICATE_WINDOW_S,
-        )
-
     async def _ensure_stream(self) -> None:
         """Make the stream, or bring an existing one to these limits."""
         assert self._js is not None
-        config = self._stream_config()
+        config = self.subjects.stream_config(
+            max_age_s=self._events_max_age_s, max_bytes=self._events_max_bytes
+        )
         try:
             try:
                 await self._js.add_stream(config)
@@ -445,11 +371,11 @@ class NatsBus:
             else now_ns
         )
         if message.topic is Topic.TELEMETRY:
-            self._telemetry_out[message.key] = _Outgoing(message, wall_ns, 0)
+            self._telemetry_out[message.key] = Outgoing(message, wall_ns, 0)
             self._telemetry_waiting.set()
             return
         self._event_seq += 1
-        self._events_out.append(_Outgoing(message, wall_ns, self._event_seq))
+        self._events_out.append(Outgoing(message, wall_ns, self._event_seq))
         self._events_sent.clear()
         self._events_waiting.set()
         if len(self._events_out) > EVENTS_OUTBOX_MAX:
@@ -463,17 +389,6 @@ class NatsBus:
                 lost.message.key,
                 self.counters.events_lost,
             )
-
-    def _headers(self, out: _Outgoing) -> dict[str, str]:
-        message = out.message
-        headers = {ORIGIN: self.origin, KEY: message.key, WALL_NS: str(out.wall_ns)}
-        if message.drone_id is not None:
-            headers[DRONE_ID] = str(message.drone_id)
-        if message.flight_id is not None:
-            headers[FLIGHT_ID] = str(message.flight_id)
-        if message.topic is Topic.EVENTS:
-            headers[MSG_ID] = f"{self.origin}-{out.seq}"
-        return headers
 
     async def _send_telemetry(self) -> None:
         """Each drone's newest position, at most once; none while NATS is away."""
@@ -490,7 +405,7 @@ class NatsBus:
                     await nc.publish(
                         self.subjects.of(out.message),
                         out.message.text.encode(),
-                        headers=self._headers(out),
+                        headers=headers_for(out, self.origin),
                     )
                 except (nats.errors.Error, OSError) as exc:
                     self.counters.positions_unshared += 1
@@ -542,7 +457,7 @@ class NatsBus:
                 )
                 self._failing = None
 
-    async def _store_event(self, out: _Outgoing) -> None:
+    async def _store_event(self, out: Outgoing) -> None:
         js = self._js
         if js is None:
             raise nats.errors.ConnectionClosedError
@@ -551,7 +466,7 @@ class NatsBus:
             out.message.text.encode(),
             timeout=ACK_TIMEOUT_S,
             stream=self.subjects.stream,
-            headers=self._headers(out),
+            headers=headers_for(out, self.origin),
         )
 
     async def _remake_stream(self) -> None:
@@ -584,34 +499,13 @@ class NatsBus:
         if headers.get(ORIGIN) == self.origin:
             return  # our own: delivered locally when published
         try:
-            message = self._decode(topic, msg.data, headers)
+            message = message_from(topic, msg.data, headers)
         except (UnicodeDecodeError, ValueError, TypeError) as exc:
             self.counters.received_malformed += 1
             log = logger.warning if self.counters.received_malformed == 1 else logger.debug
             log("bus: unreadable message on %s dropped: %s", msg.subject, exc)
             return
         self._local.publish(message)
-
-    def _decode(self, topic: Topic, data: bytes, headers: dict[str, str]) -> Message:
-        text = data.decode()
-        key = headers.get(KEY)
-        if key is None:  # not from dfr (a tool, a test): the fields are in the body
-            body = json.loads(text)
-            if not isinstance(body, dict):
-                raise TypeError("the message is not a JSON object")
-            return make_message(topic, body, published_ns=time.monotonic_ns())
-        published_ns = time.monotonic_ns()
-        wall = headers.get(WALL_NS)
-        if wall is not None:
-            published_ns -= max(0, time.time_ns() - int(wall))
-        return Message(
-            topic=topic,
-            key=key,
-            text=text,
-            drone_id=headers.get(DRONE_ID),
-            flight_id=headers.get(FLIGHT_ID),
-            published_ns=published_ns,
-        )
 
     # -- this instance's subscribers (the local fan-out) -----------------------------------
 
