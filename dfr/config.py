@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(30.0, gt=0)
     position_rate_hz: float = Field(10.0, gt=0, le=50)
 
-    # -- the event bus (dfr/bus.py, dfr/bus_nats.py) --------------------------------------
+    # -- the event bus (dfr/bus.py, dfr/bus_nats/) ----------------------------------------
     bus_url: str | None = Field(
         None,
         description="DFR_BUS_URL: the NATS server(s) that several service instances share "
