@@ -11,8 +11,14 @@ one of two kinds:
   told how many it missed (``dropped``).
 
 Messages are already-encoded JSON text plus the fields needed for filtering, so a
-message is serialised once however many subscribers it reaches. A bus shared between
-service instances (NATS, Redis) would implement the same two methods.
+message is serialised once however many subscribers it reaches.
+
+:class:`Bus` is the interface the service and the websockets use. Two implementations:
+:class:`EventBus` here (one process: the embedded default) and
+:class:`dfr.bus_nats.NatsBus` (several service instances sharing NATS: ``DFR_BUS_URL``).
+Both have the same lifecycle, ``await bus.start(spawn)`` with the service's task
+spawner and ``await bus.aclose()``; for the in-process bus they do nothing but end the
+subscriptions, so the service code is the same for both.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
+
+# the service's task spawner: runs a coroutine as a named task of its task group
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
 
 class Topic(StrEnum):
@@ -41,7 +50,10 @@ class Message:
     text: str  # the JSON as sent to websocket clients
     drone_id: str | None = None
     flight_id: str | None = None
-    published_ns: int = 0  # time.monotonic_ns() at publish, for latency measurements
+    # time.monotonic_ns() at publish, for latency measurements (``monotonic_ns() -
+    # published_ns`` is the message's age); a message from another instance carries its
+    # wall-clock publish time, mapped onto this process's monotonic clock on receipt
+    published_ns: int = 0
 
 
 def make_message(topic: Topic, body: dict[str, Any], *, published_ns: int = 0) -> Message:
@@ -108,9 +120,51 @@ class Subscription:
         self._ready.set()
 
 
+def accept_all(_message: Message) -> bool:
+    return True
+
+
+class Bus(Protocol):
+    """What the service publishes to and the websockets subscribe to."""
+
+    async def start(self, spawn: Spawn) -> None:
+        """Connect, and run the bus's own tasks with ``spawn`` (the service's group)."""
+
+    async def aclose(self) -> None:
+        """Send what is still pending (briefly), disconnect, end every subscription."""
+
+    def publish(self, message: Message) -> None:
+        """Hand a message over; never waits, never raises for a slow or absent peer."""
+
+    def subscribe(
+        self,
+        topic: Topic,
+        *,
+        latest_only: bool,
+        max_pending: int = 1000,
+        accept: Callable[[Message], bool] = accept_all,
+    ) -> Subscription: ...
+
+    def unsubscribe(self, sub: Subscription) -> None: ...
+
+    def close_all(self) -> None: ...
+
+    def subscriber_count(self, topic: Topic) -> int:
+        """This instance's subscribers (websockets) of ``topic``."""
+        ...
+
+
 class EventBus:
+    """The in-process bus: one service instance; also the local fan-out of :class:`NatsBus`."""
+
     def __init__(self) -> None:
         self._subscribers: dict[Topic, set[Subscription]] = {t: set() for t in Topic}
+
+    async def start(self, spawn: Spawn) -> None:
+        """Nothing to connect and no task of its own."""
+
+    async def aclose(self) -> None:
+        self.close_all()
 
     def publish(self, message: Message) -> None:
         for sub in tuple(self._subscribers[message.topic]):
@@ -122,7 +176,7 @@ class EventBus:
         *,
         latest_only: bool,
         max_pending: int = 1000,
-        accept: Callable[[Message], bool] = lambda _m: True,
+        accept: Callable[[Message], bool] = accept_all,
     ) -> Subscription:
         sub = Subscription(topic, latest_only, max_pending, accept)
         self._subscribers[topic].add(sub)

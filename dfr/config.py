@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,38 @@ class Settings(BaseSettings):
         description="DFR_LINK_WORKER_DRONES: drones per MAVSDK link worker process (MAVSDK "
         "has 16 MAVLink channels per process); 0 runs every link in the service's own process",
     )
+
+    # -- the event bus (dfr/bus.py, dfr/bus_nats/) ----------------------------------------
+    bus_url: str | None = Field(
+        None,
+        description="DFR_BUS_URL: the NATS server(s) that several service instances share "
+        "positions and events through, e.g. 'nats://127.0.0.1:4222' (comma-separated for a "
+        "cluster; the server needs JetStream: nats-server -js). Unset: the in-process bus "
+        "(one instance)",
+    )
+    bus_events_max_age_s: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="DFR_BUS_EVENTS_MAX_AGE_S: how long the NATS stream keeps events",
+    )
+    bus_events_max_bytes: int = Field(
+        1 << 30, gt=0, description="DFR_BUS_EVENTS_MAX_BYTES: the NATS events stream's size"
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _bus_url_is_nats(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        for one in value.split(","):
+            parts = urlsplit(one.strip())
+            if parts.scheme not in ("nats", "tls") or not parts.hostname:
+                raise ValueError(
+                    f"{one.strip()!r} is not a NATS server URL: give nats://HOST:PORT (or "
+                    "tls://HOST:PORT), comma-separated for several, or unset DFR_BUS_URL "
+                    "for the in-process bus"
+                )
+        return value
 
     wind_from_deg: float = Field(
         0.0, ge=0, lt=360, description="current wind, direction it blows from"

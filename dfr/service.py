@@ -2,7 +2,8 @@
 and starts and stops them; what each part does lives in its own module.
 
 ``async with Service(settings, site) as service:`` opens the store and the drones' video,
-starts one :class:`DroneLink` per drone of the site (each a named task in the group),
+starts each drone's link (in link worker processes, :mod:`dfr.fleet.link_workers`, or a
+:class:`DroneLink` task per drone in this process),
 folds their telemetry into positions on the event bus, and starts the sorties' loops,
 the dispatch queue and the airspace refresh. Leaving the block stops every task and
 closes the store; it never commands a vehicle.
@@ -35,7 +36,8 @@ from dfr.auth.accounts import Accounts
 from dfr.auth.api_keys import ApiKeys
 from dfr.auth.tokens import Principal, Role, TokenRegistry
 from dfr.auth.viewer_links import ViewerLinks
-from dfr.bus import EventBus, Topic, make_message
+from dfr.bus import Bus, EventBus, Topic, make_message
+from dfr.bus_nats import NatsBus
 from dfr.config import Settings
 from dfr.dispatch.desk import DispatchDesk
 from dfr.dispatch.dock_holds import DockHolds
@@ -81,6 +83,18 @@ def shift_port(url: str, offset: int) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def bus_for(settings: Settings, site: Site) -> Bus:
+    """The in-process bus, or NATS when ``DFR_BUS_URL`` names a server (several instances)."""
+    if settings.bus_url is None:
+        return EventBus()
+    return NatsBus(
+        settings.bus_url,
+        site=site.name,
+        events_max_age_s=settings.bus_events_max_age_s,
+        events_max_bytes=settings.bus_events_max_bytes,
+    )
+
+
 class Service:
     def __init__(
         self,
@@ -93,7 +107,7 @@ class Service:
         self.settings = settings
         self.site = site
         self.store: Store = store or SqliteStore(settings.db_path)
-        self.bus = EventBus()
+        self.bus: Bus = bus_for(settings, site)
         self.tokens = tokens or TokenRegistry()
         self.links: dict[str, VehicleLink] = {}
         self.link_workers: list[LinkWorker] = []
@@ -185,6 +199,7 @@ class Service:
         await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
+        await self.bus.start(self.spawn)  # NATS: connects (a ConfigError if it cannot)
         self._start_links({d: mavlink for d, (mavlink, _video) in urls.items()})
         self.sorties.attach(self.spawn)
         self.spawn(self.queue.run(self.desk.serve_queue, self.desk.readiness), "dispatch: queue")
@@ -278,7 +293,7 @@ class Service:
         # keep what was recorded so far; a restart records the rest as a new part
         await self.recordings.end_all([a.record for a in self.sorties.active.values()])
         group, self._group = self._group, None
-        self.bus.close_all()
+        await self.bus.aclose()  # NATS: the events not yet stored, for up to 2 s
         try:
             if group is not None:
                 for task in list(self._tasks):

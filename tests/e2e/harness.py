@@ -100,10 +100,12 @@ async def running_dfr(
     fleet_params: dict[str, float | int] | None = None,
     settings_changes: dict[str, Any] | None = None,
     external_fleet: bool = False,
+    bus_url: str | None = None,
 ) -> AsyncIterator[Running]:
     """The service on ``site_dir`` with ``fleet``, or with a fleet of its own: the site's
     drones at their docks, flying ``airframe`` (default ``dfr_quad``: the speeds and
-    battery the test sites' default drone performance describes) with ``fleet_params``."""
+    battery the test sites' default drone performance describes) with ``fleet_params``;
+    its event bus on NATS at ``bus_url`` if given."""
     site = load_site(site_dir)
     values: dict[str, Any] = {
         "site": site_dir,
@@ -114,6 +116,7 @@ async def running_dfr(
         "viewer_token": SecretStr(VIEWER),
         "mavlink_port_offset": offset,
         "connect_timeout_s": 20.0,
+        "bus_url": bus_url,
     }
     settings = Settings(**{**values, **(settings_changes or {})})
     own_fleet = fleet is None and not external_fleet
