@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from dfr.store.dialect import Dialect
 from dfr.store.rows import R, Row, Table
@@ -42,6 +42,13 @@ class Database(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Disconnect (idempotent)."""
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     # -- the primitives ----------------------------------------------------------------
 

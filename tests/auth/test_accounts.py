@@ -19,6 +19,7 @@ from dfr.auth.accounts import (
     SignInRefused,
 )
 from dfr.auth.tokens import Role
+from dfr.config import Settings
 from dfr.errors import AccessDenied
 from dfr.store import SqliteStore
 
@@ -166,9 +167,10 @@ async def test_the_demo_makes_its_first_admin_once_and_it_signs_in_with_its_code
     from dfr.auth.totp import main as totp_main
     from dfr.auth.user_cli import first_demo_user
 
-    new = await first_demo_user(tmp_path)
+    settings = Settings(data_dir=tmp_path)
+    new = await first_demo_user(settings)
     assert new is not None and new.account.role is Role.ADMIN and new.account.totp_secret
-    assert await first_demo_user(tmp_path) is None  # people exist: nobody is made again
+    assert await first_demo_user(settings) is None  # people exist: nobody is made again
     assert totp_main([new.account.totp_secret]) == 0
     code = capsys.readouterr().out.strip()
     async with SqliteStore(tmp_path / "dfr.db") as store:

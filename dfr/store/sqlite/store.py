@@ -33,10 +33,3 @@ class SqliteStore(
 ):
     """:class:`dfr.store.store.Store` on a SQLite file (``:memory:`` is refused: a
     store that forgets on restart is not a store)."""
-
-    async def __aenter__(self) -> SqliteStore:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -2,8 +2,10 @@
 ``dispatch_decisions``).
 
 One incident per CAD id, however many service instances take the same call at once:
-the insert gives way on ``cad_id`` (``ON CONFLICT DO NOTHING``) and the one stored is
-read back, so there is no read-then-write to race.
+the insert gives way to any row it would clash with (``ON CONFLICT DO NOTHING``, with no
+target: in PostgreSQL an insert of the same id and CAD id racing another would otherwise
+fail on the key that is not the target) and the one stored is read back, so there is no
+read-then-write to race.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from dfr.errors import NotFound
+from dfr.errors import InvalidStateError, NotFound
 from dfr.records import DispatchDecision, Incident, IncidentStatus
 from dfr.store.database import Database
 from dfr.store.rows import Table
@@ -21,7 +23,7 @@ from dfr.store.rows import Table
 INCIDENTS = Table.of("incidents", Incident)
 DECISIONS = Table.of("dispatch_decisions", DispatchDecision)
 
-INSERT_UNLESS_KNOWN = INCIDENTS.insert_sql() + " ON CONFLICT (cad_id) DO NOTHING"
+INSERT_UNLESS_KNOWN = INCIDENTS.insert_sql() + " ON CONFLICT DO NOTHING"
 
 # what an update may change: never the id, the CAD id, the source or when it came in
 INCIDENT_UPDATE = INCIDENTS.update_sql(
@@ -45,8 +47,11 @@ class StoredIncidents(Database):
         if await self._execute(INSERT_UNLESS_KNOWN, self._row(INCIDENTS, incident)) == 1:
             return incident
         stored = await self.get_incident_by_cad_id(incident.cad_id)
-        if stored is None:  # incidents are never deleted
-            raise NotFound(f"incident with CAD id {incident.cad_id} vanished while stored")
+        if stored is None:  # the id clashed, not the CAD id (ids are random: never seen)
+            raise InvalidStateError(
+                f"incident id {incident.id} is another call's: CAD id {incident.cad_id} "
+                "was not stored"
+            )
         return stored
 
     async def update_incident(self, incident: Incident) -> None:
