@@ -26,3 +26,11 @@ async def open_store(settings: Settings) -> AsyncIterator[SqliteStore | Postgres
     """The store the settings name, open for the block."""
     async with store_for(settings) as store:
         yield store
+
+
+async def check_store(settings: Settings) -> None:
+    """Open the store once and close it: a server that cannot be reached, a database
+    refused or a file that cannot be opened is a ConfigError before anything starts (under
+    uvicorn's lifespan it would be a traceback)."""
+    async with open_store(settings):
+        pass
