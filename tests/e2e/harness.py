@@ -98,10 +98,12 @@ async def running_dfr(
     fleet: Fleet | None = None,
     airframe: str = "dfr_quad",
     fleet_params: dict[str, float | int] | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[Running]:
     """The service on ``site_dir`` with ``fleet``, or with a fleet of its own: the site's
     drones at their docks, flying ``airframe`` (default ``dfr_quad``: the speeds and
-    battery the test sites' default drone performance describes) with ``fleet_params``."""
+    battery the test sites' default drone performance describes) with ``fleet_params``.
+    ``database_url``: its store in that PostgreSQL database, not in ``data_dir``."""
     site = load_site(site_dir)
     settings = Settings(
         site=site_dir,
@@ -112,6 +114,7 @@ async def running_dfr(
         viewer_token=SecretStr(VIEWER),
         mavlink_port_offset=offset,
         connect_timeout_s=20.0,
+        database_url=database_url,
     )
     own_fleet = fleet is None
     fleet = fleet or Fleet(
