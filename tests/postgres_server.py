@@ -38,6 +38,7 @@ INSTALL_HINT = (
     "/usr/lib/postgresql/*/bin: install Debian's package "
     "(apt-get install -y postgresql; scripts/test does it when run as root)"
 )
+SERVER_ROOT = Path("/usr/lib/postgresql")  # Debian's: one bin/ per major version
 PREFIX = "dfr-pg-"
 READY_TIMEOUT_S = 30.0
 STALE_AFTER_S = 600.0  # a directory this old without a live server is a dead run's
@@ -48,7 +49,7 @@ def server_binaries() -> Path:
     """The newest installed major version's bin directory; fails the test if none."""
     found = [
         path.parent
-        for path in Path("/usr/lib/postgresql").glob("*/bin/postgres")
+        for path in SERVER_ROOT.glob("*/bin/postgres")
         if (path.parent / "initdb").exists()
     ]
     if not found:

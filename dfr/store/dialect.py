@@ -53,5 +53,9 @@ class Dialect(ABC):
         """``expression`` (a time column or argument) as a value that compares and sorts
         as an instant, whatever offset it was written with; NULL stays NULL."""
 
+    def text(self, value: str) -> str:
+        """A record's text as its column can keep it."""
+        return value
+
     def maybe_time(self, value: datetime | None) -> Any:
         return None if value is None else self.time(value)

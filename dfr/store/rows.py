@@ -10,7 +10,8 @@ field type             SQLite column                    PostgreSQL column
 ``datetime | None``    ISO 8601 text or NULL            ``timestamptz`` or NULL
 ``StrEnum``            its value (``enroute``)          its value, ``text``
 ``dict`` / ``list``    JSON text (``json.dumps``)       ``json`` (its text as given)
-anything else          as is (text, number, NULL)       as is
+``str``                as is                            as is, but U+0000 as U+FFFD
+anything else          as is (number, NULL)             as is
 =====================  ===============================  ============================
 """
 
@@ -50,6 +51,14 @@ class _Plain:
         return value
 
     def from_column(self, value: Any, dialect: Dialect) -> Any:
+        return value
+
+
+class _Text:
+    def to_column(self, value: str, dialect: Dialect) -> str:
+        return dialect.text(value)
+
+    def from_column(self, value: str, dialect: Dialect) -> str:
         return value
 
 
@@ -104,6 +113,8 @@ def _codec(kind: Any) -> Codec:
         return _Enum(origin)
     if origin in (dict, list):
         return _Json()
+    if origin is str:
+        return _Text()
     return _Plain()
 
 

@@ -123,6 +123,22 @@ async def test_times_keep_their_instant_to_the_microsecond_and_json_its_order(
         assert list(stored.raw["m"]) == ["y", "b"]
 
 
+async def test_a_call_with_a_nul_character_is_stored_all_the_same(
+    store_backend: StoreBackend,
+) -> None:
+    """SQLite keeps U+0000 in text; PostgreSQL's text cannot, and keeps U+FFFD instead.
+    Either way the call is stored, found again by its CAD id, and its raw JSON is exact."""
+    call = _incident("C\x001", id="inc-nul", notes="gate\x00code", raw={"notes": "gate\x00code"})
+    async with store_backend.make() as store:
+        await store.insert_incident(call)
+        again = await store.insert_incident(call)
+        stored = await store.get_incident(call.id)
+    kept = "\ufffd" if store_backend.name == "postgres" else "\x00"
+    assert stored == again and stored is not None
+    assert (stored.cad_id, stored.notes) == (f"C{kept}1", f"gate{kept}code")
+    assert stored.raw == {"notes": "gate\x00code"}
+
+
 async def test_a_failed_write_leaves_nothing_of_its_transaction(
     store_backend: StoreBackend,
 ) -> None:

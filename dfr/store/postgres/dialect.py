@@ -23,6 +23,11 @@ class PostgresDialect(Dialect):
         assert isinstance(value, datetime) and value.tzinfo is not None, value
         return value  # in UTC: every connection's TimeZone is UTC
 
+    def text(self, value: str) -> str:
+        # PostgreSQL's text cannot hold NUL, which SQLite keeps: a CAD call whose notes
+        # carry one is stored all the same (its raw JSON keeps the character exactly)
+        return value.replace("\x00", "\ufffd")
+
     def json(self, value: Any) -> Json:
         return Json(value)  # json.dumps, as SQLite's text
 

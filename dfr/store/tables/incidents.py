@@ -65,7 +65,7 @@ class StoredIncidents(Database):
 
     async def get_incident_by_cad_id(self, cad_id: str) -> Incident | None:
         return await self._fetch_one(
-            INCIDENTS, "SELECT * FROM incidents WHERE cad_id = ?", (cad_id,)
+            INCIDENTS, "SELECT * FROM incidents WHERE cad_id = ?", (self.dialect.text(cad_id),)
         )
 
     async def list_incidents(
