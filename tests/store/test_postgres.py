@@ -190,3 +190,17 @@ def test_dfr_user_writes_to_the_database_of_the_setting(
     err = capsys.readouterr().err
     assert err.startswith("dfr key: store: cannot connect to PostgreSQL at postgresql://dfr:***@")
     assert SECRET not in err and "Traceback" not in err
+
+
+async def test_connections_the_server_dropped_cost_no_error(postgres_url: str) -> None:
+    """A server restart or an idle timeout drops the pool's connections: the pool checks
+    each before use and connects anew."""
+    async with PostgresStore(postgres_url) as store:
+        await store.insert_incident(build.incident("C1", T0))
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            (dropped,) = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'dfr' AND datname = current_database()"
+            ).fetchone() or (0,)
+        assert dropped >= 1
+        assert [i.cad_id for i in await store.list_incidents()] == ["C1"]
