@@ -169,3 +169,20 @@ async def wait_for(
                 await asyncio.sleep(interval_s)
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def flight_record(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
+    """``GET /api/v1/flights/{flight_id}``, which must answer 200."""
+    response = await client.get(f"/api/v1/flights/{flight_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def wait_for_phase(
+    client: httpx.AsyncClient, flight_id: str, phase: str, timeout_s: float = 120
+) -> None:
+    async def reached() -> bool:
+        return bool((await flight_record(client, flight_id))["phase"] == phase)
+
+    await wait_for(reached, timeout_s, f"flight {flight_id} in phase {phase}")

@@ -16,24 +16,17 @@ import psycopg
 from dfr.sim_fleet import specs_for_site
 from dfr.site import load_site
 from sitl.fleet import Fleet, PortPlan
-from tests.e2e.harness import Running, port_offset, running_dfr, wait_for
+from tests.e2e.harness import (
+    Running,
+    flight_record,
+    port_offset,
+    running_dfr,
+    wait_for,
+    wait_for_phase,
+)
 from tests.e2e.scenes import SCENE, wall_site
 
 SPEED = 20.0
-
-
-async def _flight(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/flights/{flight_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def _wait_phase(client: httpx.AsyncClient, flight_id: str, phase: str) -> None:
-    async def reached() -> bool:
-        return (await _flight(client, flight_id))["phase"] == phase
-
-    await wait_for(reached, 120, f"flight {flight_id} in phase {phase}")
 
 
 async def _ready(dfr: Running) -> httpx.AsyncClient:
@@ -82,7 +75,7 @@ async def test_a_call_flown_on_postgresql_outlives_a_restart(
             assert made.status_code == 201, made.text
             incident_id = made.json()["id"]
             (flight,) = (await client.get("/api/v1/flights")).json()
-            await _wait_phase(client, flight["id"], "enroute")
+            await wait_for_phase(client, flight["id"], "enroute")
 
         # in PostgreSQL, as rows any client reads; nothing in a SQLite file
         assert _rows(postgres_url, "SELECT id, cad_id, status FROM incidents") == [
@@ -103,9 +96,9 @@ async def test_a_call_flown_on_postgresql_outlives_a_restart(
             client = second.client
             incident = (await client.get(f"/api/v1/incidents/{incident_id}")).json()
             assert (incident["cad_id"], incident["status"]) == ("PG-1", "dispatched")
-            record = await _flight(client, flight["id"])
+            record = await flight_record(client, flight["id"])
             assert record["ended_at"] is None and record["incident_id"] == incident_id
-            await _wait_phase(client, flight["id"], "on_scene")  # resumed, and written
+            await wait_for_phase(client, flight["id"], "on_scene")  # resumed, and written
 
         phases = _rows(postgres_url, "SELECT phase FROM flight_phases ORDER BY id")
         assert [p for (p,) in phases][-1] == "on_scene"

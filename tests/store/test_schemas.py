@@ -138,10 +138,11 @@ async def test_both_migrations_make_the_same_schema(tmp_path: Path, postgres_url
     for table, columns in sqlite_columns.items():
         assert pg_columns[table] == columns, table
     assert pg_indexes == sqlite_indexes
-    assert {
-        name: _wanted_type(*name.split("."), sqlite_type)
-        for name, sqlite_type in sqlite_types.items()
-    } == pg_types
+    wanted = {}
+    for name, sqlite_type in sqlite_types.items():
+        table_name, column = name.split(".")
+        wanted[name] = _wanted_type(table_name, column, sqlite_type)
+    assert wanted == pg_types
     # every record's fields are columns of its table (flight_phases has an id besides)
-    for table in TABLES:
-        assert set(table.columns()) <= {c[0] for c in pg_columns[table.name]}, table.name
+    for mapped in TABLES:
+        assert set(mapped.columns()) <= {c[0] for c in pg_columns[mapped.name]}, mapped.name
