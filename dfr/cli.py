@@ -272,7 +272,7 @@ def _run_service(args: argparse.Namespace) -> int:
     site = load_site(settings.site)
     generated = args.token is None and settings.api_token is None
     demo = args.command == "demo"
-    first_user = asyncio.run(first_demo_user(settings.data_dir)) if demo else None
+    first_user = asyncio.run(first_demo_user(settings)) if demo else None
 
     def ready(url: str, token: str) -> None:
         print(f"dfr {args.command}: site {site.name!r}, {len(site.drones)} drones", flush=True)

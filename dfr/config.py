@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dfr.errors import ConfigError
 
 # CJIS Security Policy 5.4.7: audit records are kept for at least one year
 AUDIT_RETENTION_MIN_DAYS = 365
@@ -30,6 +32,13 @@ class Settings(BaseSettings):
 
     site: Path = Field(Path("flightplans/fort-worth"), description="site directory")
     data_dir: Path = Field(Path("var"), description="database, recordings")
+    database_url: SecretStr | None = Field(
+        None,
+        description="DFR_DATABASE_URL: keep the store in PostgreSQL, e.g. "
+        "'postgresql://dfr:PASSWORD@db.example.org:5432/dfr' (several dfr instances may share "
+        "it). Unset: the SQLite file DATA_DIR/dfr.db. The audit trail and recordings stay in "
+        "DATA_DIR either way",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     api_token: SecretStr | None = Field(
@@ -219,6 +228,22 @@ class Settings(BaseSettings):
             raise ValueError(f"must contain {{z}}, {{x}} and {{y}}; missing {', '.join(missing)}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _blank_url_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        """``DFR_DATABASE_URL=`` (set but empty) means SQLite, as unset does."""
+        return None if value is None or not value.get_secret_value().strip() else value
+
     @property
     def db_path(self) -> Path:
+        """The SQLite store's file (when ``database_url`` is unset)."""
         return self.data_dir / "dfr.db"
+
+
+def command_settings(**overrides: object) -> Settings:
+    """The settings of a one-shot command (``dfr user``, ``dfr key``): the environment and
+    ``.env`` as the service reads them, then ``overrides``; a bad one is a ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"bad setting: {exc}") from exc

@@ -17,6 +17,7 @@ from dfr.api.app import create_app
 from dfr.config import Settings
 from dfr.service import Service
 from dfr.site import Site
+from dfr.store.backend import check_store
 from dfr.tls import check_tls_files
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ async def run_server(
     every vehicle flying ``fleet_airframe`` (a name in sitl/airframes/ or a file).
     ``on_ready(console_url, pilot_token)`` is called once the server listens."""
     tls = check_tls_files(settings)  # before anything starts
+    await check_store(settings)  # likewise: the database is there and of this dfr's schema
     redact_tokens_in_logs()
     # MAVSDK hands every telemetry item from its own threads to the loop; a shorter GIL
     # switch interval lets those hand-offs and the websocket fan-out interleave (measured:

@@ -58,7 +58,8 @@ from dfr.planning.vehicle_limits import VehicleLimits, disagreements
 from dfr.planning.wind import Wind
 from dfr.records import DockHold, Flight
 from dfr.site import Drone, Site
-from dfr.store import SqliteStore, Store
+from dfr.store import Store
+from dfr.store.backend import store_for
 from dfr.timestamps import iso_utc
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
@@ -106,7 +107,7 @@ class Service:
     ) -> None:
         self.settings = settings
         self.site = site
-        self.store: Store = store or SqliteStore(settings.db_path)
+        self.store: Store = store or store_for(settings)
         self.bus: Bus = bus_for(settings, site)
         self.tokens = tokens or TokenRegistry()
         self.links: dict[str, VehicleLink] = {}

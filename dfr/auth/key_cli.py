@@ -1,9 +1,10 @@
 """``dfr key add|list|revoke``: API keys for machines (CAD connector, monitor, test rig).
 
-Works on the data directory directly, as ``dfr user`` does (the service may be running:
-SQLite serialises the writes, and a revoked key is refused from its next request). The
-key text is printed once, by ``add``, and never again; ``list`` shows no secret. Every
-change goes into the audit trail, done by ``--by`` (default: the OS user).
+Works on the service's store directly, as ``dfr user`` does (the SQLite file in
+``--data-dir``, or PostgreSQL where ``DFR_DATABASE_URL`` is set; the service may be
+running, and a revoked key is refused from its next request). The key text is printed
+once, by ``add``, and never again; ``list`` shows no secret. Every change goes into the
+audit trail, done by ``--by`` (default: the OS user).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dfr.auth.api_keys import (
     KeyPreset,
     shown_time,
 )
-from dfr.store import SqliteStore
+from dfr.config import command_settings
+from dfr.store.backend import open_store
 
 
 def _days(text: str) -> int:
@@ -91,7 +93,7 @@ async def _run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     now = datetime.now(UTC)
     actor = _actor(args)
-    async with SqliteStore(data_dir / "dfr.db") as store:
+    async with open_store(command_settings(data_dir=data_dir)) as store:
         keys = ApiKeys(store)
         command = args.key_command
         if command == "list":

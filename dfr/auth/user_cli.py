@@ -1,7 +1,8 @@
 """``dfr user add|list|disable|enable|reset``: the first admin and the people after.
 
-Works on the data directory directly (the service may be running: SQLite serialises
-the writes). Every change goes into the audit trail as done by ``cli``. A new or reset
+Works on the service's store directly (the service may be running: SQLite serialises
+the writes, PostgreSQL takes them as from any instance): the SQLite file in
+``--data-dir``, or the PostgreSQL database of ``DFR_DATABASE_URL`` when that is set. Every change goes into the audit trail as done by ``cli``. A new or reset
 password and TOTP secret are printed once, here, and never again.
 """
 
@@ -15,7 +16,8 @@ from pathlib import Path
 from dfr.audit.audit_cli import cli_audit_trail
 from dfr.auth.accounts import AccountError, Accounts, AccountState, NewAccount
 from dfr.auth.tokens import Role
-from dfr.store import SqliteStore
+from dfr.config import Settings, command_settings
+from dfr.store.backend import open_store
 
 ROLES = [role.label for role in Role]
 
@@ -50,7 +52,7 @@ def _shown_once(new: NewAccount) -> None:
 async def _run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     now = datetime.now(UTC)
-    async with SqliteStore(data_dir / "dfr.db") as store:
+    async with open_store(command_settings(data_dir=data_dir)) as store:
         accounts = Accounts(store)
         command = args.user_command
         if command == "list":
@@ -93,15 +95,15 @@ def run_user(args: argparse.Namespace) -> int:
         return 2
 
 
-async def first_demo_user(data_dir: Path) -> NewAccount | None:
+async def first_demo_user(settings: Settings) -> NewAccount | None:
     """The demo's first admin, ``demo``, made on a store with no accounts yet (its
     password and TOTP secret are shown once); None when the store has people already."""
-    async with SqliteStore(data_dir / "dfr.db") as store:
+    async with open_store(settings) as store:
         accounts = Accounts(store)
         if await accounts.listed():
             return None
         new = await accounts.add("demo", Role.ADMIN, datetime.now(UTC))
-    trail = cli_audit_trail(data_dir)
+    trail = cli_audit_trail(settings.data_dir)
     try:
         trail.append(
             actor="cli",

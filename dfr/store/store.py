@@ -1,6 +1,7 @@
-"""What the service needs from persistence. SQLite implements it here
-(:mod:`dfr.store.sqlite`); a PostgreSQL implementation can be added behind the same
-protocol for several service instances."""
+"""What the service needs from persistence. Two stores implement it with the same
+record kinds (:mod:`dfr.store.tables`): SQLite, the embedded default
+(:mod:`dfr.store.sqlite`), and PostgreSQL for several service instances
+(:mod:`dfr.store.postgres`); :mod:`dfr.store.backend` opens the one the settings name."""
 
 from __future__ import annotations
 

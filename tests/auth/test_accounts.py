@@ -1,5 +1,6 @@
-"""Accounts on the real SQLite store: sign-in with password and TOTP, lockout after five
-failures in fifteen minutes, sessions that lock when idle and end after twelve hours."""
+"""Accounts on the real store (SQLite and PostgreSQL, ``store_backend``): sign-in with
+password and TOTP, lockout after five failures in fifteen minutes, sessions that lock
+when idle and end after twelve hours."""
 
 from __future__ import annotations
 
@@ -19,16 +20,18 @@ from dfr.auth.accounts import (
     SignInRefused,
 )
 from dfr.auth.tokens import Role
+from dfr.config import Settings
 from dfr.errors import AccessDenied
 from dfr.store import SqliteStore
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
 PASSWORD = "a long pass phrase 42"
 
 
 @pytest.fixture
-async def accounts(tmp_path: Path) -> AsyncIterator[Accounts]:
-    async with SqliteStore(tmp_path / "dfr.db") as store:
+async def accounts(store_backend: StoreBackend) -> AsyncIterator[Accounts]:
+    async with store_backend.make() as store:
         yield Accounts(store)
 
 
@@ -149,8 +152,8 @@ async def test_background_refreshes_do_not_keep_a_session_from_locking(accounts:
         await accounts.principal(token, T0 + timedelta(minutes=30), use=False)
 
 
-async def test_a_site_may_shorten_the_idle_lock(tmp_path: Path) -> None:
-    async with SqliteStore(tmp_path / "dfr.db") as store:
+async def test_a_site_may_shorten_the_idle_lock(store_backend: StoreBackend) -> None:
+    async with store_backend.make() as store:
         short = Accounts(store, idle=timedelta(seconds=90))
         await short.add("gus", Role.VIEWER, T0, PASSWORD)
         token, _ = await short.sign_in("gus", PASSWORD, None, T0)
@@ -166,9 +169,10 @@ async def test_the_demo_makes_its_first_admin_once_and_it_signs_in_with_its_code
     from dfr.auth.totp import main as totp_main
     from dfr.auth.user_cli import first_demo_user
 
-    new = await first_demo_user(tmp_path)
+    settings = Settings(data_dir=tmp_path)
+    new = await first_demo_user(settings)
     assert new is not None and new.account.role is Role.ADMIN and new.account.totp_secret
-    assert await first_demo_user(tmp_path) is None  # people exist: nobody is made again
+    assert await first_demo_user(settings) is None  # people exist: nobody is made again
     assert totp_main([new.account.totp_secret]) == 0
     code = capsys.readouterr().out.strip()
     async with SqliteStore(tmp_path / "dfr.db") as store:

@@ -1,5 +1,6 @@
-"""API keys on the real SQLite store: each preset's principal, every refusal with its
-reason, expiry on the caller's clock, revocation, and no secret in the database."""
+"""API keys on the real store (SQLite and PostgreSQL, ``store_backend``): each preset's
+principal, every refusal with its reason, expiry on the caller's clock, revocation, and no
+secret in the database."""
 
 from __future__ import annotations
 
@@ -21,13 +22,15 @@ from dfr.auth.api_keys import (
 from dfr.auth.tokens import Role, Scope
 from dfr.errors import AccessDenied
 from dfr.store import SqliteStore
+from dfr.store.postgres import PostgresStore
+from tests.store_backends import StoreBackend
 
 T0 = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(tmp_path / "dfr.db") as opened:
+async def store(store_backend: StoreBackend) -> AsyncIterator[SqliteStore | PostgresStore]:
+    async with store_backend.make() as opened:
         yield opened
 
 
@@ -47,7 +50,10 @@ async def _refused(keys: ApiKeys, token: str, at: datetime = T0) -> AccessDenied
     ],
 )
 async def test_a_key_authenticates_as_its_preset(
-    store: SqliteStore, preset: KeyPreset, role: Role, scopes: frozenset[Scope] | None
+    store: SqliteStore | PostgresStore,
+    preset: KeyPreset,
+    role: Role,
+    scopes: frozenset[Scope] | None,
 ) -> None:
     keys = ApiKeys(store)
     text, key = await keys.create("cad", preset, "chief", T0)
@@ -58,14 +64,18 @@ async def test_a_key_authenticates_as_its_preset(
     assert principal.scopes == scopes
 
 
-async def test_the_intake_key_may_post_calls_and_read_nothing(store: SqliteStore) -> None:
+async def test_the_intake_key_may_post_calls_and_read_nothing(
+    store: SqliteStore | PostgresStore,
+) -> None:
     keys = ApiKeys(store)
     text, _ = await keys.create("cad", KeyPreset.INTAKE, "chief", T0)
     principal = await keys.principal(text, T0)
     assert principal.may(Scope.INTAKE) and not principal.may(Scope.READ)
 
 
-async def test_wrong_unknown_and_malformed_keys_are_refused(store: SqliteStore) -> None:
+async def test_wrong_unknown_and_malformed_keys_are_refused(
+    store: SqliteStore | PostgresStore,
+) -> None:
     keys = ApiKeys(store)
     text, key = await keys.create("cad", KeyPreset.INTAKE, "chief", T0)
     wrong_secret = text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB")
@@ -77,7 +87,7 @@ async def test_wrong_unknown_and_malformed_keys_are_refused(store: SqliteStore) 
     assert not looks_like_key("a-configured-token-of-some-length")
 
 
-async def test_a_key_expires_on_the_callers_clock(store: SqliteStore) -> None:
+async def test_a_key_expires_on_the_callers_clock(store: SqliteStore | PostgresStore) -> None:
     keys = ApiKeys(store)
     text, key = await keys.create("monitor", KeyPreset.MONITOR, "chief", T0, timedelta(days=7))
     assert key.expires_at == T0 + timedelta(days=7)
@@ -88,7 +98,9 @@ async def test_a_key_expires_on_the_callers_clock(store: SqliteStore) -> None:
     )
 
 
-async def test_a_revoked_key_is_refused_and_cannot_be_revoked_twice(store: SqliteStore) -> None:
+async def test_a_revoked_key_is_refused_and_cannot_be_revoked_twice(
+    store: SqliteStore | PostgresStore,
+) -> None:
     keys = ApiKeys(store)
     text, key = await keys.create("rig", KeyPreset.RIG, "chief", T0)
     revoked = await keys.revoke(key.id, T0 + timedelta(hours=1))
@@ -101,7 +113,7 @@ async def test_a_revoked_key_is_refused_and_cannot_be_revoked_twice(store: Sqlit
     assert [k.revoked_at for k in await keys.listed()] == [T0 + timedelta(hours=1)]
 
 
-async def test_names_and_lifetimes_are_checked(store: SqliteStore) -> None:
+async def test_names_and_lifetimes_are_checked(store: SqliteStore | PostgresStore) -> None:
     keys = ApiKeys(store)
     with pytest.raises(ApiKeyError, match="2-64 letters"):
         await keys.create("a key", KeyPreset.INTAKE, "chief", T0)
@@ -113,7 +125,9 @@ async def test_names_and_lifetimes_are_checked(store: SqliteStore) -> None:
     assert key.expires_at == T0 + timedelta(days=365)
 
 
-async def test_last_use_is_written_at_most_once_a_minute(store: SqliteStore) -> None:
+async def test_last_use_is_written_at_most_once_a_minute(
+    store: SqliteStore | PostgresStore,
+) -> None:
     keys = ApiKeys(store)
     text, key = await keys.create("monitor", KeyPreset.MONITOR, "chief", T0)
 

@@ -101,11 +101,14 @@ async def running_dfr(
     settings_changes: dict[str, Any] | None = None,
     external_fleet: bool = False,
     bus_url: str | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[Running]:
     """The service on ``site_dir`` with ``fleet``, or with a fleet of its own: the site's
     drones at their docks, flying ``airframe`` (default ``dfr_quad``: the speeds and
     battery the test sites' default drone performance describes) with ``fleet_params``;
-    its event bus on NATS at ``bus_url`` if given."""
+    its event bus on NATS at ``bus_url`` if given; ``database_url``: its store in that
+    PostgreSQL database, not in ``data_dir``. ``settings_changes`` override any setting;
+    ``external_fleet``: the vehicles are another process's (``dfr sim``)."""
     site = load_site(site_dir)
     values: dict[str, Any] = {
         "site": site_dir,
@@ -117,6 +120,7 @@ async def running_dfr(
         "mavlink_port_offset": offset,
         "connect_timeout_s": 20.0,
         "bus_url": bus_url,
+        "database_url": database_url,
     }
     settings = Settings(**{**values, **(settings_changes or {})})
     own_fleet = fleet is None and not external_fleet
@@ -172,3 +176,20 @@ async def wait_for(
                 await asyncio.sleep(interval_s)
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def flight_record(client: httpx.AsyncClient, flight_id: str) -> dict[str, Any]:
+    """``GET /api/v1/flights/{flight_id}``, which must answer 200."""
+    response = await client.get(f"/api/v1/flights/{flight_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def wait_for_phase(
+    client: httpx.AsyncClient, flight_id: str, phase: str, timeout_s: float = 120
+) -> None:
+    async def reached() -> bool:
+        return bool((await flight_record(client, flight_id))["phase"] == phase)
+
+    await wait_for(reached, timeout_s, f"flight {flight_id} in phase {phase}")

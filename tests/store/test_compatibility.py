@@ -8,8 +8,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from dfr.auth.accounts import AccountState
 from dfr.auth.api_keys import ApiKeys, KeyPreset
 from dfr.auth.tokens import Role
@@ -22,7 +20,6 @@ from dfr.records import (
     IncidentStatus,
     PhaseChange,
     Recording,
-    TrackPoint,
     UnitStatus,
 )
 from dfr.store import SqliteStore
@@ -162,15 +159,6 @@ async def test_columns_keep_their_stored_form(tmp_path: Path) -> None:
     conn.close()
 
 
-async def test_a_failed_write_leaves_nothing_of_its_transaction(tmp_path: Path) -> None:
-    async with SqliteStore(tmp_path / "dfr.db") as store:
-        flight = Flight("f1", None, "d1", "hq", FlightPhase.DOCKED, T0, T0, None, {})
-        await store.insert_flight(flight, "first")
-        with pytest.raises(sqlite3.IntegrityError):
-            await store.insert_flight(flight, "again")  # the flight row fails: no phase row
-        assert [p.reason for p in await store.list_phases("f1")] == ["first"]
-
-
 async def test_a_schema_4_data_directory_keeps_its_accounts_and_gains_api_keys(
     tmp_path: Path,
 ) -> None:
@@ -237,89 +225,6 @@ async def test_a_schema_6_data_directory_opens_migrated_and_takes_units(tmp_path
         T0_TEXT,
     )
     conn.close()
-
-
-async def test_the_window_queries_read_flights_phases_and_battery(tmp_path: Path) -> None:
-    async with SqliteStore(tmp_path / "dfr.db") as store:
-        old = Incident(
-            "inc-0",
-            "C0",
-            "json",
-            "x",
-            2,
-            32.7,
-            -97.3,
-            "",
-            "",
-            T0 - timedelta(days=1),
-            T0,
-            T0,
-            IncidentStatus.CLOSED,
-        )
-        new = Incident(
-            "inc-1", "C1", "json", "x", 2, 32.7, -97.3, "", "", T0, T0, T0, IncidentStatus.CLOSED
-        )
-        for record in (old, new):
-            await store.insert_incident(record)
-        # f1 serves the new call; f0 the old one the day before; f2 (no call) after the window
-        for flight_id, incident_id, created in (
-            ("f0", "inc-0", T0 - timedelta(days=1)),
-            ("f1", "inc-1", T0 - timedelta(seconds=1)),  # made just before the call's time
-            ("f2", None, T0 + timedelta(hours=2)),
-        ):
-            await store.insert_flight(
-                Flight(
-                    flight_id,
-                    incident_id,
-                    "d1",
-                    "hq",
-                    FlightPhase.PREFLIGHT,
-                    created,
-                    created,
-                    None,
-                    {},
-                ),
-                "go",
-            )
-        window = (T0, T0 + timedelta(hours=1))
-        assert [f.id for f in await store.list_flights_in_window(*window)] == ["f1"]
-        assert [f.id for f in await store.list_flights_in_window(None, None)] == ["f0", "f1", "f2"]
-        await store.set_flight_phase("f1", FlightPhase.LAUNCHING, "up", T0 + timedelta(seconds=5))
-        assert [p.phase for p in await store.list_phases_of(["f1", "f2"])] == [
-            FlightPhase.PREFLIGHT,
-            FlightPhase.PREFLIGHT,
-            FlightPhase.LAUNCHING,
-        ]
-        await store.add_track_points(
-            [
-                TrackPoint(
-                    "f1",
-                    T0 + timedelta(seconds=s),
-                    32.7,
-                    -97.3,
-                    200.0,
-                    10.0,
-                    0.0,
-                    5.0,
-                    pct,
-                    "mission",
-                )
-                for s, pct in ((20, 93.5), (10, 97.0), (30, 90.0))
-            ]
-        )
-        assert await store.battery_spans(["f1", "f2"]) == {"f1": (97.0, 90.0)}
-        await store.add_decision(
-            "inc-1",
-            outcome="auto_launch",
-            chosen_drone_id="d1",
-            ranking=[],
-            rejections=[],
-            elapsed_ms=1.0,
-            decided_at=T0,
-        )
-        assert [d.incident_id for d in await store.list_decisions_of(["inc-0", "inc-1"])] == [
-            "inc-1"
-        ]
 
 
 async def test_a_schema_7_data_directory_opens_migrated_and_holds_docks(tmp_path: Path) -> None:

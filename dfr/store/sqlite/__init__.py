@@ -1,6 +1,6 @@
-"""The SQLite store, one module per record kind (incidents and decisions, flights and
-phases, track, commands, alerts, recordings) over one connection (:mod:`.database`),
-one transaction helper (:mod:`.transaction`) and one row mapping (:mod:`.rows`)."""
+"""The SQLite store: the record kinds of :mod:`dfr.store.tables` over one connection
+on one thread (:mod:`.database`), with SQLite's spelling of times, JSON and id lists
+(:mod:`.dialect`) and one transaction helper (:mod:`.transaction`)."""
 
 from dfr.store.sqlite.store import SqliteStore
 

@@ -2,9 +2,9 @@
 
 All statements run on one dedicated thread holding the one connection, so the event
 loop never blocks on disk and writes are serialised without locks of our own. The
-per-kind parts of :class:`~dfr.store.sqlite.store.SqliteStore` build on this class: they
-run their statements through :meth:`Database._run` (or the query helpers) and group
-writes with :func:`~dfr.store.sqlite.transaction.transaction`.
+record kinds (:mod:`dfr.store.tables`) run their statements through the primitives of
+:class:`dfr.store.database.Database` given here; a transaction is one call on the
+thread (:func:`~dfr.store.sqlite.transaction.transaction`).
 """
 
 from __future__ import annotations
@@ -12,24 +12,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from dfr.errors import ConfigError
+from dfr.store.database import Args, Database, Write
 from dfr.store.migrations import MIGRATIONS, migrate
-from dfr.store.sqlite.rows import R, Table
+from dfr.store.rows import R, Row, Table
+from dfr.store.sqlite.dialect import SQLITE
+from dfr.store.sqlite.transaction import transaction
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Args = tuple[Any, ...] | list[Any] | dict[str, Any]
 
+class SqliteDatabase(Database):
+    """The connection, its thread, and the primitives every record kind uses."""
 
-class Database:
-    """The connection, its thread, and the helpers every record kind uses."""
+    dialect = SQLITE
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -87,24 +90,25 @@ class Database:
         assert self._conn is not None, "store is not open"
         return self._conn
 
-    async def _execute(self, sql: str, args: Args) -> sqlite3.Cursor:
-        """One statement on its own (autocommit); the cursor tells ``rowcount``/``lastrowid``."""
-        return await self._run(lambda: self._db.execute(sql, args))
+    async def _select(self, sql: str, args: Args, read: Callable[[Row], T]) -> list[T]:
+        return await self._run(lambda: [read(r) for r in self._db.execute(sql, args)])
+
+    async def _execute(self, sql: str, args: Args) -> int:
+        cursor = await self._run(lambda: self._db.execute(sql, args))
+        return cursor.rowcount
 
     async def _add(self, table: Table[R], record: R) -> int:
-        """Insert a record whose ``id`` the database gives (AUTOINCREMENT): the new id
-        (``record.id`` is ignored)."""
         sql = table.insert_sql(without=("id",))
-        cursor = await self._execute(sql, table.to_row(record, without=("id",)))
+        args = self._row(table, record, without=("id",))
+        cursor = await self._run(lambda: self._db.execute(sql, args))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    async def _fetch_one(self, table: Table[R], sql: str, args: Args) -> R | None:
-        def work() -> R | None:
-            row = self._db.execute(sql, args).fetchone()
-            return None if row is None else table.from_row(row)
+    async def _write_together(self, writes: Sequence[Write]) -> None:
+        def work() -> None:
+            db = self._db
+            with transaction(db):
+                for write in writes:
+                    db.executemany(write.sql, write.rows)
 
-        return await self._run(work)
-
-    async def _fetch_all(self, table: Table[R], sql: str, args: Args = ()) -> list[R]:
-        return await self._run(lambda: [table.from_row(r) for r in self._db.execute(sql, args)])
+        await self._run(work)

@@ -1,40 +1,35 @@
-"""The SQLite store: :class:`dfr.store.store.Store` on one SQLite file, put together from
-one part per record kind, all on the one connection of :class:`Database`."""
+"""The SQLite store: :class:`dfr.store.store.Store` on one SQLite file, the record kinds
+of :mod:`dfr.store.tables` on the one connection of :class:`SqliteDatabase`."""
 
 from __future__ import annotations
 
-from dfr.store.sqlite.accounts import SqliteAccounts
-from dfr.store.sqlite.alerts import SqliteAlerts
-from dfr.store.sqlite.api_keys import SqliteApiKeys
-from dfr.store.sqlite.commands import SqliteCommands
-from dfr.store.sqlite.dock_holds import SqliteDockHolds
-from dfr.store.sqlite.flights import SqliteFlights
-from dfr.store.sqlite.incidents import SqliteIncidents
-from dfr.store.sqlite.recordings import SqliteRecordings
-from dfr.store.sqlite.track import SqliteTrack
-from dfr.store.sqlite.units import SqliteUnits
-from dfr.store.sqlite.viewer_links import SqliteViewerLinks
+from dfr.store.sqlite.database import SqliteDatabase
+from dfr.store.tables.accounts import StoredAccounts
+from dfr.store.tables.alerts import StoredAlerts
+from dfr.store.tables.api_keys import StoredApiKeys
+from dfr.store.tables.commands import StoredCommands
+from dfr.store.tables.dock_holds import StoredDockHolds
+from dfr.store.tables.flights import StoredFlights
+from dfr.store.tables.incidents import StoredIncidents
+from dfr.store.tables.recordings import StoredRecordings
+from dfr.store.tables.track import StoredTrack
+from dfr.store.tables.units import StoredUnits
+from dfr.store.tables.viewer_links import StoredViewerLinks
 
 
 class SqliteStore(
-    SqliteIncidents,  # incidents and dispatch decisions
-    SqliteUnits,  # the responding units the CAD reports for them
-    SqliteDockHolds,  # docks a person put on hold
-    SqliteFlights,  # flights and phases
-    SqliteTrack,
-    SqliteCommands,
-    SqliteAlerts,
-    SqliteRecordings,
-    SqliteAccounts,  # people: accounts, failed sign-ins, sessions
-    SqliteApiKeys,  # machines: API keys
-    SqliteViewerLinks,  # officers: viewer links
+    StoredIncidents,  # incidents and dispatch decisions
+    StoredUnits,  # the responding units the CAD reports for them
+    StoredDockHolds,  # docks a person put on hold
+    StoredFlights,  # flights and phases
+    StoredTrack,
+    StoredCommands,
+    StoredAlerts,
+    StoredRecordings,
+    StoredAccounts,  # people: accounts, failed sign-ins, sessions
+    StoredApiKeys,  # machines: API keys
+    StoredViewerLinks,  # officers: viewer links
+    SqliteDatabase,
 ):
     """:class:`dfr.store.store.Store` on a SQLite file (``:memory:`` is refused: a
     store that forgets on restart is not a store)."""
-
-    async def __aenter__(self) -> SqliteStore:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -1,5 +1,5 @@
-"""Flight video recordings in SQLite (table ``recordings``): a row from the first frame,
-closed with the file's hash, size and duration."""
+"""Flight video recordings (table ``recordings``): a row from the first frame, closed
+with the file's hash, size and duration."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from dfr.errors import NotFound
 from dfr.records import Recording
-from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table
+from dfr.store.database import Database
+from dfr.store.rows import Table
 
 RECORDINGS = Table.of("recordings", Recording)
 
@@ -18,13 +18,12 @@ RECORDING_UPDATE = RECORDINGS.update_sql(
 )
 
 
-class SqliteRecordings(Database):
+class StoredRecordings(Database):
     async def add_recording(self, recording: Recording) -> Recording:
         return replace(recording, id=await self._add(RECORDINGS, recording))
 
     async def update_recording(self, recording: Recording) -> None:
-        cursor = await self._execute(RECORDING_UPDATE, RECORDINGS.to_row(recording))
-        if cursor.rowcount != 1:
+        if await self._execute(RECORDING_UPDATE, self._row(RECORDINGS, recording)) != 1:
             raise NotFound(f"recording {recording.id} does not exist")
 
     async def list_recordings(self, flight_id: str) -> list[Recording]:

@@ -1,5 +1,5 @@
-"""Alerts in SQLite (table ``alerts``): what happened to a drone or a flight, and what
-the system is doing about it."""
+"""Alerts (table ``alerts``): what happened to a drone or a flight, and what the system
+is doing about it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from dfr.records import Alert
-from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table
+from dfr.store.database import Database
+from dfr.store.rows import Table
 
 ALERTS = Table.of("alerts", Alert)
 
 
-class SqliteAlerts(Database):
+class StoredAlerts(Database):
     async def add_alert(
         self,
         *,

@@ -1,5 +1,12 @@
-"""Incidents and their dispatch decisions in SQLite (tables ``incidents`` and
-``dispatch_decisions``)."""
+"""Incidents and their dispatch decisions (tables ``incidents`` and
+``dispatch_decisions``).
+
+One incident per CAD id, however many service instances take the same call at once:
+the insert gives way to any row it would clash with (``ON CONFLICT DO NOTHING``, with no
+target: in PostgreSQL an insert of the same id and CAD id racing another would otherwise
+fail on the key that is not the target) and the one stored is read back, so there is no
+read-then-write to race.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from dfr.errors import NotFound
+from dfr.errors import InvalidStateError, NotFound
 from dfr.records import DispatchDecision, Incident, IncidentStatus
-from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table, id_list
-from dfr.store.sqlite.transaction import transaction
+from dfr.store.database import Database
+from dfr.store.rows import Table
 
 INCIDENTS = Table.of("incidents", Incident)
 DECISIONS = Table.of("dispatch_decisions", DispatchDecision)
+
+INSERT_UNLESS_KNOWN = INCIDENTS.insert_sql() + " ON CONFLICT DO NOTHING"
 
 # what an update may change: never the id, the CAD id, the source or when it came in
 INCIDENT_UPDATE = INCIDENTS.update_sql(
@@ -34,24 +42,20 @@ INCIDENT_UPDATE = INCIDENTS.update_sql(
 )
 
 
-class SqliteIncidents(Database):
+class StoredIncidents(Database):
     async def insert_incident(self, incident: Incident) -> Incident:
-        def work() -> Incident:
-            db = self._db
-            with transaction(db):
-                row = db.execute(
-                    "SELECT * FROM incidents WHERE cad_id = ?", (incident.cad_id,)
-                ).fetchone()
-                if row is not None:
-                    return INCIDENTS.from_row(row)
-                db.execute(INCIDENTS.insert_sql(), INCIDENTS.to_row(incident))
-                return incident
-
-        return await self._run(work)
+        if await self._execute(INSERT_UNLESS_KNOWN, self._row(INCIDENTS, incident)) == 1:
+            return incident
+        stored = await self.get_incident_by_cad_id(incident.cad_id)
+        if stored is None:  # the id clashed, not the CAD id (ids are random: never seen)
+            raise InvalidStateError(
+                f"incident id {incident.id} is another call's: CAD id {incident.cad_id} "
+                "was not stored"
+            )
+        return stored
 
     async def update_incident(self, incident: Incident) -> None:
-        cursor = await self._execute(INCIDENT_UPDATE, INCIDENTS.to_row(incident))
-        if cursor.rowcount != 1:
+        if await self._execute(INCIDENT_UPDATE, self._row(INCIDENTS, incident)) != 1:
             raise NotFound(f"incident {incident.id} does not exist")
 
     async def get_incident(self, incident_id: str) -> Incident | None:
@@ -61,7 +65,7 @@ class SqliteIncidents(Database):
 
     async def get_incident_by_cad_id(self, cad_id: str) -> Incident | None:
         return await self._fetch_one(
-            INCIDENTS, "SELECT * FROM incidents WHERE cad_id = ?", (cad_id,)
+            INCIDENTS, "SELECT * FROM incidents WHERE cad_id = ?", (self.dialect.text(cad_id),)
         )
 
     async def list_incidents(
@@ -80,13 +84,13 @@ class SqliteIncidents(Database):
     async def list_incidents_received(
         self, start: datetime | None, end: datetime | None
     ) -> list[Incident]:
-        # julianday(): the stored text may carry any offset (and fractions of a second)
+        instant = self.dialect.instant
+        received, since, until = instant("received_at"), instant(":start"), instant(":end")
         return await self._fetch_all(
             INCIDENTS,
-            "SELECT * FROM incidents WHERE (:start IS NULL OR julianday(received_at) >="
-            " julianday(:start)) AND (:end IS NULL OR julianday(received_at) < julianday(:end))"
-            " ORDER BY julianday(received_at), id",
-            {"start": _iso(start), "end": _iso(end)},
+            f"SELECT * FROM incidents WHERE ({since} IS NULL OR {received} >= {since})"
+            f" AND ({until} IS NULL OR {received} < {until}) ORDER BY {received}, id",
+            {"start": self.dialect.maybe_time(start), "end": self.dialect.maybe_time(end)},
         )
 
     # -- dispatch decisions ------------------------------------------------------------
@@ -117,9 +121,9 @@ class SqliteIncidents(Database):
     async def list_decisions_of(self, incident_ids: Sequence[str]) -> list[DispatchDecision]:
         return await self._fetch_all(
             DECISIONS,
-            "SELECT * FROM dispatch_decisions"
-            " WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (id_list(incident_ids),),
+            f"SELECT * FROM dispatch_decisions WHERE {self.dialect.any_of('incident_id')}"
+            " ORDER BY id",
+            (self.dialect.ids(incident_ids),),
         )
 
     async def list_decisions(self, incident_id: str) -> list[DispatchDecision]:
@@ -128,7 +132,3 @@ class SqliteIncidents(Database):
             "SELECT * FROM dispatch_decisions WHERE incident_id = ? ORDER BY id",
             (incident_id,),
         )
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()

@@ -1,4 +1,4 @@
-"""Pilot and system commands in SQLite (table ``commands``): each stored ``pending``
+"""Pilot and system commands (table ``commands``): each stored ``pending``
 before it is sent, and finished with the vehicle's answer (or ``unknown``)."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from dfr.records import CommandRecord, CommandState
-from dfr.store.sqlite.database import Database
-from dfr.store.sqlite.rows import Table
+from dfr.store.database import Database
+from dfr.store.rows import Table
 
 COMMANDS = Table.of("commands", CommandRecord)
 
 
-class SqliteCommands(Database):
+class StoredCommands(Database):
     async def add_command(
         self,
         *,
@@ -44,7 +44,7 @@ class SqliteCommands(Database):
     ) -> None:
         await self._execute(
             "UPDATE commands SET state = ?, result = ?, finished_at = ? WHERE id = ?",
-            (state.value, result, at.isoformat(), command_id),
+            (state.value, result, self.dialect.time(at), command_id),
         )
 
     async def list_commands(
