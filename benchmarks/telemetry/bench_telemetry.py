@@ -139,13 +139,14 @@ def count_telemetry(service: Service, probe: Probe) -> None:
 
 
 def watch_folds(service: Service, probe: Probe) -> None:
-    """Record vehicle send -> link fold for every stamped position the links fold."""
+    """Record vehicle send -> the service has it, for every stamped position."""
     for link in service.links.values():
         on_state = link._on_state
 
         def folded(state: DroneState, on_state: Callable[[DroneState], None] = on_state) -> None:
+            # at the service's receipt (a link worker folds in its own process, earlier)
             if probe.window_open and state.updated_at is not None and state.alt_rel_m > 0:
-                probe.fold_lag_s.append(age_s(state.alt_rel_m, state.updated_at.timestamp()))
+                probe.fold_lag_s.append(age_s(state.alt_rel_m, time.time()))
             on_state(state)
 
         link._on_state = folded
@@ -185,10 +186,10 @@ async def process(
         await stop_process(proc)
 
 
-def settings_for(tmp: Path, rate_hz: float) -> Settings:
+def settings_for(tmp: Path, rate_hz: float, link_worker_drones: int = 8) -> Settings:
     return Settings(
         _env_file=None, data_dir=tmp / "var", port=0, video=False, api_token=SecretStr(TOKEN),
-        position_rate_hz=rate_hz, connect_timeout_s=60.0,
+        position_rate_hz=rate_hz, connect_timeout_s=60.0, link_worker_drones=link_worker_drones,
     )  # fmt: skip
 
 
@@ -238,7 +239,7 @@ async def run_case(case: str, args: argparse.Namespace, tmp: Path) -> CaseResult
         site_dir, n_drones=args.drones, n_zones=0, n_calls=0, size_m=20_000.0, udp_base=base
     )
     site = load_site(site_dir)
-    settings = settings_for(tmp / case, args.rate_hz)
+    settings = settings_for(tmp / case, args.rate_hz, args.link_worker_drones)
     probe = Probe()
     async with AsyncExitStack() as stack:
         pids: dict[str, int] = {}
@@ -283,6 +284,9 @@ async def run_case(case: str, args: argparse.Namespace, tmp: Path) -> CaseResult
             started = time.perf_counter()
             await asyncio.gather(*(link.wait_connected(120.0) for link in service.links.values()))
             note = f"{len(service.links)} MAVSDK links up in {time.perf_counter() - started:.1f} s"
+            for worker in service.link_workers:  # their CPU counts too
+                if worker.pid is not None:
+                    pids[f"link worker {worker.index}"] = worker.pid
             watch_folds(service, probe)
         else:
             set_ready(service)
@@ -409,6 +413,13 @@ def main() -> None:
         help="realistic mix: --consoles viewers watch the whole fleet, the rest each follow one drone",
     )
     parser.add_argument("--consoles", type=int, default=10)
+    parser.add_argument(
+        "--link-worker-drones",
+        type=int,
+        default=8,
+        help="the service's DFR_LINK_WORKER_DRONES (0: every MAVSDK link in the service's "
+        "own process, as before link workers)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     args.cases = [c for c in args.cases.split(",") if c]

@@ -29,6 +29,7 @@ from typing import Any
 
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.link import DroneLink
+from dfr.fleet.link_outbox import Outbox, shrink_pipe
 from dfr.fleet.link_types import LinkWarning, MissionProgress
 from dfr.fleet.link_wire import (
     COMMANDS,
@@ -37,7 +38,6 @@ from dfr.fleet.link_wire import (
     error_out,
     items_in,
     limits_out,
-    line,
     parse,
     state_out,
     warning_out,
@@ -68,7 +68,7 @@ class ServiceGone(Exception):
 
 class Worker:
     def __init__(self, start: JSON, out: asyncio.StreamWriter) -> None:
-        self._out = out
+        self.outbox = Outbox(out)
         rate_hz = float(start.get("position_rate_hz", 10.0))
         self.links = {
             d["id"]: DroneLink(
@@ -86,12 +86,14 @@ class Worker:
         }
 
     def send(self, message: JSON) -> None:
-        self._out.write(line(message))
+        self.outbox.other(message)
 
     # -- what the links report --------------------------------------------------------
 
     def _state(self, state: DroneState) -> None:
-        self.send({"k": "state", "d": state.drone_id, "s": state_out(state)})
+        self.outbox.state(
+            state.drone_id, {"k": "state", "d": state.drone_id, "s": state_out(state)}
+        )
 
     def _bind_text(self, drone_id: str) -> Any:
         def took(severity: str, message: str) -> None:
@@ -121,6 +123,7 @@ class Worker:
 
     async def run(self, commands: asyncio.StreamReader) -> None:
         async with asyncio.TaskGroup() as tg:
+            tg.create_task(self.outbox.run(), name="outbox")
             for drone_id, link in self.links.items():
                 tg.create_task(link.run(), name=f"{drone_id}: link")
             self.send({"k": "hello", "pid": os.getpid(), "drones": list(self.links)})
@@ -150,6 +153,7 @@ async def _pipes() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=READ_LIMIT_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    shrink_pipe(sys.stdout.fileno())
     transport, protocol = await loop.connect_write_pipe(
         asyncio.streams.FlowControlMixin, sys.stdout
     )
@@ -177,8 +181,8 @@ async def _main() -> None:
     worker = Worker(start, writer)
     try:
         await worker.run(reader)
-    except* ServiceGone:
-        pass
+    except* (ServiceGone, BrokenPipeError, ConnectionResetError):
+        pass  # stopped by the service, or the service is gone
 
 
 def main() -> None:
