@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dfr.planning.geofence import Geofence
-from dfr.planning.mission import MissionItem
+if TYPE_CHECKING:  # annotations only: a link worker imports this without the planner
+    from dfr.planning.geofence import Geofence
+    from dfr.planning.mission import MissionItem
 
 MAV_CMD_DO_CHANGE_SPEED = 178
 MAV_FRAME_GLOBAL_INT = 5

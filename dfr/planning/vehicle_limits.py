@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from dfr.site import DronePerformance
+if TYPE_CHECKING:  # annotations only: a link worker imports this without the site model
+    from dfr.site import DronePerformance
 
 
 @dataclass(frozen=True, slots=True)
