@@ -63,6 +63,14 @@ def add_scenario_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         default=0,
         help="with --against URL: the vehicles' MAVLink port offset (GCS port 18570+i+offset)",
     )
+    run.add_argument(
+        "--relay-offset",
+        type=int,
+        help="with --against URL: put the runner's own UDP relay between each vehicle and the "
+        "service, so link_loss can cut it: the runner binds the vehicles' API ports "
+        "(14540+i+port offset) and forwards to the same + RELAY_OFFSET, where the service "
+        "listens (e.g. dfr serve --port-offset PORT_OFFSET+RELAY_OFFSET)",
+    )
     run.add_argument("--jobs", type=int, default=1, help="scenarios run side by side (default 1)")
     run.add_argument("--check", action="store_true", help="only check the files, run nothing")
 
@@ -87,6 +95,7 @@ async def _run_all(args: argparse.Namespace, scenarios: list[Scenario]) -> int:
         against_url=None if args.against == "sim" else args.against,
         api_key=args.api_key or os.environ.get(API_KEY_ENV),
         port_offset=args.port_offset,
+        relay_offset=args.relay_offset,
     )
     results: dict[str, bool | None] = {}
     jobs = asyncio.Semaphore(max(1, args.jobs))

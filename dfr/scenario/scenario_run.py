@@ -73,6 +73,7 @@ class RunOptions:
     against_url: str | None = None  # None: self-started
     api_key: str | None = None
     port_offset: int = 0  # --against: the vehicles' MAVLink port offset
+    relay_offset: int | None = None  # --against: relay vehicle API ports to these + offset
     logs_dir: Path | None = None
 
 
@@ -203,10 +204,13 @@ async def _self_started(
 
 @contextlib.asynccontextmanager
 async def _against(
-    url: str, api_key: str, port_offset: int
+    url: str, api_key: str, port_offset: int, relay_offset: int | None
 ) -> AsyncIterator[tuple[ServiceView, Rig, str, dict[str, str]]]:
     headers = {"Authorization": f"Bearer {api_key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S) as client:
+    async with (
+        httpx.AsyncClient(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S) as client,
+        contextlib.AsyncExitStack() as stack,
+    ):
         view = ServiceView(client)
         try:
             drones = await view.get("/api/v1/drones")
@@ -219,6 +223,17 @@ async def _against(
             sysids={d: i + 1 for i, d in enumerate(ids)},
             gcs_ports={d: SITL_GCS_LOCAL_PORT + port_offset + i for i, d in enumerate(ids)},
         )
+        if relay_offset is not None:  # the runner between vehicle and service: cuts work
+            for i, drone_id in enumerate(ids):
+                vehicle_port = SITL_API_PORT + port_offset + i
+                relay = LinkRelay(drone_id, vehicle_port, vehicle_port + relay_offset)
+                try:
+                    rig.relays[drone_id] = await stack.enter_async_context(relay)
+                except OSError as exc:
+                    raise ScenarioRunError(
+                        f"--relay-offset: cannot bind {drone_id}'s vehicle port {vehicle_port} "
+                        f"({exc}); the service must listen at +{relay_offset}, not there"
+                    ) from exc
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not await view.drones_ready(None):
             if time.monotonic() > deadline:
@@ -257,11 +272,14 @@ async def run_scenario(
         else:
             if not options.api_key:
                 raise ScenarioRunError("--against URL needs --api-key (or DFR_SCENARIO_API_KEY)")
-            rig_cm = _against(options.against_url, options.api_key, options.port_offset)
+            rig_cm = _against(
+                options.against_url, options.api_key, options.port_offset, options.relay_offset
+            )
             against = options.against_url
         on_status("starting" if against == "sim" else f"connecting to {against}")
         events: list[JSON] = []
         async with rig_cm as (view, rig, url, headers):
+            await view.set_aside_earlier()
             on_status("running")
             timeline = Timeline(scenario, speed, view, rig)
             timeline.on_step = on_step

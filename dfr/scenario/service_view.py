@@ -52,6 +52,15 @@ class ServiceView:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.observed = Observed()
+        # incidents and flights the service had before the run (--against a service that
+        # ran other scenarios): never this run's evidence
+        self._earlier_incidents: set[str] = set()
+        self._earlier_flights: set[str] = set()
+
+    async def set_aside_earlier(self) -> None:
+        """Note what the service holds now, so that the run sees only what it makes."""
+        self._earlier_incidents = {i["id"] for i in await self.get("/api/v1/incidents")}
+        self._earlier_flights = {f["id"] for f in await self.get("/api/v1/flights")}
 
     async def get(self, path: str) -> Any:
         response = await self.client.get(path)
@@ -77,9 +86,13 @@ class ServiceView:
             incidents = await self.get("/api/v1/incidents")
             flights = await self.get("/api/v1/flights")
             for incident in incidents:
+                if incident["id"] in self._earlier_incidents:
+                    continue
                 detail = await self.get(f"/api/v1/incidents/{incident['id']}")
                 self.observed.incidents[detail["cad_id"]] = detail
             for flight in flights:
+                if flight["id"] in self._earlier_flights:
+                    continue
                 known = self.observed.flights.get(flight["id"])
                 if known is None or known["ended_at"] is None or tracks:
                     self.observed.flights[flight["id"]] = await self.get(

@@ -316,7 +316,7 @@ class Timeline:
             if relay is None:
                 record.how = "relay"
                 record.result = (
-                    "skipped: the runner has no relay on this link (--against)"
+                    "skipped: the runner has no relay on this link (--against without --relay-offset)"
                     if kind == "link_loss"
                     else "skipped: the runner relays no video (fleet camera: false, or --against)"
                 )

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ports import free_port_offset
+from tests.ports import BASES, free_port_offset
 
 pytestmark = pytest.mark.scenario
 
@@ -37,6 +37,8 @@ SPEED = "20"
 JOBS = "4"
 WRONG = "wrong-expectation"
 AGAINST = "gps-loss"  # its fault goes by MAVLink, which --against can reach
+AGAINST_CUT = "link-loss"  # its fault is the runner's relay cut (--relay-offset)
+RELAY_OFFSET = 20
 
 
 def _cli(*args: str, timeout_s: float) -> subprocess.CompletedProcess[str]:
@@ -177,7 +179,8 @@ async def test_against_a_running_service_gives_the_same_verdicts(
     reports, _done = suite
     site = SCENARIOS / "sites" / "town"
     data = tmp_path / "data"
-    offset = free_port_offset()
+    # the service listens RELAY_OFFSET above the vehicles' ports: those must be free too
+    offset = free_port_offset(bases=(*BASES, BASES[0] + RELAY_OFFSET))
     added = _cli("key", "add", "rig", "--preset", "rig", "--data-dir", str(data), timeout_s=60)
     assert added.returncode == 0, added.stderr
     key = re.search(r"key: (\S+)", added.stdout)
@@ -186,8 +189,8 @@ async def test_against_a_running_service_gives_the_same_verdicts(
     sim = ["sim", "--site", str(site), "--speed", SPEED, "--port-offset", str(offset)]
     sim += ["--airframe", "dfr_quad", "--no-camera", "--param", "SYS_FAILURE_EN=1"]
     serve = ["serve", "--site", str(site), "--data-dir", str(data), "--port", str(port)]
-    serve += ["--port-offset", str(offset)]
-    out = tmp_path / "against.json"
+    serve += ["--port-offset", str(offset + RELAY_OFFSET)]  # behind the runner's relay
+    out = tmp_path / "against"
     async with _process(sim, tmp_path / "sim.log"), _process(serve, tmp_path / "serve.log"):
         url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=url) as client:
@@ -204,6 +207,8 @@ async def test_against_a_running_service_gives_the_same_verdicts(
             "dfr.cli",
             "scenario",
             "run",
+            # link-loss first: its drone docks again; gps-loss leaves it landed in a field
+            str(SCENARIOS / f"{AGAINST_CUT}.yaml"),
             str(SCENARIOS / f"{AGAINST}.yaml"),
             "--against",
             url,
@@ -211,6 +216,8 @@ async def test_against_a_running_service_gives_the_same_verdicts(
             key.group(1),
             "--port-offset",
             str(offset),
+            "--relay-offset",
+            str(RELAY_OFFSET),
             "--speed",
             SPEED,
             "--report",
@@ -219,16 +226,20 @@ async def test_against_a_running_service_gives_the_same_verdicts(
             stderr=asyncio.subprocess.STDOUT,
             cwd=ROOT,
         )
-        output, _ = await asyncio.wait_for(run.communicate(), 120)
+        output, _ = await asyncio.wait_for(run.communicate(), 240)
     assert run.returncode == 0, output.decode()[-4000:]
-    against = json.loads(out.read_text())
-    self_started = _report(reports, AGAINST)
-    assert against["against"] == url and self_started["against"] == "sim"
 
     def verdicts(report: dict[str, Any]) -> list[tuple[str, bool]]:
         return [(e["label"], e["passed"]) for e in report["expectations"]]
 
-    assert verdicts(against) == verdicts(self_started)
-    (fault,) = against["faults"]
+    for name in (AGAINST, AGAINST_CUT):
+        against = json.loads((out / f"{name}.json").read_text())
+        self_started = _report(reports, name)
+        assert against["against"] == url and self_started["against"] == "sim"
+        assert verdicts(against) == verdicts(self_started), name
+        assert (out / f"{name}.png").is_file() and (out / f"{name}.html").is_file()
+    (fault,) = json.loads((out / f"{AGAINST}.json").read_text())["faults"]
     assert fault["injected"] and "INJECT_FAILURE" in fault["how"]
-    assert out.with_suffix(".png").is_file() and out.with_suffix(".html").is_file()
+    (cut,) = json.loads((out / f"{AGAINST_CUT}.json").read_text())["faults"]
+    assert cut["injected"] and cut["how"] == "runner's UDP relay", cut
+    assert "link_lost" in [r.get("alert") for r in cut["reaction"]]
