@@ -201,7 +201,10 @@ class ProbeRig:
 
         last: OSError | None = None
         for _ in range(self.attempts):
-            offset = random.randrange(2000, 40000, 10)
+            # an offset ending in 5: the other simulators here (dfr sim, the scenario
+            # runner, tests/ports.py) send their GCS streams to 14550 + a multiple of 10,
+            # never one of this rig's ports (instances 0-4), bound or not by anyone
+            offset = random.randrange(2005, 40000, 10)
             ports = PortPlan().shifted(offset)
             probes: list[Probe] = []
             holder = PortHolder()
