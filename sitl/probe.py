@@ -21,7 +21,10 @@ from typing import Any, cast
 
 from pymavlink.dialects.v20 import common as mavlink2
 
+from sitl.wind import Wind
+
 NAN = math.nan
+CALM = Wind()
 
 
 class Probe(asyncio.DatagramProtocol):
@@ -186,10 +189,18 @@ class ProbeRig:
     another rig's GCS stream and its own probe hearing nothing more.
     """
 
-    def __init__(self, specs: list[Any], *, speed_factor: float = 20.0, attempts: int = 5) -> None:
+    def __init__(
+        self,
+        specs: list[Any],
+        *,
+        speed_factor: float = 20.0,
+        attempts: int = 5,
+        wind: Wind = CALM,
+    ) -> None:
         self.specs = specs
         self.speed_factor = speed_factor
         self.attempts = attempts
+        self.wind = wind
         self.fleet: Any = None
         self.probes: list[Probe] = []
         self.gcs_holder: PortHolder | None = None  # on the GCS port, where no GCS listens
@@ -212,7 +223,12 @@ class ProbeRig:
                 for spec in self.specs:
                     probes.append(await Probe().open(ports.api_remote(spec.instance)))
                 await holder.open(ports.gcs_remote)
-                fleet = Fleet(self.specs, ports=ports, speed_factor=self.speed_factor)
+                fleet = Fleet(
+                    self.specs,
+                    ports=ports,
+                    speed_factor=self.speed_factor,
+                    wind=self.wind,
+                )
                 await fleet.__aenter__()
             except OSError as exc:
                 for p in probes:
