@@ -4,6 +4,12 @@
 API link's remote port), records every decoded message, and offers awaitable
 helpers: ``wait_for(type, predicate)``, ``command_long``/``command_int`` that return
 the COMMAND_ACK. It talks to whichever address the vehicle sent from.
+
+``ProbeRig`` runs a fleet on a random port offset with a probe on each API link, and
+holds every port its vehicles send to (the API ports with its probes, the GCS port with
+a :class:`PortHolder`), so that no other rig, in this process or another, can be bound
+there: a vehicle answers the last sender, so a foreign stream arriving on its port takes
+its replies away (PX4 does the same).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from typing import Any, cast
 
 from pymavlink.dialects.v20 import common as mavlink2
 
+from sitl.wind import Wind
+
 NAN = math.nan
+CALM = Wind()
 
 
 class Probe(asyncio.DatagramProtocol):
@@ -141,15 +150,60 @@ class Probe(asyncio.DatagramProtocol):
         )
 
 
-class ProbeRig:
-    """A fleet on random free ports with one :class:`Probe` listening on each API link."""
+class PortHolder(asyncio.DatagramProtocol):
+    """Binds a port a rig's vehicles send to but nobody reads (the GCS port without a
+    GCS), so no other socket can be bound there; drops what arrives, counting it."""
 
-    def __init__(self, specs: list[Any], *, speed_factor: float = 20.0, attempts: int = 5) -> None:
+    def __init__(self) -> None:
+        self.datagrams = 0
+        self._transport: asyncio.DatagramTransport | None = None
+
+    async def open(self, port: int, host: str = "127.0.0.1") -> PortHolder:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        return self
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        self.datagrams += 1
+
+    def error_received(self, exc: Exception) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+
+class ProbeRig:
+    """A fleet on random free ports with one :class:`Probe` listening on each API link.
+
+    PX4's port bases differ by multiples of 10 (GCS 14550, API 14540+i, vehicle API
+    14580+i, vehicle GCS 18570+i) and so do the offsets, so one rig's GCS port can be
+    another rig's vehicle API port (offsets 30 apart) or probe port (10 apart). Every
+    port the rig's vehicles send to is therefore bound by the rig itself: a clash fails
+    at bind time and the rig tries another offset, instead of one vehicle answering
+    another rig's GCS stream and its own probe hearing nothing more.
+    """
+
+    def __init__(
+        self,
+        specs: list[Any],
+        *,
+        speed_factor: float = 20.0,
+        attempts: int = 5,
+        wind: Wind = CALM,
+    ) -> None:
         self.specs = specs
         self.speed_factor = speed_factor
         self.attempts = attempts
+        self.wind = wind
         self.fleet: Any = None
         self.probes: list[Probe] = []
+        self.gcs_holder: PortHolder | None = None  # on the GCS port, where no GCS listens
 
     async def __aenter__(self) -> ProbeRig:
         import random
@@ -158,20 +212,32 @@ class ProbeRig:
 
         last: OSError | None = None
         for _ in range(self.attempts):
-            offset = random.randrange(2000, 40000, 10)
+            # an offset ending in 5: the other simulators here (dfr sim, the scenario
+            # runner, tests/ports.py) send their GCS streams to 14550 + a multiple of 10,
+            # never one of this rig's ports (instances 0-4), bound or not by anyone
+            offset = random.randrange(2005, 40000, 10)
             ports = PortPlan().shifted(offset)
             probes: list[Probe] = []
+            holder = PortHolder()
             try:
                 for spec in self.specs:
-                    probes.append(await Probe().open(ports.api_remote_base + spec.instance))
-                fleet = Fleet(self.specs, ports=ports, speed_factor=self.speed_factor)
+                    probes.append(await Probe().open(ports.api_remote(spec.instance)))
+                await holder.open(ports.gcs_remote)
+                fleet = Fleet(
+                    self.specs,
+                    ports=ports,
+                    speed_factor=self.speed_factor,
+                    wind=self.wind,
+                )
                 await fleet.__aenter__()
             except OSError as exc:
                 for p in probes:
                     p.close()
+                holder.close()
                 last = exc
                 continue
             self.fleet, self.probes, self.ports = fleet, probes, ports
+            self.gcs_holder = holder
             for p in probes:
                 await p.connected()
             return self
@@ -182,6 +248,8 @@ class ProbeRig:
             await self.fleet.__aexit__(None, None, None)
         for p in self.probes:
             p.close()
+        if self.gcs_holder is not None:
+            self.gcs_holder.close()
 
     @property
     def probe(self) -> Probe:

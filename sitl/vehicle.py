@@ -96,6 +96,12 @@ class Vehicle:
         self._wind = WindField(wind, seed * 1000 + self.sysid)
         self._last_tick_real_s: float | None = None
         self._reached_repeats: list[tuple[int, int, float]] = []  # seq, left, next due (real)
+        # vehicle time of the last arming and of each mission item's last MISSION_ITEM_REACHED
+        # (for benchmarks: a ground station hears of them a tick or more later, which at a
+        # high speed factor on a loaded machine is seconds of vehicle time)
+        self.armed_at_s: float | None = None
+        self.item_reached_at_s: dict[int, float] = {}
+        self._was_armed = False
         # commands wait for the next tick, as PX4's commander handles them in its own loop:
         # an ACK that comes back within a millisecond races MAVSDK's command bookkeeping
         self._commands: list[tuple[Link, Any, bool]] = []
@@ -283,6 +289,7 @@ class Vehicle:
         )
 
     def mission_item_reached(self, seq: int) -> None:
+        self.item_reached_at_s[seq] = self.state.time_s
         for link in self.links:
             link.send(link.mav.mission_item_reached_encode(seq))
         self._reached_repeats = [r for r in self._reached_repeats if r[0] != seq]
@@ -354,6 +361,10 @@ class Vehicle:
         changes, so that short transitions are seen at any speed factor (DEFECTS D1)."""
         s = self.state
         state = (s.nav_state, s.armed, s.landed_state)
+        if s.armed != self._was_armed:
+            self._was_armed = s.armed
+            if s.armed:
+                self.armed_at_s = s.time_s
         if state != self._announced and self.params.get_int("SIM_STATE_ANNOUNCE"):
             self._announced = state
             self.send_all(HEARTBEAT)

@@ -1,6 +1,7 @@
-"""Seeded calls for the Fort Worth sample site, weighted toward where a city's calls
-cluster: downtown, the commercial corridors, the blocks around each patrol division, and
-a thin scatter over the whole operating area.
+"""Seeded calls over a site, weighted toward where a city's calls cluster (for the Fort
+Worth sample: downtown, the commercial corridors, the blocks around each patrol
+division), and a thin scatter over the whole operating area. Another site gives its own
+hotspots (``bench.yaml``, :mod:`benchmarks.dispatch.bench_file`).
 
 Synthetic: the hotspots are drawn from a map to look like a city's call pattern, not
 taken from any agency's data. The same seed gives the same calls on every machine
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -28,7 +30,7 @@ class Hotspot:
     weight: float  # share of the calls drawn here
 
 
-# Where calls cluster (weights sum to 0.92; the remaining 0.08 is the scatter).
+# Where Fort Worth's calls cluster (weights sum to 0.92; the remaining 0.08 is the scatter).
 HOTSPOTS: tuple[Hotspot, ...] = (
     Hotspot("downtown / Sundance Square", 32.7555, -97.3308, 1200.0, 0.25),
     Hotspot("Near Southside / Hemphill", 32.7050, -97.3200, 1500.0, 0.15),
@@ -38,7 +40,6 @@ HOTSPOTS: tuple[Hotspot, ...] = (
     Hotspot("northwest division", 32.8450, -97.4100, 2000.0, 0.08),
     Hotspot("south division", 32.6200, -97.3770, 2000.0, 0.10),
 )
-SCATTER_WEIGHT = 1.0 - sum(h.weight for h in HOTSPOTS)
 PRIORITIES = (1, 1, 2, 2, 2, 3)  # DFR programs fly the urgent calls
 
 
@@ -51,14 +52,21 @@ class GeneratedCall:
     hotspot: str  # where it was drawn ("scatter" for the background)
 
 
-def generate_calls(count: int, seed: int, boundary: shapely.Polygon) -> list[GeneratedCall]:
-    """``count`` calls inside ``boundary`` (lon/lat polygon), the same for the same seed."""
+def generate_calls(
+    count: int,
+    seed: int,
+    boundary: shapely.Polygon,
+    hotspots: Sequence[Hotspot] = HOTSPOTS,
+) -> list[GeneratedCall]:
+    """``count`` calls inside ``boundary`` (lon/lat polygon), the same for the same seed;
+    the share of the hotspots' weights below 1 is scattered over the boundary's box."""
     rng = random.Random(seed)
-    weights = [h.weight for h in HOTSPOTS] + [SCATTER_WEIGHT]
+    scatter = max(0.0, 1.0 - sum(h.weight for h in hotspots))
+    weights = [h.weight for h in hotspots] + [scatter]
     min_lon, min_lat, max_lon, max_lat = boundary.bounds
     calls: list[GeneratedCall] = []
     while len(calls) < count:
-        (spot,) = rng.choices([*HOTSPOTS, None], weights=weights)
+        (spot,) = rng.choices([*hotspots, None], weights=weights)
         if spot is None:
             lat, lon, name = rng.uniform(min_lat, max_lat), rng.uniform(min_lon, max_lon), "scatter"
         else:

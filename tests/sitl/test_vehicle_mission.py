@@ -330,3 +330,26 @@ async def test_do_jump_repeats_the_loop_then_carries_on(rig: ProbeRig) -> None:
     seqs = [m.seq for m in p.of_type("MISSION_CURRENT", since)]
     steps = [s for i, s in enumerate(seqs) if i == 0 or s != seqs[i - 1]]
     assert steps == [0, 1, 2, 0, 1, 2, 3]
+
+
+async def test_armed_in_mission_mode_it_flies_and_stamps_each_item_on_its_own_clock(
+    rig: ProbeRig,
+) -> None:
+    """Mode first, then arm (how the dispatch benchmark starts a sortie): the mission
+    starts as it arms. ``armed_at_s``/``item_reached_at_s`` are vehicle time, so the
+    NAV_DELAY between items 3 and 4 is its 2 s whatever the speed factor and the load."""
+    p = rig.probe
+    v = rig.vehicle
+    assert (await _upload(p, _sortie(p))).type == ACCEPTED
+    assert (await p.command_long(176, 1, 4, 4)).result == ACCEPTED
+    assert v.armed_at_s is None and not v.item_reached_at_s
+    since = p.mark()
+    assert (await p.command_long(400, 1)).result == ACCEPTED
+    await p.wait_for("MISSION_ITEM_REACHED", lambda m: m.seq == 4, since=since, timeout_s=20)
+    armed_at, reached = v.armed_at_s, v.item_reached_at_s
+    assert armed_at is not None and set(range(5)) <= set(reached)
+    assert armed_at < reached[0] <= reached[1] <= reached[2] <= reached[3] < reached[4]
+    # the delay starts on the sub-step after item 3 and ends on the one that passes it:
+    # at most two physics sub-steps (0.05 s of vehicle time each) over
+    assert 2.0 <= reached[4] - reached[3] <= 2.0 + 2 * 0.05
+    assert reached[4] <= v.time_s
