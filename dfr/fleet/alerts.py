@@ -50,13 +50,16 @@ async def raise_alert(
     )
 
 
-def link_alert(seen: LinkState | None, now: LinkState) -> AlertSpec | None:
-    """The alert for a flying drone's link going from ``seen`` to ``now``, if any."""
+def link_alert(
+    seen: LinkState | None, now: LinkState, cause: str = "no heartbeat"
+) -> AlertSpec | None:
+    """The alert for a flying drone's link going from ``seen`` to ``now``, if any
+    (``cause``: why the link shows lost, as the link says)."""
     if now is LinkState.LOST:
         return AlertSpec(
             "link_lost",
             "critical",
-            "MAVLink link lost (no heartbeat)",
+            f"MAVLink link lost ({cause})",
             "the vehicle's own data-link failsafe acts (NAV_DLL_ACT); reconnecting",
         )
     if now is LinkState.UP and seen is LinkState.LOST:

@@ -86,6 +86,7 @@ class DroneLink:
         self._position_rate_hz = position_rate_hz
         self._heartbeat_timeout_s = heartbeat_timeout_s
         self.state = DroneState(drone_id=drone_id, link=LinkState.CONNECTING)
+        self.lost_cause = "no heartbeat"
         self._system: Any = None
         self._commands: VehicleCommands | None = None  # the latest session's
         self._connected = asyncio.Event()

@@ -29,6 +29,8 @@ from dfr.planning.vehicle_limits import VehicleLimits
 logger = logging.getLogger(__name__)
 
 RECENT_TEXTS = 32
+HEARTBEAT_LOST = "no heartbeat"
+WORKER_GONE = "its link worker stopped; the service is starting it again"
 
 
 class CommandChannel(Protocol):
@@ -59,6 +61,7 @@ class RemoteDroneLink:
         self.status_count = 0
         self.recent_texts: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXTS)
         self.worker_pid: int | None = None  # the process that holds the MAVSDK session
+        self.lost_cause = HEARTBEAT_LOST
         self._on_state = on_state
         self._on_status_text = on_status_text
         self._on_mission_progress = on_mission_progress
@@ -73,6 +76,7 @@ class RemoteDroneLink:
         self._channel, self.worker_pid = channel, pid
 
     def took_state(self, state: DroneState) -> None:
+        self.lost_cause = HEARTBEAT_LOST  # the worker's own link: lost means no heartbeat
         self.state = state
         if state.link is LinkState.UP:
             self._connected.set()
@@ -104,6 +108,7 @@ class RemoteDroneLink:
     def worker_gone(self) -> None:
         """Its worker died: no session, no commands, until the restarted worker reports."""
         self._channel, self.worker_pid = None, None
+        self.lost_cause = WORKER_GONE
         self._connected.clear()
         was = self.state.link
         link = LinkState.LOST if was is LinkState.UP else was

@@ -338,7 +338,8 @@ class Sorties:
         seen = self._link_seen.get(state.drone_id)
         if seen is not state.link:
             self._link_seen[state.drone_id] = state.link
-            spec = link_alert(seen, state.link)
+            link = self.links.get(state.drone_id)
+            spec = link_alert(seen, state.link, link.lost_cause if link else "no heartbeat")
             if active is not None and spec is not None:
                 self._spawn_alert(active, spec)
 

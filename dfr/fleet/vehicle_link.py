@@ -22,6 +22,7 @@ class VehicleLink(Protocol):
     limits: VehicleLimits | None
     link_warnings: list[LinkWarning]
     status_count: int
+    lost_cause: str  # why the link shows lost: "no heartbeat", or its link worker stopped
 
     def texts_since(self, count: int) -> list[str]: ...
     async def wait_connected(self, timeout_s: float) -> None: ...

@@ -104,7 +104,8 @@ async def test_a_killed_link_worker_comes_back_and_the_flight_docks(tmp_path: Pa
         await wait_for(ended, 240, "the flight docked")
         record = (await client.get(f"/api/v1/flights/{flight_id}")).json()
         assert record["outcome"] == "docked", record
-        assert "link_lost" in {a["kind"] for a in record["alerts"]}, record["alerts"]
+        lost = [a for a in record["alerts"] if a["kind"] == "link_lost"]
+        assert lost and "link worker stopped" in lost[0]["message"], record["alerts"]
 
 
 FLEET = 50
