@@ -2,9 +2,9 @@
 // keeps the map, the incident queue, the fleet, the selected flight and the log current.
 
 import { Api, ApiError } from "./api.js";
-import { applyEvent, applyTelemetry, TRACK_POINTS_MAX } from "./console_live.js";
-import { droneView, extentPoints, lineCoords, zonesOf } from "./console_views.js";
-import { clockTime, label, utcTime } from "./format.js";
+import { applyEvent, applyTelemetry } from "./console_live.js";
+import { droneView, extentPoints, zonesOf } from "./console_views.js";
+import { clockTime, utcTime } from "./format.js";
 import { EventLog } from "./log.js";
 import { FleetPanel } from "./fleet.js";
 import { FlightPanel } from "./flight.js";
@@ -12,6 +12,7 @@ import { SiteMap } from "./map.js";
 import { IncidentQueue } from "./queue.js";
 import { loadNotice, showSignIn, signInAccount, signInMessage, tokenFromFragment } from "./signin.js";
 import { MetricsView } from "./metrics.js";
+import { ConsoleLoads } from "./console_loads.js";
 import { SharePanel } from "./share.js";
 import { LiveSocket } from "./socket.js";
 
@@ -41,6 +42,13 @@ let fleet;
 let flightPanel;
 let share;
 let log;
+const loads = new ConsoleLoads({
+  state,
+  log: () => log,
+  notice: (key, text) => notice(key, text),
+  refresh: () => refreshAll(),
+  schedule: () => scheduleRefresh(),
+});
 
 // -- sign-in --------------------------------------------------------------------------
 
@@ -121,30 +129,18 @@ function notice(key, text) {
   );
 }
 
-async function optional(key, path, what) {
-  try {
-    const body = await state.api.get(path);
-    notice(key, null);
-    return body;
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    notice(key, err.missing ? `${what}: not available on this service yet (${path} → 404)` : `${what}: ${err.message}`);
-    return null;
-  }
-}
-
 async function start(drones) {
   for (const d of drones) state.drones.set(d.id, { ...d, heardAt: performance.now() });
   const [docks, incidents, airspace, role, site] = await Promise.all([
     state.api.get("/docks"),
     state.api.get("/incidents"),
-    optional("airspace", "/airspace", "Airspace"),
+    loads.optional("airspace", "/airspace", "Airspace"),
     detectRole().catch((err) => {
       if (!(err instanceof ApiError)) throw err;
       notice("role", `Could not tell this token's role (${err.message}); commands hidden.`);
       return { name: "", role: "unknown role", canCommand: false };
     }),
-    optional("site", "/site", "Site settings"),
+    loads.optional("site", "/site", "Site settings"),
   ]);
   map.setBasemap(site?.map ?? null);
   state.docks = docks;
@@ -162,97 +158,26 @@ async function start(drones) {
   for (const inc of incidents) state.incidents.set(inc.id, inc);
   state.zones = zonesOf(airspace);
   map.setExtent(extentPoints(state));
-  await loadFlights();
+  await loads.loadFlights();
   refreshAll();
   connectSockets();
-  for (const inc of incidents.filter((i) => i.status === "awaiting_pilot")) loadIncident(inc.id);
-}
-
-async function loadFlights() {
-  const flights = await optional("flights", "/flights?active=true", "Flights");
-  for (const f of flights ?? []) await loadFlight(f.id, { withHistory: true });
-}
-
-const loadingFlights = new Set();
-
-/** withHistory: also log the flight's past phases and alerts (a console opened mid-flight). */
-async function loadFlight(flightId, { withHistory = false } = {}) {
-  if (loadingFlights.has(flightId)) return;
-  loadingFlights.add(flightId);
-  try {
-    const [body, track] = await Promise.all([
-      state.api.get(`/flights/${encodeURIComponent(flightId)}`),
-      state.api.get(`/flights/${encodeURIComponent(flightId)}/track`).catch(() => null),
-    ]);
-    const known = state.flights.get(flightId);
-    state.flights.set(flightId, {
-      id: body.id,
-      drone_id: body.drone_id,
-      incident_id: body.incident_id,
-      phase: known?.phase ?? body.phase,
-      route: lineCoords(body.route),
-      routeProps: body.route?.properties ?? null,
-      track: [...lineCoords(track), ...(known?.track ?? [])].slice(-TRACK_POINTS_MAX),
-    });
-    if (withHistory) logHistory(body);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    notice("flights", err.missing ? "Flights: not available on this service yet" : `Flight ${flightId}: ${err.message}`);
-  } finally {
-    loadingFlights.delete(flightId);
-  }
-  refreshAll();
-}
-
-function logHistory(flight) {
-  for (const p of flight.phases ?? []) {
-    log.add({ t: p.at, kind: "flight", text: `${flight.drone_id} ${label(p.phase)}${p.reason ? ` — ${p.reason}` : ""}` });
-  }
-  for (const a of flight.alerts ?? []) {
-    const who = `${flight.drone_id} ${label(a.kind)}`;
-    log.add({ t: a.at, kind: "alert", severity: a.severity, text: `${who}: ${a.message}${a.action ? ` → ${a.action}` : ""}` });
-    // nobody has acknowledged it in this console yet
-    if (a.severity === "critical") log.critical({ t: a.at, title: who, message: a.message, action: a.action });
-  }
-}
-
-async function loadIncident(incidentId) {
-  try {
-    const incident = await state.api.get(`/incidents/${encodeURIComponent(incidentId)}`);
-    const known = state.incidents.get(incidentId);
-    // a dispatch event may carry a decision the stored record does not show yet
-    if (!incident.decision && known?.decision) incident.decision = known.decision;
-    state.incidents.set(incidentId, incident);
-    if (incident.flight_id && !state.flights.has(incident.flight_id)) loadFlight(incident.flight_id);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    log.add({ kind: "error", severity: "warning", text: `incident ${incidentId}: ${err.message}` });
-  }
-  refreshAll();
-}
-
-async function reloadIncidents() {
-  try {
-    const incidents = await state.api.get("/incidents");
-    for (const inc of incidents) {
-      const known = state.incidents.get(inc.id);
-      state.incidents.set(inc.id, { ...inc, decision: inc.decision ?? known?.decision ?? null });
-    }
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-  }
-  refreshAll();
+  for (const inc of incidents.filter((i) => i.status === "awaiting_pilot")) loads.loadIncident(inc.id);
 }
 
 // -- live -----------------------------------------------------------------------------
 
 function onTelemetry(msg) {
-  applyTelemetry(state, msg, { log, loadFlight });
+  applyTelemetry(state, msg, { log, loadFlight: (id) => loads.loadFlight(id) });
   scheduleRefresh();
 }
 
 function onEvent(msg) {
-  applyEvent(state, msg, { log, loadIncident, loadFlight, loadDocks });
+  applyEvent(state, msg, {
+    log,
+    loadIncident: (id) => loads.loadIncident(id),
+    loadFlight: (id) => loads.loadFlight(id),
+    loadDocks: () => loads.loadDocks(),
+  });
   scheduleRefresh();
 }
 
@@ -261,7 +186,7 @@ function connectSockets() {
     onMessage: onEvent,
     onState: (s, info) => {
       connState("conn-events", "events", s, info);
-      if (s === "open" && events.opened) reloadIncidents(); // catch up on what was missed
+      if (s === "open" && events.opened) loads.reloadIncidents(); // catch up on what was missed
       if (s === "open") events.opened = true;
     },
   });
@@ -291,15 +216,6 @@ function connState(id, name, s, info) {
   }
 }
 
-async function loadDocks() {
-  try {
-    state.docks = await state.api.get("/docks");
-  } catch (err) {
-    log.add({ kind: "dock", severity: "warning", text: `docks: ${err.message}` });
-  }
-  scheduleRefresh();
-}
-
 // -- actions --------------------------------------------------------------------------
 
 async function launch(incidentId, droneId) {
@@ -308,9 +224,9 @@ async function launch(incidentId, droneId) {
     log.add({ kind: "launch", text: `launched ${flight?.drone_id ?? droneId ?? ""} (flight ${flight?.id ?? "?"})` });
     if (flight?.id) {
       state.selected = { kind: "drone", id: flight.drone_id };
-      loadFlight(flight.id);
+      loads.loadFlight(flight.id);
     }
-    loadIncident(incidentId);
+    loads.loadIncident(incidentId);
     return `Launched: flight ${flight?.id ?? ""} with ${flight?.drone_id ?? droneId ?? "the chosen drone"}`;
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
@@ -345,7 +261,7 @@ async function command(flightId, body) {
 
 function select(kind, id) {
   state.selected = state.selected.kind === kind && state.selected.id === id ? { kind: null, id: null } : { kind, id };
-  if (kind === "incident" && state.selected.id) loadIncident(id);
+  if (kind === "incident" && state.selected.id) loads.loadIncident(id);
   refreshAll();
 }
 

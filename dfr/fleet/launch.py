@@ -49,8 +49,9 @@ class MissionLink(Protocol):
 
     drone_id: str
     state: DroneState
-    status_count: int
 
+    @property
+    def status_count(self) -> int: ...
     def texts_since(self, count: int) -> list[str]: ...
 
     async def start_mission(self) -> None: ...

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,14 +35,19 @@ from dfr.errors import LinkError
 from dfr.fleet.drone_state import DroneState, LinkState
 from dfr.fleet.link_commands import VehicleCommands
 from dfr.fleet.link_telemetry import STREAMS, Fold, FoldOf, read_limits
-from dfr.fleet.link_types import LinkWarning, MissionProgress
+from dfr.fleet.link_types import (
+    LinkWarning,
+    MissionProgress,
+    StatusTexts,
+    check_sysid,
+    wait_up,
+)
 from dfr.fleet.mission_encoding import MissionItemLike
 from dfr.planning.vehicle_limits import VehicleLimits
 
 logger = logging.getLogger(__name__)
 
 RECONNECT_DELAYS_S = (0.5, 1.0, 2.0, 5.0)
-RECENT_TEXTS = 32
 SYSTEM_POLL_S = 1.0  # besides MAVSDK's new-system events: a system's autopilot shows later
 
 
@@ -68,8 +72,7 @@ class DroneLink:
         position_rate_hz: float = 10.0,
         heartbeat_timeout_s: float = 3.0,
     ) -> None:
-        if not 1 <= sysid <= 255:
-            raise ValueError(f"{drone_id}: system id {sysid} is not 1..255")
+        check_sysid(drone_id, sysid)
         self.drone_id = drone_id
         self.url = url
         self.sysid = sysid  # the only system this link takes
@@ -81,8 +84,7 @@ class DroneLink:
         self._on_mission_progress = on_mission_progress
         self._on_limits = on_limits
         self.limits: VehicleLimits | None = None  # read from the vehicle at each connect
-        self.status_count = 0  # STATUSTEXTs received so far
-        self.recent_texts: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXTS)
+        self.texts = StatusTexts()
         self._position_rate_hz = position_rate_hz
         self._heartbeat_timeout_s = heartbeat_timeout_s
         self.state = DroneState(drone_id=drone_id, link=LinkState.CONNECTING)
@@ -119,13 +121,7 @@ class DroneLink:
                 await asyncio.sleep(delay)
 
     async def wait_connected(self, timeout_s: float) -> None:
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._connected.wait()
-        except TimeoutError as exc:
-            raise LinkError(
-                self.drone_id, f"no vehicle on {self.url} after {timeout_s:.0f} s"
-            ) from exc
+        await wait_up(self._connected, timeout_s, self.drone_id, self.url)
 
     async def _session(self) -> bool:
         config = Configuration.create_with_component_type(ComponentType.GROUND_STATION)
@@ -278,8 +274,7 @@ class DroneLink:
     def _status_text(self, text: Any) -> None:
         message = str(text.text).strip()  # PX4 ends most texts with a tab
         severity = getattr(text.type, "name", str(text.type)).lower()
-        self.status_count += 1
-        self.recent_texts.append((self.status_count, message))
+        self.texts.add(message)
         self._update(publish=False, status_text=message)
         logger.info("%s: vehicle says [%s] %s", self.drone_id, severity, message)
         if self._on_status_text is not None:
@@ -289,9 +284,14 @@ class DroneLink:
         if self._on_mission_progress is not None:
             self._on_mission_progress(MissionProgress(progress.current, progress.total))
 
+    @property
+    def status_count(self) -> int:
+        """STATUSTEXTs received so far."""
+        return self.texts.count
+
     def texts_since(self, count: int) -> list[str]:
         """The vehicle's STATUSTEXTs received after the ``count``-th one (the recent ones)."""
-        return [text for n, text in self.recent_texts if n > count]
+        return self.texts.since(count)
 
     # -- commands ----------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,14 +20,19 @@ from typing import Any, Protocol
 
 from dfr.errors import LinkError
 from dfr.fleet.drone_state import DroneState, LinkState
-from dfr.fleet.link_types import LinkWarning, MissionProgress
+from dfr.fleet.link_types import (
+    LinkWarning,
+    MissionProgress,
+    StatusTexts,
+    check_sysid,
+    wait_up,
+)
 from dfr.fleet.link_wire import items_out
 from dfr.fleet.mission_encoding import MissionItemLike
 from dfr.planning.vehicle_limits import VehicleLimits
 
 logger = logging.getLogger(__name__)
 
-RECENT_TEXTS = 32
 HEARTBEAT_LOST = "no heartbeat"
 WORKER_GONE = "its link worker stopped; the service is starting it again"
 
@@ -50,16 +54,14 @@ class RemoteDroneLink:
         on_link_warning: Callable[[LinkWarning], None] | None = None,
         sysid: int = 1,
     ) -> None:
-        if not 1 <= sysid <= 255:
-            raise ValueError(f"{drone_id}: system id {sysid} is not 1..255")
+        check_sysid(drone_id, sysid)
         self.drone_id = drone_id
         self.url = url
         self.sysid = sysid
         self.state = DroneState(drone_id=drone_id, link=LinkState.CONNECTING)
         self.limits: VehicleLimits | None = None
         self.link_warnings: list[LinkWarning] = []
-        self.status_count = 0
-        self.recent_texts: deque[tuple[int, str]] = deque(maxlen=RECENT_TEXTS)
+        self.texts = StatusTexts()
         self.worker_pid: int | None = None  # the process that holds the MAVSDK session
         self.lost_cause = HEARTBEAT_LOST
         self._on_state = on_state
@@ -85,8 +87,7 @@ class RemoteDroneLink:
         self._on_state(state)
 
     def took_text(self, severity: str, message: str) -> None:
-        self.status_count += 1
-        self.recent_texts.append((self.status_count, message))
+        self.texts.add(message)
         self.state = replace(self.state, status_text=message)
         if self._on_status_text is not None:
             self._on_status_text(severity, message)
@@ -119,17 +120,17 @@ class RemoteDroneLink:
 
     # -- the VehicleLink side ----------------------------------------------------------
 
+    @property
+    def status_count(self) -> int:
+        """STATUSTEXTs received so far."""
+        return self.texts.count
+
     def texts_since(self, count: int) -> list[str]:
-        return [text for n, text in self.recent_texts if n > count]
+        """The vehicle's STATUSTEXTs received after the ``count``-th one (the recent ones)."""
+        return self.texts.since(count)
 
     async def wait_connected(self, timeout_s: float) -> None:
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._connected.wait()
-        except TimeoutError as exc:
-            raise LinkError(
-                self.drone_id, f"no vehicle on {self.url} after {timeout_s:.0f} s"
-            ) from exc
+        await wait_up(self._connected, timeout_s, self.drone_id, self.url)
 
     def _send(self, method: str, *args: Any) -> Awaitable[None]:
         channel = self._channel

@@ -21,7 +21,10 @@ class VehicleLink(Protocol):
     state: DroneState
     limits: VehicleLimits | None
     link_warnings: list[LinkWarning]
-    status_count: int
+
+    @property
+    def status_count(self) -> int: ...
+
     lost_cause: str  # why the link shows lost: "no heartbeat", or its link worker stopped
 
     def texts_since(self, count: int) -> list[str]: ...

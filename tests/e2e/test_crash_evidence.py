@@ -32,6 +32,7 @@ from dfr.audit.trail import TRAIL_FILE, AuditRecord, open_trail_db, read_records
 from dfr.audit.verify import verify
 from dfr.cli import main
 from dfr.video.recordings import RECOVERED_NOTE
+from tests.child_stop import stop_child
 from tests.e2e.harness import PILOT, free_tcp_port, port_offset, wait_for
 from tests.e2e.scenes import call, wall_site
 
@@ -62,14 +63,7 @@ async def _process(args: list[str], log: Path, cwd: Path) -> AsyncIterator[Proce
     try:
         yield child
     finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await child.wait()
-            except TimeoutError:
-                child.kill()
-                await child.wait()
+        await stop_child(child)
 
 
 def read_trail(data: Path) -> list[AuditRecord]:

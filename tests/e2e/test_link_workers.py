@@ -22,6 +22,7 @@ import pytest
 
 from dfr.fleet_site import DEFAULT_API_PORT_BASE, write_fleet_site
 from dfr.site import load_site
+from tests.child_stop import stop_child
 from tests.e2e.harness import port_offset, running_dfr, wait_for
 from tests.e2e.scenes import call, wall_site
 from tests.ports import free_port_offset
@@ -170,13 +171,6 @@ async def test_fifty_drones_one_service_a_call_each_in_flight_at_once(tmp_path: 
             drones = (await client.get("/api/v1/drones")).json()
             assert all(d["link"] == "up" for d in drones)
     finally:
-        if sim.returncode is None:
-            sim.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await sim.wait()
-            except TimeoutError:
-                sim.kill()
-                await sim.wait()
+        await stop_child(sim)
     log_text = (tmp_path / "sim.log").read_text(errors="replace")
     assert "Traceback" not in log_text, log_text[-3000:]

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
 import struct
 import subprocess
@@ -27,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.child_stop import stop_child
 from tests.ports import BASES, free_port_offset
 
 pytestmark = pytest.mark.scenario
@@ -163,14 +163,7 @@ async def _process(args: list[str], log: Path) -> AsyncIterator[asyncio.subproce
     try:
         yield child
     finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await child.wait()
-            except TimeoutError:
-                child.kill()
-                await child.wait()
+        await stop_child(child)
 
 
 async def test_against_a_running_service_gives_the_same_verdicts(
