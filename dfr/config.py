@@ -3,7 +3,9 @@ the CLI and passed down; nothing else reads the environment."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,6 +82,31 @@ class Settings(BaseSettings):
     )
     bus_events_max_bytes: int = Field(
         1 << 30, gt=0, description="DFR_BUS_EVENTS_MAX_BYTES: the NATS events stream's size"
+    )
+
+    # -- several instances (dfr/instances/) ----------------------------------------------
+    instance_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="DFR_INSTANCE_ID: this instance's name among several sharing one "
+        "PostgreSQL store and one NATS bus (in logs, leases and GET /api/v1/drones/{id}); "
+        "default: host name and process id",
+    )
+    lease_poll_s: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="DFR_LEASE_POLL_S: how often an instance looks for vehicles without an "
+        "owner (a dead instance's), and so how soon it takes them over",
+    )
+    lease_settle_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="DFR_LEASE_SETTLE_S: how long a starting instance waits for the others "
+        "before taking its share of the vehicles",
     )
 
     @field_validator("bus_url")

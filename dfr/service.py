@@ -18,7 +18,10 @@ decisions, launches and diversions, :mod:`dfr.dispatch.desk`), ``queue``
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import signal
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +55,10 @@ from dfr.fleet.link_workers import LinkWorker, share_out
 from dfr.fleet.remote_link import RemoteDroneLink
 from dfr.fleet.sorties import Sorties
 from dfr.fleet.vehicle_link import VehicleLink
+from dfr.instances.leases import Leases, PostgresLeases, SoleLeases
+from dfr.instances.mirror_link import MirrorLink
+from dfr.instances.owner_calls import OwnerCalls
+from dfr.instances.owners import Owners
 from dfr.messages import alert_body, dock_hold_body, position_body, vehicle_limits_body
 from dfr.planning.planner import Planner
 from dfr.planning.vehicle_limits import VehicleLimits, disagreements
@@ -60,6 +67,7 @@ from dfr.records import DockHold, Flight
 from dfr.site import Drone, Site
 from dfr.store import Store
 from dfr.store.backend import store_for
+from dfr.store.postgres.url import parse_database_url
 from dfr.timestamps import iso_utc
 from dfr.video.recordings import FlightRecordings
 from dfr.video.relay import DroneVideo
@@ -146,10 +154,22 @@ class Service:
             on_flight_start=self._flight_started,
             on_flight_end=self._flight_ended,
         )
+        # several instances: who owns which drone (one instance: all of them)
+        self.leases: Leases = SoleLeases(settings.instance_id, list(self.drones))
+        self.owner_calls: OwnerCalls | None = None
+        self.owners = Owners(
+            sorties=self.sorties,
+            store=self.store,
+            planner=self.planner,
+            links=self.links,
+            leases=lambda: self.leases,
+            calls=lambda: self.owner_calls,
+            wind=lambda: self.wind,
+        )
         self.desk = DispatchDesk(
             store=self.store,
             planner=self.planner,
-            sorties=self.sorties,
+            owners=self.owners,
             policy=site.policy,
             states=self.states,
             wind=lambda: self.wind,
@@ -162,6 +182,7 @@ class Service:
         self._executor: ThreadPoolExecutor | None = None
         self.pilot_token: str | None = None
         self.started_at = datetime.now(UTC)
+        self._urls: dict[str, tuple[str, str]] = {}  # (MAVLink, video) by drone
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -182,6 +203,7 @@ class Service:
             raise
 
     async def _start(self, urls: dict[str, tuple[str, str]]) -> Service:
+        self._urls = urls
         if self.settings.link_worker_drones == 0:
             # MAVSDK's asyncio wrapper runs every blocking call in the default executor; a
             # command can hold a thread for ~2 s, so give each drone a few.
@@ -194,25 +216,114 @@ class Service:
         await self.dock_holds.load()
         self.audit = open_audit_trail(self.settings.data_dir, self.settings.audit_key_file)
         record_start(self.audit, self.site)
-        if self.settings.video:
+        several = isinstance(self.bus, NatsBus) and self.settings.database_url is not None
+        if self.settings.video and not several:
             await self._open_videos({d: video for d, (_mavlink, video) in urls.items() if video})
         # building the visibility graph takes a moment for large airspaces: off the loop
         await asyncio.to_thread(self.planner.prepare)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         await self.bus.start(self.spawn)  # NATS: connects (a ConfigError if it cannot)
-        self._start_links({d: mavlink for d, (mavlink, _video) in urls.items()})
         self.sorties.attach(self.spawn)
-        self.spawn(self.queue.run(self.desk.serve_queue, self.desk.readiness), "dispatch: queue")
         self.spawn(self._airspace_loop(), "planner: airspace windows")
         crash_left = await self.recordings.crash_left()  # before resumed flights record
-        resumed = await self.sorties.resume()
+        if several:
+            await self._start_several()
+        else:
+            self._start_links({d: mavlink for d, (mavlink, _video) in urls.items()})
+            self._become_dispatcher()
+            resumed = await self.sorties.resume()
+            if resumed:
+                logger.info(
+                    "service: resumed %d active flights: %s", len(resumed), ", ".join(resumed)
+                )
         if crash_left:
             self.spawn(self.recordings.recover(crash_left), "recordings: recovery")
-        if resumed:
-            logger.info("service: resumed %d active flights: %s", len(resumed), ", ".join(resumed))
         logger.info("service: site %s, %d drones", self.site.name, len(self.links))
         return self
+
+    def _become_dispatcher(self) -> None:
+        """This instance runs the dispatch queue (one instance: at once; several: the one
+        holding the dispatcher's lease)."""
+        self.spawn(self.queue.run(self.desk.serve_queue, self.desk.readiness), "dispatch: queue")
+
+    # -- several instances ---------------------------------------------------------------
+
+    async def _start_several(self) -> None:
+        """Share the fleet with other instances: every drone mirrored from its owner's
+        positions until this instance holds its lease (:mod:`dfr.instances`)."""
+        assert isinstance(self.bus, NatsBus) and self.settings.database_url is not None
+        for drone in self.site.drones:
+            self.links[drone.id] = MirrorLink(drone.id, drone.mavlink_url, drone.sysid)
+        bus = self.bus
+        self.owner_calls = OwnerCalls(lambda: bus.client, bus.subjects.site, self.owners.handle)
+        leases = PostgresLeases(
+            parse_database_url(self.settings.database_url.get_secret_value()),
+            site=self.site.name,
+            instance_id=self.settings.instance_id,
+            drone_ids=list(self.drones),
+            poll_s=self.settings.lease_poll_s,
+            settle_s=self.settings.lease_settle_s,
+        )
+        await leases.open()
+        self.leases = leases
+        self.spawn(self._mirror_positions(), "instances: positions of other owners' drones")
+        self.spawn(self._mirror_limits(), "instances: vehicle limits of other owners' drones")
+        self.spawn(
+            leases.run(self._take_drones, self._become_dispatcher, self._leases_lost),
+            "instances: leases",
+        )
+
+    async def _take_drones(self, drone_ids: list[str]) -> None:
+        """This instance now owns ``drone_ids`` (at start, or from an instance that
+        stopped): open their video and links, resume their flights, answer for them."""
+        assert self.owner_calls is not None
+        if self.settings.video:
+            videos = {d: self._urls[d][1] for d in drone_ids if self._urls[d][1]}
+            await self._open_videos(videos)
+        self._start_links({d: self._urls[d][0] for d in drone_ids})
+        resumed = await self.sorties.resume(drone_ids)
+        for drone_id in drone_ids:
+            subscription = await self.owner_calls.subscribe(drone_id)
+            self.spawn(self.owner_calls.serve(drone_id, subscription), f"{drone_id}: requests")
+        if resumed:
+            logger.info(
+                "instances: took over %d active flights: %s", len(resumed), ", ".join(resumed)
+            )
+        self.queue.look_again()
+
+    def _leases_lost(self, reason: str) -> None:
+        """Without its leases this instance cannot show it still owns its drones, and
+        another may be taking them: stop (uvicorn ends the service cleanly, which commands
+        no vehicle), for the supervisor to start it again."""
+        logger.critical("instances: %s; stopping this instance", reason)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def _mirror_positions(self) -> None:
+        """Other owners' positions (from the bus) into this instance's mirror links."""
+        subscription = self.bus.subscribe(Topic.TELEMETRY, latest_only=True)
+        try:
+            while True:
+                for message in await subscription.get_batch():
+                    link = self.links.get(message.key)
+                    if isinstance(link, MirrorLink):
+                        link.update(json.loads(message.text))
+        finally:
+            self.bus.unsubscribe(subscription)
+
+    async def _mirror_limits(self) -> None:
+        """What other owners' vehicles allow (their PX4 parameters): ETAs ranked here are
+        planned with the same figures as on the owner."""
+        subscription = self.bus.subscribe(Topic.EVENTS, latest_only=False)
+        try:
+            while True:
+                for message in await subscription.get_batch():
+                    link = self.links.get(str(message.drone_id))
+                    if message.key == "vehicle_limits" and isinstance(link, MirrorLink):
+                        link.limits = VehicleLimits(**json.loads(message.text)["limits"])
+                        self.planner.set_vehicle_limits(link.drone_id, link.limits)
+        finally:
+            self.bus.unsubscribe(subscription)
 
     async def _open_videos(self, urls: dict[str, str]) -> None:
         """One :class:`DroneVideo` per drone that has a video URL, closed on the way out."""
@@ -227,6 +338,8 @@ class Service:
         per_worker = self.settings.link_worker_drones
         remote: dict[str, RemoteDroneLink] = {}
         for drone in self.site.drones:
+            if drone.id not in urls:
+                continue
             callbacks: dict[str, Any] = {
                 "on_state": self._on_drone_state,
                 "on_mission_progress": partial(self._on_mission_progress, drone.id),
@@ -251,7 +364,8 @@ class Service:
         if not remote:
             return
         level = logging.getLevelName(logging.getLogger("dfr").getEffectiveLevel())
-        for index, ids in enumerate(share_out(list(remote), per_worker)):
+        first = len(self.link_workers)
+        for index, ids in enumerate(share_out(list(remote), per_worker), start=first):
             worker = LinkWorker(
                 index,
                 [remote[i] for i in ids],
@@ -304,6 +418,7 @@ class Service:
             try:
                 await self._stack.aclose()
             finally:
+                await self.leases.aclose()  # the others may take this instance's drones now
                 await self.store.close()
                 if self.audit is not None:
                     record_stop(self.audit, self.site)
@@ -355,6 +470,9 @@ class Service:
 
     def position_message(self, state: DroneState) -> dict[str, Any]:
         """The drone's ``position`` body, with the flight it flies (if any)."""
+        link = self.links.get(state.drone_id)
+        if isinstance(link, MirrorLink):  # another instance's drone: as its owner said
+            return link.position_body() or position_body(state, flight_id=None, phase="docked")
         active = self.sorties.flight_of_drone(state.drone_id)
         return position_body(
             state,

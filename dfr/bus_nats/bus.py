@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import nats.errors
+from nats.aio.client import Client
 
 from dfr.bus import EventBus, Message, Spawn, Subscription, Topic, accept_all
 from dfr.bus_nats.connection import CONNECT_TIMEOUT_S, BusCounters, BusState, NatsConnection
@@ -23,7 +24,7 @@ from dfr.bus_nats.positions import PositionPublisher
 from dfr.bus_nats.receiver import HEARTBEAT_S, Receiver
 from dfr.bus_nats.stream import EventsStream
 from dfr.bus_wire import Outgoing, Subjects, redacted
-from dfr.errors import ConfigError
+from dfr.errors import ConfigError, InvalidStateError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,14 @@ class NatsBus:
     @property
     def state(self) -> BusState:
         return self._connection.state
+
+    @property
+    def client(self) -> Client:
+        """The NATS connection, for request/reply between instances (:mod:`dfr.instances`)."""
+        nc = self._connection.nc
+        if nc is None:
+            raise InvalidStateError("the bus is not connected to NATS")
+        return nc
 
     def _wake_publishers(self) -> None:
         """The connection closed for good: the publishers' tasks see it and end."""

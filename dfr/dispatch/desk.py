@@ -1,10 +1,12 @@
 """The dispatch desk: calls in, a decision for each, a launch or a diversion.
 
-Every decision that takes a drone is made under one lock, together with the checks it
-rests on: the incident is re-read from the store (it may have been launched by another
-pilot or cancelled by the CAD while waiting), the drone's freedom is read from the
-sorties, and the flight is started before the lock is let go. So two calls can never
-both take one drone, and a launch never acts on a stale incident.
+Every decision that takes a drone is made under one lock (with several instances, an
+advisory lock they share: :mod:`dfr.instances.leases`), together with the checks it rests
+on: the incident is re-read from the store (it may have been launched by another pilot or
+cancelled by the CAD while waiting), the drone's freedom is read from the sorties (and the
+store, when other instances fly drones), and the flight is started, by the drone's owner
+(:mod:`dfr.instances.owners`), before the lock is let go. So two calls can never both take
+one drone, and a launch never acts on a stale incident.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dfr.dispatch.intake import CallData
 from dfr.errors import InvalidInput, InvalidStateError, NotFound
 from dfr.fleet.drone_state import DroneState
 from dfr.fleet.monitor import AlertSpec
-from dfr.fleet.sorties import ActiveFlight, Sorties
+from dfr.instances.owners import Owners
 from dfr.messages import dispatch_body, diverted_body, incident_body, incident_updated_body
 from dfr.planning.planner import Planner
 from dfr.planning.wind import Wind
@@ -49,7 +51,7 @@ class DispatchDesk:
         *,
         store: Store,
         planner: Planner,
-        sorties: Sorties,
+        owners: Owners,
         policy: Policy,
         states: Callable[[], Mapping[str, DroneState]],
         wind: Callable[[], Wind],
@@ -58,7 +60,7 @@ class DispatchDesk:
     ) -> None:
         self.store = store
         self.planner = planner
-        self.sorties = sorties
+        self.owners = owners
         self.policy = policy
         self._states = states
         self._wind = wind
@@ -88,7 +90,7 @@ class DispatchDesk:
         """What the CAD changed about a call being flown is an alert for its pilot."""
         incident = result.incident
         if "cancelled" in result.changed:
-            await self.sorties.alert_incident_flight(
+            await self.owners.alert_incident_flight(
                 incident.id,
                 AlertSpec(
                     "call_cancelled",
@@ -98,7 +100,7 @@ class DispatchDesk:
                 ),
             )
         if result.pending_location:
-            await self.sorties.alert_incident_flight(
+            await self.owners.alert_incident_flight(
                 incident.id,
                 AlertSpec(
                     "location_update",
@@ -119,8 +121,8 @@ class DispatchDesk:
         drone_id: str | None = None,
     ) -> tuple[Decision, Flight | None]:
         """Rank the fleet for an incident, record the decision, and launch if the policy
-        (or the pilot) says so."""
-        async with self._lock:
+        (or the pilot) says so. One decision at a time, across instances too."""
+        async with self._lock, self.owners.decisions():
             drones = self._states().keys()
             if drone_id is not None and drone_id not in drones:
                 raise NotFound(f"drone {drone_id} does not exist (drones: {', '.join(drones)})")
@@ -141,12 +143,13 @@ class DispatchDesk:
     async def _decide(self, incident: Incident, pilot: bool, drone_id: str | None) -> Decision:
         """The ranking, stored. It is pure CPU (10-20 ms for 50 drones over 500 zones): off
         the event loop, so telemetry keeps flowing meanwhile; its inputs are snapshots."""
+        busy = frozenset(await self.owners.busy_now())
         decision = await asyncio.to_thread(
             decide,
             self.planner,
             incident,
             self._states(),
-            frozenset(self.sorties.busy_drones()),
+            busy,
             self.policy,
             wind=self._wind(),
             only_drone=drone_id,
@@ -180,7 +183,8 @@ class DispatchDesk:
             reason = (
                 f"launched by {pilot}" if pilot else f"auto-launch (priority {incident.priority})"
             )
-            flight = await self.sorties.launch(incident.id, decision.chosen, reason)
+            chosen = decision.chosen
+            flight = await self.owners.launch(incident, chosen.drone_id, chosen.route, reason)
         await self.store.update_incident(replace(incident, status=status, updated_at=now))
         logger.info(
             "dispatch %s: %s %s (%.1f ms)",
@@ -211,9 +215,9 @@ class DispatchDesk:
         """A pilot takes a flying drone from a less urgent call for this one."""
         if drone_id is None:
             raise InvalidInput("drone_id", "a diversion names the drone to take")
-        async with self._lock:
-            current, active, old = await self._divertible(incident.id, drone_id)
-            flight = await self._take_over(current, active, old, by)
+        async with self._lock, self.owners.decisions():
+            current, flying, old = await self._divertible(incident.id, drone_id)
+            flight = await self._take_over(current, flying, old, by)
         self._publish(diverted_body(current.id, flight, old.id if old else None, by=by))
         if old is not None:  # the call it left behind looks for another drone
             refreshed = await self.store.get_incident(old.id)
@@ -223,17 +227,17 @@ class DispatchDesk:
 
     async def _divertible(
         self, incident_id: str, drone_id: str
-    ) -> tuple[Incident, ActiveFlight, Incident | None]:
+    ) -> tuple[Incident, Flight, Incident | None]:
         """The incident as stored now, the drone's flight and the incident that flight is
         for, if the drone may be taken for this incident; else why not (an error)."""
-        active = self.sorties.flight_of_drone(drone_id)
-        if active is None:
+        flying = await self.owners.active_record(drone_id)
+        if flying is None:
             raise InvalidStateError(f"{drone_id} is not flying: launch it without divert")
         incident = await self.store.get_incident(incident_id)
         if incident is None or incident.status not in DISPATCHABLE:
             state = incident.status if incident else "gone"
             raise InvalidStateError(f"incident {incident_id} is {state}: it cannot take a drone")
-        old_id = active.record.incident_id
+        old_id = flying.incident_id
         old = await self.store.get_incident(old_id) if old_id else None
         if old is not None and old.priority <= incident.priority:
             raise InvalidStateError(
@@ -242,24 +246,16 @@ class DispatchDesk:
             )
         if not self._states()[drone_id].has_position:
             raise InvalidStateError(f"{drone_id} has no position yet")
-        return incident, active, old
+        return incident, flying, old
 
     async def _take_over(
-        self, incident: Incident, active: ActiveFlight, old: Incident | None, by: str
+        self, incident: Incident, flying: Flight, old: Incident | None, by: str
     ) -> Flight:
         """Send the flying drone to ``incident`` from where it is, and record it."""
-        drone_id = active.record.drone_id
-        state = self._states()[drone_id]
-        route = self.planner.plan_route(
-            drone_id,
-            incident.lat_deg,
-            incident.lon_deg,
-            start=(state.lat_deg, state.lon_deg),
-            wind=self._wind(),
-        )
+        drone_id = flying.drone_id
         now = datetime.now(UTC)
         reason = f"diverted by {by} from {old.id if old else 'its flight'} to {incident.id}"
-        flight = await self.sorties.divert(active, incident.id, route, reason, by)
+        flight = await self.owners.divert(drone_id, incident, reason, by)
         await self.store.add_decision(
             incident.id,
             outcome=Outcome.PILOT_LAUNCH.value,
@@ -290,7 +286,7 @@ class DispatchDesk:
     def readiness(self) -> tuple[Any, ...]:
         """What decides whether a waiting call could now be served: the wind, the docks
         on hold, and each drone's link, freedom, readiness and battery (in 5 % steps)."""
-        busy = self.sorties.busy_drones()
+        busy = self.owners.busy_drones()
         return (
             self._wind(),
             tuple(sorted(self._holds())),

@@ -48,7 +48,9 @@ class MissionLink(Protocol):
     """What starting a mission needs from a drone link (a :class:`~dfr.fleet.link.DroneLink`)."""
 
     drone_id: str
-    state: DroneState
+
+    @property
+    def state(self) -> DroneState: ...
 
     @property
     def status_count(self) -> int: ...

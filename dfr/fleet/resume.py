@@ -33,23 +33,35 @@ def _now() -> datetime:
 
 
 async def resume_flights(
-    store: Store, drones: Container[str], frame: LocalFrame, start: StartFlight
+    store: Store,
+    drones: Container[str],
+    frame: LocalFrame,
+    start: StartFlight,
+    *,
+    taken_over: bool = False,
 ) -> list[str]:
     """Rebuild active flights from the store (for the drones this site still has);
-    pending commands become ``unknown``. Returns the ids of the flights resumed."""
+    pending commands become ``unknown``. Returns the ids of the flights resumed.
+
+    ``taken_over``: ``drones`` are the ones another instance owned until it stopped; only
+    their commands and flights are touched (the rest belong to live instances)."""
+    why = (
+        "its owner instance stopped before the vehicle answered; not re-sent"
+        if taken_over
+        else "service stopped before the vehicle answered; not re-sent"
+    )
     for command in await store.list_commands(state=CommandState.PENDING):
-        await store.finish_command(
-            command.id,
-            CommandState.UNKNOWN,
-            "service stopped before the vehicle answered; not re-sent",
-            _now(),
-        )
+        if not taken_over or command.drone_id in drones:
+            await store.finish_command(command.id, CommandState.UNKNOWN, why, _now())
     for record in await store.list_flights(limit=1000):
-        if record.ended_at is None and record.phase in TERMINAL:
+        ours = not taken_over or record.drone_id in drones
+        if ours and record.ended_at is None and record.phase in TERMINAL:
             await _end_unfinished(store, record)
     resumed = []
     for record in await store.list_flights(active_only=True):
         if record.drone_id not in drones:
+            if taken_over:
+                continue  # another instance's drone
             logger.warning(
                 "flight %s: drone %s is not in this site any more", record.id, record.drone_id
             )

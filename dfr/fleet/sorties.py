@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +40,7 @@ from dfr.fleet.pilot_commands import after_accepted, answer, prepare
 from dfr.fleet.resume import resume_flights
 from dfr.fleet.track import flush_tracks, track_loop
 from dfr.fleet.vehicle_link import VehicleLink
-from dfr.planning.planner import Candidate, Planner
+from dfr.planning.planner import Planner
 from dfr.planning.route import Route
 from dfr.planning.wind import Wind
 from dfr.records import CommandState, FlightPhase
@@ -120,15 +120,14 @@ class Sorties:
     # -- launching, following, ending ------------------------------------------------------
 
     async def launch(
-        self, incident_id: str | None, candidate: Candidate, reason: str
+        self, incident_id: str | None, drone_id: str, route: Route | None, reason: str
     ) -> FlightRecord:
-        if candidate.route is None:
-            raise InvalidStateError(f"{candidate.drone_id}: no route to fly")
-        if self.flight_of_drone(candidate.drone_id) is not None:
-            raise InvalidStateError(f"{candidate.drone_id} is already on a flight")
-        drone = self.planner.drone(candidate.drone_id)
+        if route is None:
+            raise InvalidStateError(f"{drone_id}: no route to fly")
+        if self.flight_of_drone(drone_id) is not None:
+            raise InvalidStateError(f"{drone_id} is already on a flight")
+        drone = self.planner.drone(drone_id)
         dock = self.site.dock_of(drone)
-        route = candidate.route
         plan, stored_plan = plan_for_route(
             self.planner, self.site.policy, route, dock.ground_alt_amsl_m
         )
@@ -223,9 +222,14 @@ class Sorties:
         """Write every flight's pending track samples in one transaction."""
         await flush_tracks(self.store, self.active.values())
 
-    async def resume(self) -> list[str]:
-        """Rebuild active flights from the store; pending commands become ``unknown``."""
-        return await resume_flights(self.store, self.links, self.planner.frame, self._start)
+    async def resume(self, drones: Collection[str] | None = None) -> list[str]:
+        """Rebuild active flights from the store; pending commands become ``unknown``.
+        ``drones``: only theirs (taken over from an instance that stopped)."""
+        if drones is None:
+            return await resume_flights(self.store, self.links, self.planner.frame, self._start)
+        return await resume_flights(
+            self.store, drones, self.planner.frame, self._start, taken_over=True
+        )
 
     # -- commands --------------------------------------------------------------------------
 
@@ -278,6 +282,21 @@ class Sorties:
                 }
             )
         return answer(outcome)
+
+    async def divert_to(
+        self, drone_id: str, incident_id: str, lat_deg: float, lon_deg: float, reason: str, by: str
+    ) -> FlightRecord:
+        """Send the flying ``drone_id`` to a scene, planned from where it is now."""
+        active = self.flight_of_drone(drone_id)
+        if active is None:
+            raise InvalidStateError(f"{drone_id} is not flying: launch it without divert")
+        state = self._state_of(drone_id)
+        if not state.has_position:
+            raise InvalidStateError(f"{drone_id} has no position yet")
+        route = self.planner.plan_route(
+            drone_id, lat_deg, lon_deg, start=(state.lat_deg, state.lon_deg), wind=self._wind()
+        )
+        return await self.divert(active, incident_id, route, reason, by)
 
     async def divert(
         self, active: ActiveFlight, incident_id: str, route: Route, reason: str, by: str

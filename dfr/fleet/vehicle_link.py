@@ -18,7 +18,10 @@ class VehicleLink(Protocol):
     drone_id: str
     url: str
     sysid: int
-    state: DroneState
+
+    @property
+    def state(self) -> DroneState: ...
+
     limits: VehicleLimits | None
     link_warnings: list[LinkWarning]
 

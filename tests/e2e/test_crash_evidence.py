@@ -12,14 +12,9 @@ import contextlib
 import hashlib
 import io
 import itertools
-import os
 import re
 import signal
-import sys
 import time
-from asyncio.subprocess import Process
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,38 +27,11 @@ from dfr.audit.trail import TRAIL_FILE, AuditRecord, open_trail_db, read_records
 from dfr.audit.verify import verify
 from dfr.cli import main
 from dfr.video.recordings import RECOVERED_NOTE
-from tests.child_stop import stop_child
-from tests.e2e.harness import PILOT, free_tcp_port, port_offset, wait_for
+from tests.e2e.dfr_process import dfr_process, serve_args, url_of
+from tests.e2e.harness import PILOT, port_offset, wait_for
 from tests.e2e.scenes import call, wall_site
 
 SPEED = 10.0
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DFR_")}
-    env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    return env
-
-
-@asynccontextmanager
-async def _process(args: list[str], log: Path, cwd: Path) -> AsyncIterator[Process]:
-    """``python -m dfr.cli ARGS`` with its output in ``log``; stopped at the end (SIGTERM,
-    then SIGKILL) unless the test killed it first."""
-    with log.open("ab") as out:
-        child = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "dfr.cli",
-            *args,
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-            cwd=cwd,
-            env=_env(),
-        )
-    try:
-        yield child
-    finally:
-        await stop_child(child)
 
 
 def read_trail(data: Path) -> list[AuditRecord]:
@@ -72,22 +40,6 @@ def read_trail(data: Path) -> list[AuditRecord]:
         return list(read_records(connection))
     finally:
         connection.close()
-
-
-def _serve_args(site: Path, data: Path, offset: int) -> list[str]:
-    return [
-        "serve",
-        "--site",
-        str(site),
-        "--data-dir",
-        str(data),
-        "--port",
-        str(free_tcp_port()),
-        "--token",
-        PILOT,
-        "--port-offset",
-        str(offset),
-    ]
 
 
 def _supervisor(data: Path) -> tuple[str, str]:
@@ -108,10 +60,6 @@ async def _signed_in(base_url: str, username: str, password: str, secret: str) -
     signed = await client.post("/api/v1/session", json=body)
     assert signed.status_code == 200, signed.text
     return client
-
-
-def _url(args: list[str]) -> str:
-    return f"http://127.0.0.1:{args[args.index('--port') + 1]}"
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:
@@ -168,11 +116,11 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
     sim_args += ["--port-offset", str(offset)]
     headers = {"Authorization": f"Bearer {PILOT}"}
     password, totp_secret = await asyncio.to_thread(_supervisor, data)  # reviews it later
-    async with _process(sim_args, tmp_path / "sim.log", tmp_path):
-        first_args = _serve_args(site, data, offset)
+    async with dfr_process(sim_args, tmp_path / "sim.log", tmp_path):
+        first_args = serve_args(site, data, offset)
         async with (
-            _process(first_args, tmp_path / "serve-1.log", tmp_path) as first,
-            httpx.AsyncClient(base_url=_url(first_args), headers=headers, timeout=30) as client,
+            dfr_process(first_args, tmp_path / "serve-1.log", tmp_path) as first,
+            httpx.AsyncClient(base_url=url_of(first_args), headers=headers, timeout=30) as client,
         ):
             await wait_for(lambda: _ready(client), 60, "drone ready")
             (await client.post("/api/v1/calls", json=call("K1"))).raise_for_status()
@@ -187,11 +135,11 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             assert await first.wait() == -signal.SIGKILL
         assert gaps_s and max(gaps_s) < 1.6  # a sample reaches the store every second
 
-        second_args = _serve_args(site, data, offset)
+        second_args = serve_args(site, data, offset)
         async with (
             contextlib.AsyncExitStack() as stack,
-            _process(second_args, tmp_path / "serve-2.log", tmp_path),
-            httpx.AsyncClient(base_url=_url(second_args), headers=headers, timeout=30) as client,
+            dfr_process(second_args, tmp_path / "serve-2.log", tmp_path),
+            httpx.AsyncClient(base_url=url_of(second_args), headers=headers, timeout=30) as client,
         ):
             await wait_for(lambda: _ready(client), 60, "service back")
             assert (await _flight(client, flight_id))["ended_at"] is None  # resumed
@@ -214,7 +162,7 @@ async def test_sigkill_mid_flight_keeps_the_video_and_the_flight(tmp_path: Path)
             assert len(recordings) >= 2
             assert recordings[0]["note"] == RECOVERED_NOTE  # the part the crash left
             assert all(r["note"] == "" for r in recordings[1:])
-            reviewer = await _signed_in(_url(second_args), "sam", password, totp_secret)
+            reviewer = await _signed_in(url_of(second_args), "sam", password, totp_secret)
             stack.push_async_callback(reviewer.aclose)
             for index, listed in enumerate(recordings):
                 assert listed["sha256"] and listed["ended_at"], listed

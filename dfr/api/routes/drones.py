@@ -87,7 +87,7 @@ async def snapshot(drone_id: str, request: Request, who: Authed) -> Response:
 
 def dock_out(service: Service, dock: Dock) -> DockOut:
     drones = [dr for dr in service.site.drones if dr.dock == dock.id]
-    away = [dr.id for dr in drones if service.sorties.flight_of_drone(dr.id) is not None]
+    away = [dr.id for dr in drones if service.owners.flight_id_of(dr.id) is not None]
     wind_hold = any(service.wind.speed_mps > dr.performance.max_wind_mps for dr in drones)
     hold = service.dock_holds.current.get(dock.id)
     state: Literal["ready", "drone_away", "weather_hold", "on_hold"] = "ready"

@@ -139,7 +139,7 @@ async def command(flight_id: str, body: CommandIn, request: Request, who: Authed
     """A pilot's command, checked against the airspace before it is sent; the answer is
     the vehicle's (accepted / rejected / unknown when it did not answer in time)."""
     require_role(who, Role.PILOT, "commanding a flight")
-    result = await service_of(request).sorties.command(flight_id, body.command(), who.name)
+    result = await service_of(request).owners.command(flight_id, body.command(), who.name)
     answer = CommandResultOut(**result)
     return JSONResponse(answer.model_dump(mode="json"), status_code=COMMAND_STATUS[answer.state])
 

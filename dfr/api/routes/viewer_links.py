@@ -175,8 +175,7 @@ async def link_view(request: Request, who: LinkViewer) -> ViewerLinkViewOut:
 async def _view(service: Service, link: ViewerLink) -> ViewerLinkViewOut:
     flight_id = link.flight_id
     if flight_id is None:
-        active = service.sorties.flight_of_drone(link.drone_id)
-        flight_id = active.record.id if active else None
+        flight_id = service.owners.flight_id_of(link.drone_id)
     call = None
     if flight_id is not None:
         flight = await service.store.get_flight(flight_id)
