@@ -139,14 +139,18 @@ class PostgresLeases:
 
     async def open(self) -> None:
         """Connect (twice) and take this instance's name; a name in use is a ConfigError."""
-        self._lease = await self._connect("lease")
-        self._decide = await self._connect("decisions")
-        name_key = lock_key(self.instance_id)
-        if not await self._try_lock(self._lease, self._instance_class, name_key):
-            raise ConfigError(
-                f"another dfr instance named {self.instance_id!r} is running on this database "
-                "(DFR_INSTANCE_ID must differ between instances)"
-            )
+        try:
+            self._lease = await self._connect("lease")
+            self._decide = await self._connect("decisions")
+            name_key = lock_key(self.instance_id)
+            if not await self._try_lock(self._lease, self._instance_class, name_key):
+                raise ConfigError(
+                    f"another dfr instance named {self.instance_id!r} is running on this "
+                    "database (DFR_INSTANCE_ID must differ between instances)"
+                )
+        except BaseException:
+            await self.aclose()
+            raise
         logger.info("leases: instance %s on %s", self.instance_id, self.url.shown)
 
     async def _connect(self, role: str) -> AsyncConnection[Any]:
